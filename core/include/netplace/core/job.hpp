@@ -1,0 +1,66 @@
+#pragma once
+// A job asking to be placed, and the engine's answer. The CLI reads JobRequest from YAML/JSON,
+// the Slurm glue builds it from job options, the simulator from trace records.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netplace {
+
+struct Dataset {
+    std::string name;
+    std::string site;                      // where it lives now
+    std::uint64_t bytes = 0;
+    std::optional<std::string> residency;  // tag restricting where it may be read
+};
+
+struct PlacementHints {
+    std::vector<std::string> allowed;      // empty = any
+    std::vector<std::string> preferred;
+    std::vector<std::string> avoided;
+    std::optional<std::string> policy;     // named policy the user asks for
+};
+
+struct JobRequest {
+    std::string name;
+    std::string account, user, group, partition;
+    unsigned nodes = 1;
+    unsigned tasks = 1;
+    unsigned cpus_per_task = 1;
+    unsigned gpus = 0;                     // total GPUs
+    std::optional<std::string> gpu_type;
+    std::uint64_t memory_bytes = 0;        // per node
+    double walltime_s = 3600;              // requested time limit
+    std::optional<double> runtime_s;       // user's estimate of the real runtime at the reference site
+    std::vector<Dataset> inputs;
+    std::uint64_t output_bytes = 0;
+    std::optional<std::string> home_site;  // where outputs go; default: the submitting site
+    PlacementHints hints;
+
+    unsigned cores() const { return tasks * cpus_per_task; }
+};
+
+// Every component of one site's estimate, kept for the explanation.
+struct SiteEstimate {
+    std::string site;
+    double wait_s = 0;
+    double stage_in_s = 0;
+    double run_s = 0;
+    double stage_out_s = 0;
+    double total_s = 0;
+    double price = 0;                      // currency units for the job at this site
+    double score = 0;                      // what the policy minimises
+    std::optional<std::string> excluded;   // why this site may not run the job
+    std::vector<std::string> notes;        // fallbacks used, bonuses applied, ...
+};
+
+struct PlacementDecision {
+    std::optional<std::string> site;       // unset: no site qualifies
+    std::string cluster;
+    std::string policy;
+    std::vector<SiteEstimate> ranking;     // best first, excluded sites last
+    std::vector<std::string> warnings;
+};
+
+}  // namespace netplace

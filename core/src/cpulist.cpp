@@ -1,0 +1,54 @@
+#include "netplace/core/cpulist.hpp"
+
+#include "netplace/core/error.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace netplace {
+
+std::string format_cpulist(const CpuList& cpus) {
+    std::string out;
+    for (size_t i = 0; i < cpus.size();) {
+        size_t j = i;
+        while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+        if (!out.empty()) out += ',';
+        out += std::to_string(cpus[i]);
+        if (j > i) out += '-' + std::to_string(cpus[j]);
+        i = j + 1;
+    }
+    return out;
+}
+
+CpuList parse_cpulist(std::string_view text) {
+    CpuList out;
+    auto bad = [&] {
+        return Error("invalid CPU list '" + std::string(text) + "': expected e.g. 0-3,8,10-11");
+    };
+    auto number = [&](std::string_view s) {
+        unsigned v = 0;
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (s.empty() || ec != std::errc() || p != s.data() + s.size()) throw bad();
+        return v;
+    };
+    size_t start = 0;
+    while (start <= text.size() && !text.empty()) {
+        const size_t comma = text.find(',', start);
+        const std::string_view part = text.substr(start, comma - start);
+        if (const size_t dash = part.find('-'); dash != std::string_view::npos) {
+            const unsigned a = number(part.substr(0, dash));
+            const unsigned b = number(part.substr(dash + 1));
+            if (b < a || b - a > 1u << 20) throw bad();
+            for (unsigned c = a; c <= b; ++c) out.push_back(c);
+        } else {
+            out.push_back(number(part));
+        }
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+}  // namespace netplace

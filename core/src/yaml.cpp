@@ -1,0 +1,223 @@
+#include "netplace/core/yaml.hpp"
+
+#include "netplace/core/units.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace netplace::yaml {
+namespace {
+
+std::string kind_name(const YAML::Node& n) {
+    switch (n.Type()) {
+        case YAML::NodeType::Null: return "nothing";
+        case YAML::NodeType::Scalar: return "a scalar";
+        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Map: return "a mapping";
+        default: return "nothing";
+    }
+}
+
+size_t distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+template <typename Range>
+std::optional<std::string> closest_impl(std::string_view word, const Range& options) {
+    std::optional<std::string> best;
+    size_t best_d = 4;
+    for (const auto& o : options) {
+        const size_t d = distance(word, o);
+        if (d < best_d) {
+            best_d = d;
+            best = std::string(o);
+        }
+    }
+    return best;
+}
+
+}  // namespace
+
+Doc Doc::load_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path + ": cannot read file (does it exist and is it readable?)");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return load_string(ss.str(), path);
+}
+
+Doc Doc::load_string(const std::string& text, const std::string& name) {
+    Doc d;
+    d.file_ = name;
+    try {
+        d.root_ = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(SourceLocation{name, e.mark.line + 1, e.mark.column + 1},
+                          "YAML syntax error: " + e.msg);
+    }
+    return d;
+}
+
+SourceLocation where(const std::string& file, const YAML::Node& node) {
+    const YAML::Mark m = node.Mark();
+    if (m.is_null()) return SourceLocation{file, 0, 0};
+    return SourceLocation{file, m.line + 1, m.column + 1};
+}
+
+void fail(const std::string& file, const YAML::Node& node, const std::string& message) {
+    throw ConfigError(where(file, node), message);
+}
+
+void check_map(const std::string& file, const YAML::Node& node, std::string_view what,
+               std::initializer_list<std::string_view> allowed) {
+    if (!node.IsMap()) fail(file, node, std::string(what) + " must be a mapping, found " + kind_name(node));
+    for (const auto& kv : node) {
+        const std::string key = kv.first.as<std::string>();
+        if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+        std::string msg = "unknown key '" + key + "' in " + std::string(what);
+        if (auto c = closest(key, allowed)) {
+            msg += ": did you mean '" + *c + "'?";
+        } else {
+            msg += ": valid keys are ";
+            bool first = true;
+            for (auto a : allowed) {
+                msg += (first ? "" : ", ") + std::string(a);
+                first = false;
+            }
+        }
+        fail(file, kv.first, msg);
+    }
+}
+
+const YAML::Node require(const std::string& file, const YAML::Node& map, std::string_view key,
+                         std::string_view what) {
+    const YAML::Node n = map[std::string(key)];
+    if (!n) fail(file, map, std::string(what) + " is missing required key '" + std::string(key) + "'");
+    return n;
+}
+
+std::string as_string(const std::string& file, const YAML::Node& node, std::string_view what) {
+    if (!node.IsScalar()) fail(file, node, std::string(what) + " must be a string, found " + kind_name(node));
+    return node.Scalar();
+}
+
+std::string as_name(const std::string& file, const YAML::Node& node, std::string_view what) {
+    std::string s = as_string(file, node, what);
+    const bool ok = !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+    });
+    if (!ok) {
+        fail(file, node, std::string(what) + " '" + s +
+                             "' is not a valid name: use letters, digits, '-', '_' or '.'");
+    }
+    return s;
+}
+
+bool as_bool(const std::string& file, const YAML::Node& node, std::string_view what) {
+    const std::string s = as_string(file, node, what);
+    if (s == "true" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "no" || s == "off") return false;
+    fail(file, node, std::string(what) + " must be true or false, not '" + s + "'");
+}
+
+double as_number(const std::string& file, const YAML::Node& node, std::string_view what, double min,
+                 double max) {
+    const std::string s = as_string(file, node, what);
+    double v = 0;
+    size_t used = 0;
+    try {
+        v = std::stod(s, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != s.size() || s.empty() || !std::isfinite(v)) {
+        fail(file, node, std::string(what) + " must be a number, not '" + s + "'");
+    }
+    if (v < min || v > max) {
+        std::ostringstream os;
+        os << what << " is " << s << ": must be between " << min << " and " << max;
+        fail(file, node, os.str());
+    }
+    return v;
+}
+
+std::int64_t as_integer(const std::string& file, const YAML::Node& node, std::string_view what,
+                        std::int64_t min, std::int64_t max) {
+    const std::string s = as_string(file, node, what);
+    std::int64_t v = 0;
+    size_t used = 0;
+    try {
+        v = std::stoll(s, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != s.size() || s.empty()) fail(file, node, std::string(what) + " must be a whole number, not '" + s + "'");
+    if (v < min || v > max) {
+        fail(file, node, std::string(what) + " is " + s + ": must be between " + std::to_string(min) +
+                             " and " + std::to_string(max));
+    }
+    return v;
+}
+
+std::uint64_t as_size(const std::string& file, const YAML::Node& node, std::string_view what) {
+    const std::string s = as_string(file, node, what);
+    try {
+        return units::parse_size(s);
+    } catch (const Error& e) {
+        fail(file, node, std::string(what) + ": " + e.message());
+    }
+}
+
+double as_rate_bps(const std::string& file, const YAML::Node& node, std::string_view what) {
+    const std::string s = as_string(file, node, what);
+    double v = 0;
+    try {
+        v = units::parse_rate_bps(s);
+    } catch (const Error& e) {
+        fail(file, node, std::string(what) + ": " + e.message());
+    }
+    if (!(v > 0)) fail(file, node, std::string(what) + " must be greater than zero");
+    return v;
+}
+
+double as_duration_s(const std::string& file, const YAML::Node& node, std::string_view what) {
+    const std::string s = as_string(file, node, what);
+    try {
+        return units::parse_duration_s(s);
+    } catch (const Error& e) {
+        fail(file, node, std::string(what) + ": " + e.message());
+    }
+}
+
+std::vector<std::string> as_string_list(const std::string& file, const YAML::Node& node,
+                                        std::string_view what) {
+    std::vector<std::string> out;
+    if (node.IsScalar()) {
+        out.push_back(node.Scalar());
+    } else if (node.IsSequence()) {
+        for (const auto& item : node) out.push_back(as_string(file, item, what));
+    } else if (!node.IsNull()) {
+        fail(file, node, std::string(what) + " must be a string or a list of strings, found " + kind_name(node));
+    }
+    return out;
+}
+
+std::optional<std::string> closest(std::string_view word, std::initializer_list<std::string_view> options) {
+    return closest_impl(word, options);
+}
+std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& options) {
+    return closest_impl(word, options);
+}
+
+}  // namespace netplace::yaml
