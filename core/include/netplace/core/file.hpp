@@ -1,0 +1,18 @@
+#pragma once
+// State files that readers on submission paths depend on: replaced atomically so a reader sees
+// the old file or the new one, never half of one.
+#include <cstddef>
+#include <string>
+
+namespace netplace::file {
+
+// Writes `content` to a temp file in the same directory, fsyncs it, renames it over `path` and
+// fsyncs the directory. The file gets `mode` (default 0644: readable by unprivileged users).
+// Throws netplace::Error naming the path and the system error.
+void write_atomic(const std::string& path, const std::string& content, unsigned mode = 0644);
+
+// Reads a whole file, refusing anything larger than `max_bytes` (a corrupt or hostile state file
+// must not exhaust memory on a login node). Throws netplace::Error naming the path.
+std::string read_all(const std::string& path, std::size_t max_bytes = 64u << 20);
+
+}  // namespace netplace::file

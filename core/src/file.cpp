@@ -1,0 +1,105 @@
+#include "netplace/core/file.hpp"
+
+#include "netplace/core/error.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace netplace::file {
+namespace {
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+    int release() {
+        int f = fd_;
+        fd_ = -1;
+        return f;
+    }
+
+private:
+    int fd_;
+};
+
+Error sys_error(const std::string& what, const std::string& path) {
+    return Error(path + ": " + what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+void write_atomic(const std::string& path, const std::string& content, unsigned mode) {
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    std::string tmpl = path + ".tmp.XXXXXX";
+    Fd fd(::mkstemp(tmpl.data()));
+    if (fd.get() < 0) throw sys_error("cannot create temporary file in " + dir, path);
+    bool ok = false;
+    struct Cleanup {
+        const std::string& name;
+        bool& ok;
+        ~Cleanup() {
+            if (!ok) ::unlink(name.c_str());
+        }
+    } cleanup{tmpl, ok};
+
+    size_t off = 0;
+    while (off < content.size()) {
+        const ssize_t n = ::write(fd.get(), content.data() + off, content.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw sys_error("write failed", tmpl);
+        }
+        off += static_cast<size_t>(n);
+    }
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) throw sys_error("chmod failed", tmpl);
+    if (::fsync(fd.get()) != 0) throw sys_error("fsync failed", tmpl);
+    if (::close(fd.release()) != 0) throw sys_error("close failed", tmpl);
+    if (::rename(tmpl.c_str(), path.c_str()) != 0) throw sys_error("rename failed", path);
+    ok = true;
+    Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd.get() >= 0) ::fsync(dfd.get());  // make the rename itself durable
+}
+
+std::string read_all(const std::string& path, std::size_t max_bytes) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (fd.get() < 0) throw sys_error("cannot open", path);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw sys_error("cannot stat", path);
+    if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
+    if (static_cast<std::size_t>(st.st_size) > max_bytes) {
+        throw Error(path + ": file is " + std::to_string(st.st_size) + " bytes, more than the " +
+                    std::to_string(max_bytes) + " allowed");
+    }
+    std::string out;
+    out.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t off = 0;
+    while (true) {
+        if (off == out.size()) {
+            if (out.size() >= max_bytes) break;
+            out.resize(std::min(max_bytes, out.size() + 4096));
+        }
+        const ssize_t n = ::read(fd.get(), out.data() + off, out.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw sys_error("read failed", path);
+        }
+        if (n == 0) break;
+        off += static_cast<std::size_t>(n);
+    }
+    out.resize(off);
+    return out;
+}
+
+}  // namespace netplace::file

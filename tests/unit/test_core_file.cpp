@@ -1,0 +1,48 @@
+#include "netplace/core/error.hpp"
+#include "netplace/core/file.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+using namespace netplace;
+namespace fs = std::filesystem;
+
+namespace {
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string t = (fs::temp_directory_path() / "netplace-test-XXXXXX").string();
+        path = ::mkdtemp(t.data());
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+}  // namespace
+
+TEST_CASE("atomic writes replace the file whole, with mode 0644, leaving no temp files", "[core][file]") {
+    TempDir d;
+    const std::string p = (d.path / "state.json").string();
+    file::write_atomic(p, "first");
+    file::write_atomic(p, "second version");
+    CHECK(file::read_all(p) == "second version");
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0644);
+    CHECK(std::distance(fs::directory_iterator(d.path), fs::directory_iterator{}) == 1);
+}
+
+TEST_CASE("reads refuse oversized, missing and non-regular files by name", "[core][file]") {
+    TempDir d;
+    const std::string p = (d.path / "big").string();
+    file::write_atomic(p, std::string(1000, 'x'));
+    CHECK_THROWS_WITH(file::read_all(p, 100), Catch::Contains(p) && Catch::Contains("more than the 100 allowed"));
+    CHECK_THROWS_WITH(file::read_all((d.path / "nope").string()), Catch::Contains("cannot open"));
+    CHECK_THROWS_WITH(file::read_all(d.path.string()), Catch::Contains("not a regular file"));
+    CHECK_THROWS_WITH(file::write_atomic((d.path / "no/such/dir/f").string(), "x"),
+                      Catch::Contains("cannot create temporary file"));
+}
