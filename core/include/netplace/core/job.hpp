@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace netplace {
@@ -20,6 +21,8 @@ struct PlacementHints {
     std::vector<std::string> preferred;
     std::vector<std::string> avoided;
     std::optional<std::string> policy;     // named policy the user asks for
+    // Weight overrides ("price" -> 0); honoured only for weights the policy lists in user_weights.
+    std::vector<std::pair<std::string, double>> weights;
 };
 
 struct JobRequest {
@@ -30,6 +33,7 @@ struct JobRequest {
     unsigned cpus_per_task = 1;
     unsigned gpus = 0;                     // total GPUs
     std::optional<std::string> gpu_type;
+    std::vector<std::string> features;     // site features the job needs (Slurm --constraint)
     std::uint64_t memory_bytes = 0;        // per node
     double walltime_s = 3600;              // requested time limit
     std::optional<double> runtime_s;       // user's estimate of the real runtime at the reference site
@@ -53,6 +57,7 @@ struct SiteEstimate {
     double score = 0;                      // what the policy minimises
     std::optional<std::string> excluded;   // why this site may not run the job
     std::vector<std::string> notes;        // fallbacks used, bonuses applied, ...
+    std::uint64_t wan_bytes = 0;           // bytes the job moves between sites if run here
 };
 
 struct PlacementDecision {
