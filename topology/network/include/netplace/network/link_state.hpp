@@ -1,0 +1,74 @@
+#pragma once
+// The link-state file: what the probe daemon (and the importers) know about each directed link.
+// JSON, versioned (schema "netplace.links", version 1; see docs/network.md), replaced atomically
+// so submission paths always read a whole file. Readers never touch the network.
+#include "netplace/core/site.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netplace::network {
+
+inline constexpr const char* kLinkStateSchema = "netplace.links";
+inline constexpr int kLinkStateVersion = 1;
+// A state file larger than this is refused (a corrupt or hostile file must not eat a login node).
+inline constexpr std::size_t kLinkStateMaxBytes = 32u << 20;
+
+// Everything known about one directed link from -> to (data flows that way; a probe run at site
+// `to` downloading from `from` measures it).
+struct LinkRecord {
+    std::string from;
+    std::string to;
+    std::string source = "probe";                 // probe | iperf3 | perfsonar | csv
+    std::optional<double> bandwidth_bps;          // smoothed estimate
+    std::optional<double> latency_s;              // smoothed RTT
+    std::optional<double> jitter_s;
+    std::optional<double> usual_bandwidth_bps;    // slow EWMA: what "normal" looks like
+    LinkHealth health = LinkHealth::unknown;
+    std::uint64_t samples = 0;                    // successful bandwidth or latency samples ever
+    std::optional<double> last_success;           // unix seconds of the last good measurement
+    std::optional<double> last_attempt;
+    std::optional<std::string> last_error;
+    unsigned consecutive_failures = 0;
+    std::vector<double> recent_bps;               // newest last; bounded window
+    std::vector<double> recent_latency_s;
+    // Scheduler bookkeeping, so a restart keeps budgets and backoff.
+    std::uint64_t bytes_today = 0;
+    double budget_day = 0;                        // unix seconds of the UTC day bytes_today counts
+    std::optional<double> next_bandwidth_due;
+    std::optional<double> next_latency_due;
+    double backoff_s = 0;
+};
+
+struct LinkState {
+    std::string federation;
+    std::string writer_site;
+    double written_at = 0;                        // unix seconds
+    std::vector<LinkRecord> links;
+
+    LinkRecord* find(const std::string& from, const std::string& to);
+    const LinkRecord* find(const std::string& from, const std::string& to) const;
+    LinkRecord& get_or_add(const std::string& from, const std::string& to);
+};
+
+std::string to_json_text(const LinkState& state);
+// Parses a state file's text; throws netplace::Error naming `name` and what is wrong
+// (not JSON, wrong schema, future version, bad field).
+LinkState parse_link_state(const std::string& text, const std::string& name);
+
+// Atomic replace (temp + fsync + rename, mode 0644). Throws netplace::Error.
+void write_link_state(const std::string& path, const LinkState& state);
+// Throws netplace::Error for a missing, oversized or bad file.
+LinkState read_link_state(const std::string& path);
+
+// An estimate for every ordered pair of distinct sites of `fed`: the measured figures when
+// fresh (age <= probing.max_age), else the static figure from `links:`, else the defaults.
+// Never throws for a missing/truncated/corrupt/future-version/oversized state file: it falls back
+// to static figures and logs that once. No network access.
+std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path, double now_unix_s);
+// Same, from an already-read state (the daemon and tests use this).
+std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state, double now_unix_s);
+
+}  // namespace netplace::network

@@ -1,0 +1,259 @@
+#include "netplace/network/federation.hpp"
+
+#include "netplace/core/error.hpp"
+#include "netplace/core/yaml.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <set>
+
+namespace netplace::network {
+namespace {
+
+using yaml::as_duration_s;
+using yaml::as_integer;
+using yaml::as_name;
+using yaml::as_number;
+using yaml::as_rate_bps;
+using yaml::as_size;
+using yaml::as_string;
+using yaml::check_map;
+using yaml::fail;
+
+struct UrlDeleter {
+    void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+
+// libcurl's own URL parser decides what is a URL, so the daemon never meets one it rejects later.
+void check_probe_url(const std::string& file, const YAML::Node& node, const std::string& url,
+                     const std::string& site) {
+    std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+    if (!u) throw Error("out of memory parsing URL");
+    const std::string what = "probe URL '" + url + "' of site '" + site + "'";
+    if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+        fail(file, node, what + " is not a valid URL: write it as http://host[:port]/path");
+    }
+    char* scheme = nullptr;
+    if (curl_url_get(u.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK || !scheme) {
+        fail(file, node, what + " has no scheme: use http:// or https://");
+    }
+    const std::string s(scheme);
+    curl_free(scheme);
+    if (s != "http" && s != "https") {
+        fail(file, node, what + " uses scheme '" + s + "': only http and https probe endpoints are supported");
+    }
+    char* host = nullptr;
+    if (curl_url_get(u.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {
+        if (host) curl_free(host);
+        fail(file, node, what + " has no host");
+    }
+    curl_free(host);
+}
+
+unsigned as_count(const std::string& file, const YAML::Node& n, const std::string& what) {
+    return static_cast<unsigned>(as_integer(file, n, what, 0, 100'000'000));
+}
+
+SiteCapacity parse_capacity(const std::string& file, const YAML::Node& n, const std::string& what) {
+    check_map(file, n, what, {"nodes", "cores", "memory", "gpus"});
+    SiteCapacity c;
+    if (n["nodes"]) c.nodes = as_count(file, n["nodes"], what + " nodes");
+    if (n["cores"]) c.cores = as_count(file, n["cores"], what + " cores");
+    if (n["memory"]) c.memory_bytes = as_size(file, n["memory"], what + " memory");
+    if (const auto g = n["gpus"]) {
+        if (!g.IsMap()) fail(file, g, what + " gpus must be a mapping of GPU type to count, e.g. {a100: 64}");
+        for (const auto& kv : g) {
+            const std::string type = as_name(file, kv.first, what + " GPU type");
+            c.gpus[type] = as_count(file, kv.second, what + " gpus." + type);
+        }
+    }
+    return c;
+}
+
+double positive(const std::string& file, const YAML::Node& n, double v, const std::string& what) {
+    if (!(v > 0)) fail(file, n, what + " must be greater than zero");
+    return v;
+}
+
+Site parse_site(const std::string& file, const YAML::Node& n) {
+    check_map(file, n, "site",
+              {"name", "cluster", "probe", "capacity", "speed", "price", "features", "partitions",
+               "static_wait", "regions"});
+    Site s;
+    s.name = as_name(file, yaml::require(file, n, "name", "site"), "site name");
+    const std::string what = "site '" + s.name + "'";
+    s.cluster = n["cluster"] ? as_name(file, n["cluster"], what + " cluster") : s.name;
+    if (const auto p = n["probe"]) {
+        s.probe_urls = yaml::as_string_list(file, p, what + " probe");
+        if (p.IsSequence()) {
+            size_t i = 0;
+            for (const auto& item : p) check_probe_url(file, item, s.probe_urls[i++], s.name);
+        } else {
+            for (const auto& u : s.probe_urls) check_probe_url(file, p, u, s.name);
+        }
+    }
+    if (n["capacity"]) s.capacity = parse_capacity(file, n["capacity"], what + " capacity");
+    if (n["speed"]) {
+        s.speed = as_number(file, n["speed"], what + " speed", 0, 1e6);
+        positive(file, n["speed"], s.speed, what + " speed");
+    }
+    if (const auto p = n["price"]) {
+        check_map(file, p, what + " price", {"core_hour", "gpu_hour"});
+        if (p["core_hour"]) s.price.core_hour = as_number(file, p["core_hour"], what + " price.core_hour", 0, 1e9);
+        if (p["gpu_hour"]) s.price.gpu_hour = as_number(file, p["gpu_hour"], what + " price.gpu_hour", 0, 1e9);
+    }
+    if (n["features"]) s.features = yaml::as_string_list(file, n["features"], what + " features");
+    if (n["partitions"]) s.partitions = yaml::as_string_list(file, n["partitions"], what + " partitions");
+    if (n["static_wait"]) s.static_wait_s = as_duration_s(file, n["static_wait"], what + " static_wait");
+    if (n["regions"]) s.regions = yaml::as_string_list(file, n["regions"], what + " regions");
+    return s;
+}
+
+void parse_probing(const std::string& file, const YAML::Node& n, ProbeSettings& p) {
+    check_map(file, n, "probing",
+              {"state_file", "prometheus_file", "interval", "latency_interval", "jitter", "streams",
+               "max_bytes", "daily_budget", "latency_samples", "connect_timeout", "timeout",
+               "low_speed_limit", "low_speed_time", "failures_down", "max_age", "degraded_fraction",
+               "backoff_max", "ca_file"});
+    auto dur = [&](const char* key, double& out) {
+        if (const auto v = n[key]) out = positive(file, v, as_duration_s(file, v, std::string("probing.") + key),
+                                                  std::string("probing.") + key);
+    };
+    if (n["state_file"]) p.state_file = as_string(file, n["state_file"], "probing.state_file");
+    if (n["prometheus_file"]) p.prometheus_file = as_string(file, n["prometheus_file"], "probing.prometheus_file");
+    if (n["ca_file"]) p.ca_file = as_string(file, n["ca_file"], "probing.ca_file");
+    dur("interval", p.bandwidth_interval_s);
+    dur("latency_interval", p.latency_interval_s);
+    dur("connect_timeout", p.connect_timeout_s);
+    dur("timeout", p.timeout_s);
+    dur("low_speed_time", p.low_speed_time_s);
+    dur("max_age", p.max_age_s);
+    dur("backoff_max", p.backoff_max_s);
+    if (n["jitter"]) p.jitter = as_number(file, n["jitter"], "probing.jitter", 0, 0.9);
+    if (n["streams"]) p.streams = static_cast<unsigned>(as_integer(file, n["streams"], "probing.streams", 1, 64));
+    if (n["latency_samples"])
+        p.latency_samples = static_cast<unsigned>(as_integer(file, n["latency_samples"], "probing.latency_samples", 1, 100));
+    if (n["failures_down"])
+        p.failures_down = static_cast<unsigned>(as_integer(file, n["failures_down"], "probing.failures_down", 1, 1000));
+    if (n["max_bytes"]) {
+        p.max_bytes = as_size(file, n["max_bytes"], "probing.max_bytes");
+        if (p.max_bytes < (64u << 10)) fail(file, n["max_bytes"], "probing.max_bytes must be at least 64KiB");
+    }
+    if (n["daily_budget"]) {
+        p.daily_budget_bytes = as_size(file, n["daily_budget"], "probing.daily_budget");
+        positive(file, n["daily_budget"], static_cast<double>(p.daily_budget_bytes), "probing.daily_budget");
+    }
+    if (n["low_speed_limit"]) p.low_speed_bps = as_rate_bps(file, n["low_speed_limit"], "probing.low_speed_limit");
+    if (n["degraded_fraction"])
+        p.degraded_fraction = as_number(file, n["degraded_fraction"], "probing.degraded_fraction", 0, 1);
+}
+
+Federation parse(const yaml::Doc& doc) {
+    const std::string& file = doc.file();
+    const YAML::Node& root = doc.root();
+    check_map(file, root, "federation file", {"federation", "local_site", "defaults", "sites", "links", "probing"});
+    Federation fed;
+    fed.source = file;
+    fed.name = as_name(file, yaml::require(file, root, "federation", "federation file"), "federation name");
+
+    if (const auto d = root["defaults"]) {
+        check_map(file, d, "defaults", {"bandwidth", "latency", "intra_site_bandwidth"});
+        if (d["bandwidth"]) fed.default_bandwidth_bps = as_rate_bps(file, d["bandwidth"], "defaults.bandwidth");
+        if (d["latency"]) fed.default_latency_s = as_duration_s(file, d["latency"], "defaults.latency");
+        if (d["intra_site_bandwidth"])
+            fed.intra_site_bandwidth_bps = as_rate_bps(file, d["intra_site_bandwidth"], "defaults.intra_site_bandwidth");
+    }
+
+    const YAML::Node sites = yaml::require(file, root, "sites", "federation file");
+    if (!sites.IsSequence() || sites.size() == 0) {
+        fail(file, sites, "sites must be a non-empty list of sites (- name: alpha ...)");
+    }
+    std::set<std::string> names, clusters;
+    std::set<std::string> regions;
+    for (const auto& sn : sites) {
+        Site s = parse_site(file, sn);
+        if (!names.insert(s.name).second) fail(file, sn["name"], "site '" + s.name + "' is defined twice");
+        if (!clusters.insert(s.cluster).second) {
+            fail(file, sn["cluster"] ? sn["cluster"] : sn["name"],
+                 "Slurm cluster '" + s.cluster + "' is used by two sites: each site needs its own cluster");
+        }
+        for (const auto& r : s.regions) {
+            if (!regions.insert(r).second) {
+                fail(file, sn["regions"], "region '" + r + "' is mapped to more than one site");
+            }
+        }
+        fed.sites.push_back(std::move(s));
+    }
+    std::vector<std::string> name_list(names.begin(), names.end());
+    auto site_ref = [&](const YAML::Node& n, const std::string& what) {
+        const std::string v = as_name(file, n, what);
+        if (!names.count(v)) {
+            std::string msg = what + " '" + v + "' is not a site of this federation";
+            if (auto c = yaml::closest(v, name_list)) msg += ": did you mean '" + *c + "'?";
+            fail(file, n, msg);
+        }
+        return v;
+    };
+
+    if (const auto l = root["local_site"]) fed.local_site = site_ref(l, "local_site");
+
+    if (const auto links = root["links"]) {
+        if (!links.IsSequence() && !links.IsNull()) fail(file, links, "links must be a list of {from, to, bandwidth, latency}");
+        std::set<std::pair<std::string, std::string>> seen;
+        for (const auto& ln : links) {
+            check_map(file, ln, "link", {"from", "to", "bandwidth", "latency"});
+            LinkFigures f;
+            f.from = site_ref(yaml::require(file, ln, "from", "link"), "link from");
+            f.to = site_ref(yaml::require(file, ln, "to", "link"), "link to");
+            if (f.from == f.to) fail(file, ln, "link from '" + f.from + "' to itself: use defaults.intra_site_bandwidth");
+            if (!seen.emplace(f.from, f.to).second) {
+                fail(file, ln, "link " + f.from + " -> " + f.to + " is listed twice");
+            }
+            if (ln["bandwidth"]) f.bandwidth_bps = as_rate_bps(file, ln["bandwidth"], "link bandwidth");
+            if (ln["latency"]) f.latency_s = as_duration_s(file, ln["latency"], "link latency");
+            if (!f.bandwidth_bps && !f.latency_s) {
+                fail(file, ln, "link " + f.from + " -> " + f.to + " gives neither bandwidth nor latency");
+            }
+            fed.links.push_back(std::move(f));
+        }
+    }
+    if (const auto p = root["probing"]) parse_probing(file, p, fed.probing);
+    return fed;
+}
+
+}  // namespace
+
+Federation load_federation(const std::string& path) { return parse(yaml::Doc::load_file(path)); }
+
+Federation load_federation_string(const std::string& text, const std::string& name) {
+    return parse(yaml::Doc::load_string(text, name));
+}
+
+LinkFigures static_figures(const Federation& fed, const std::string& from, const std::string& to) {
+    LinkFigures out{from, to, std::nullopt, std::nullopt};
+    if (from == to) {
+        out.bandwidth_bps = fed.intra_site_bandwidth_bps;
+        out.latency_s = 0.0;
+        return out;
+    }
+    for (const auto& l : fed.links) {
+        if (l.from == from && l.to == to) {
+            out = l;
+            break;
+        }
+    }
+    if (!out.bandwidth_bps) out.bandwidth_bps = fed.default_bandwidth_bps;
+    if (!out.latency_s) out.latency_s = fed.default_latency_s;
+    return out;
+}
+
+const Site* site_for_region(const Federation& fed, const std::string& region) {
+    for (const auto& s : fed.sites) {
+        for (const auto& r : s.regions)
+            if (r == region) return &s;
+    }
+    return nullptr;
+}
+
+}  // namespace netplace::network

@@ -1,0 +1,283 @@
+#include "netplace/network/link_state.hpp"
+
+#include "netplace/core/error.hpp"
+#include "netplace/core/file.hpp"
+#include "netplace/core/log.hpp"
+#include "netplace/network/federation.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <string_view>
+#include <sys/stat.h>
+#include <unordered_map>
+
+namespace netplace::network {
+namespace {
+
+using nlohmann::json;
+
+LinkHealth parse_health(const std::string& s) {
+    if (s == "up") return LinkHealth::up;
+    if (s == "degraded") return LinkHealth::degraded;
+    if (s == "down") return LinkHealth::down;
+    if (s == "stale") return LinkHealth::stale;
+    if (s == "unknown") return LinkHealth::unknown;
+    throw Error("unknown link state '" + s + "' (expected up, degraded, down, stale or unknown)");
+}
+
+template <typename T>
+void put(json& j, const char* key, const std::optional<T>& v) {
+    if (v) j[key] = *v;
+}
+
+double finite(const json& v, const char* key) {
+    if (!v.is_number()) throw Error(std::string("field '") + key + "' must be a number");
+    const double d = v.get<double>();
+    if (!std::isfinite(d)) throw Error(std::string("field '") + key + "' is not finite");
+    return d;
+}
+
+std::optional<double> opt_num(const json& o, const char* key, bool non_negative = true) {
+    const auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return std::nullopt;
+    const double d = finite(*it, key);
+    if (non_negative && d < 0) throw Error(std::string("field '") + key + "' is negative");
+    return d;
+}
+
+std::string str(const json& o, const char* key, bool required) {
+    const auto it = o.find(key);
+    if (it == o.end() || it->is_null()) {
+        if (required) throw Error(std::string("missing field '") + key + "'");
+        return {};
+    }
+    if (!it->is_string()) throw Error(std::string("field '") + key + "' must be a string");
+    return it->get<std::string>();
+}
+
+std::vector<double> num_list(const json& o, const char* key) {
+    std::vector<double> out;
+    const auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return out;
+    if (!it->is_array()) throw Error(std::string("field '") + key + "' must be a list of numbers");
+    out.reserve(it->size());
+    for (const auto& v : *it) out.push_back(finite(v, key));
+    return out;
+}
+
+LinkRecord parse_record(const json& o) {
+    if (!o.is_object()) throw Error("a link entry is not an object");
+    LinkRecord r;
+    r.from = str(o, "from", true);
+    r.to = str(o, "to", true);
+    if (r.from.empty() || r.to.empty()) throw Error("a link entry has an empty 'from' or 'to'");
+    const std::string ctx = " (link " + r.from + " -> " + r.to + ")";
+    try {
+        if (auto s = str(o, "source", false); !s.empty()) r.source = s;
+        r.bandwidth_bps = opt_num(o, "bandwidth_bps");
+        r.latency_s = opt_num(o, "latency_s");
+        r.jitter_s = opt_num(o, "jitter_s");
+        r.usual_bandwidth_bps = opt_num(o, "usual_bandwidth_bps");
+        if (auto h = str(o, "state", false); !h.empty()) r.health = parse_health(h);
+        r.samples = static_cast<std::uint64_t>(opt_num(o, "samples").value_or(0));
+        r.last_success = opt_num(o, "last_success");
+        r.last_attempt = opt_num(o, "last_attempt");
+        if (auto e = str(o, "last_error", false); !e.empty()) r.last_error = e;
+        r.consecutive_failures = static_cast<unsigned>(std::min(opt_num(o, "consecutive_failures").value_or(0), 1e9));
+        r.recent_bps = num_list(o, "recent_bps");
+        r.recent_latency_s = num_list(o, "recent_latency_s");
+        r.bytes_today = static_cast<std::uint64_t>(std::min(opt_num(o, "bytes_today").value_or(0), 1.8e19));
+        r.budget_day = opt_num(o, "budget_day").value_or(0);
+        r.next_bandwidth_due = opt_num(o, "next_bandwidth_due");
+        r.next_latency_due = opt_num(o, "next_latency_due");
+        r.backoff_s = opt_num(o, "backoff_s").value_or(0);
+    } catch (const Error& e) {
+        throw Error(e.message() + ctx);
+    }
+    return r;
+}
+
+std::string pair_key(std::string_view from, std::string_view to) {
+    std::string k;
+    k.reserve(from.size() + to.size() + 1);
+    k.append(from);
+    k.push_back('\0');
+    k.append(to);
+    return k;
+}
+
+}  // namespace
+
+LinkRecord* LinkState::find(const std::string& from, const std::string& to) {
+    for (auto& l : links)
+        if (l.from == from && l.to == to) return &l;
+    return nullptr;
+}
+const LinkRecord* LinkState::find(const std::string& from, const std::string& to) const {
+    for (const auto& l : links)
+        if (l.from == from && l.to == to) return &l;
+    return nullptr;
+}
+LinkRecord& LinkState::get_or_add(const std::string& from, const std::string& to) {
+    if (auto* r = find(from, to)) return *r;
+    LinkRecord r;
+    r.from = from;
+    r.to = to;
+    links.push_back(std::move(r));
+    return links.back();
+}
+
+std::string to_json_text(const LinkState& state) {
+    json links = json::array();
+    for (const auto& r : state.links) {
+        json o = {{"from", r.from}, {"to", r.to}, {"source", r.source}, {"state", to_string(r.health)},
+                  {"samples", r.samples}, {"consecutive_failures", r.consecutive_failures}};
+        put(o, "bandwidth_bps", r.bandwidth_bps);
+        put(o, "latency_s", r.latency_s);
+        put(o, "jitter_s", r.jitter_s);
+        put(o, "usual_bandwidth_bps", r.usual_bandwidth_bps);
+        put(o, "last_success", r.last_success);
+        put(o, "last_attempt", r.last_attempt);
+        put(o, "last_error", r.last_error);
+        if (!r.recent_bps.empty()) o["recent_bps"] = r.recent_bps;
+        if (!r.recent_latency_s.empty()) o["recent_latency_s"] = r.recent_latency_s;
+        o["bytes_today"] = r.bytes_today;
+        o["budget_day"] = r.budget_day;
+        put(o, "next_bandwidth_due", r.next_bandwidth_due);
+        put(o, "next_latency_due", r.next_latency_due);
+        o["backoff_s"] = r.backoff_s;
+        links.push_back(std::move(o));
+    }
+    json doc = {{"schema", kLinkStateSchema},
+                {"version", kLinkStateVersion},
+                {"federation", state.federation},
+                {"writer_site", state.writer_site},
+                {"written_at", state.written_at},
+                {"links", std::move(links)}};
+    return doc.dump(1) + "\n";
+}
+
+LinkState parse_link_state(const std::string& text, const std::string& name) {
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw Error(name + ": not a complete JSON document (truncated or corrupt?): " + e.what());
+    }
+    try {
+        if (!doc.is_object()) throw Error("top level is not a JSON object");
+        if (str(doc, "schema", true) != kLinkStateSchema) {
+            throw Error("schema is '" + str(doc, "schema", true) + "', expected '" + kLinkStateSchema + "'");
+        }
+        const auto v = doc.find("version");
+        if (v == doc.end() || !v->is_number_integer()) throw Error("missing or non-integer 'version'");
+        const auto version = v->get<std::int64_t>();
+        if (version > kLinkStateVersion) {
+            throw Error("version " + std::to_string(version) + " is newer than this netplace understands (" +
+                        std::to_string(kLinkStateVersion) + "): upgrade netplace on this host");
+        }
+        if (version < 1) throw Error("version " + std::to_string(version) + " is not valid");
+        LinkState st;
+        st.federation = str(doc, "federation", false);
+        st.writer_site = str(doc, "writer_site", false);
+        st.written_at = opt_num(doc, "written_at").value_or(0);
+        const auto l = doc.find("links");
+        if (l == doc.end() || !l->is_array()) throw Error("missing 'links' list");
+        st.links.reserve(l->size());
+        for (const auto& o : *l) st.links.push_back(parse_record(o));
+        return st;
+    } catch (const json::exception& e) {
+        throw Error(name + ": " + e.what());
+    } catch (const Error& e) {
+        throw Error(name + ": " + e.message());
+    }
+}
+
+void write_link_state(const std::string& path, const LinkState& state) {
+    file::write_atomic(path, to_json_text(state), 0644);
+}
+
+LinkState read_link_state(const std::string& path) {
+    return parse_link_state(file::read_all(path, kLinkStateMaxBytes), path);
+}
+
+std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state, double now_unix_s) {
+    std::unordered_map<std::string, const LinkRecord*> records;
+    if (state) {
+        records.reserve(state->links.size());
+        for (const auto& r : state->links) records[pair_key(r.from, r.to)] = &r;
+    }
+    std::unordered_map<std::string, const LinkFigures*> statics;
+    statics.reserve(fed.links.size());
+    for (const auto& l : fed.links) statics[pair_key(l.from, l.to)] = &l;
+
+    const ProbeSettings& p = fed.probing;
+    std::vector<LinkEstimate> out;
+    const size_t n = fed.sites.size();
+    out.reserve(n > 1 ? n * (n - 1) : 0);
+    std::string key;
+    for (const auto& from : fed.sites) {
+        for (const auto& to : fed.sites) {
+            if (&from == &to) continue;
+            key = pair_key(from.name, to.name);
+            LinkEstimate e;
+            e.from = from.name;
+            e.to = to.name;
+            const auto st = statics.find(key);
+            const LinkFigures* fig = st == statics.end() ? nullptr : st->second;
+            e.bandwidth_bps = fig && fig->bandwidth_bps ? *fig->bandwidth_bps : fed.default_bandwidth_bps;
+            e.latency_s = fig && fig->latency_s ? *fig->latency_s : fed.default_latency_s;
+            e.source = fig ? "static" : "default";
+
+            const auto rt = records.find(key);
+            if (rt != records.end()) {
+                const LinkRecord& r = *rt->second;
+                const bool down = r.health == LinkHealth::down || r.consecutive_failures >= p.failures_down;
+                if (r.last_success) e.age_s = std::max(0.0, now_unix_s - *r.last_success);
+                const bool fresh = e.age_s && *e.age_s <= p.max_age_s;
+                if (fresh && (r.bandwidth_bps || r.latency_s)) {
+                    if (r.bandwidth_bps && *r.bandwidth_bps > 0) e.bandwidth_bps = *r.bandwidth_bps;
+                    if (r.latency_s) e.latency_s = *r.latency_s;
+                    e.jitter_s = r.jitter_s;
+                    e.measured = true;
+                    e.source = r.source;
+                    e.health = r.health == LinkHealth::degraded ? LinkHealth::degraded : LinkHealth::up;
+                } else if (e.age_s) {
+                    e.health = LinkHealth::stale;
+                }
+                if (down) e.health = LinkHealth::down;
+            }
+            out.push_back(std::move(e));
+        }
+    }
+    return out;
+}
+
+std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path, double now_unix_s) {
+    try {
+        struct stat sb {};
+        if (::stat(state_path.c_str(), &sb) != 0 && errno == ENOENT) {
+            log::warn_once("link-state-missing:" + state_path,
+                           "link state " + state_path + " does not exist yet: using static link figures "
+                           "(start netplace-probed or run `netplace probe run --once`)");
+            return current_links(fed, nullptr, now_unix_s);
+        }
+        const LinkState st = read_link_state(state_path);
+        return current_links(fed, &st, now_unix_s);
+    } catch (const std::exception& e) {
+        log::warn_once("link-state-bad:" + state_path,
+                       std::string("cannot use link state: ") + e.what() + "; using static link figures");
+    }
+    try {
+        return current_links(fed, nullptr, now_unix_s);
+    } catch (const std::exception& e) {
+        // Only allocation can fail here; an empty answer still lets callers use their own defaults.
+        log::warn_once("link-state-alloc", std::string("cannot build link estimates: ") + e.what());
+        return {};
+    }
+}
+
+}  // namespace netplace::network
