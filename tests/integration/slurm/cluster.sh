@@ -43,20 +43,32 @@ alive() {  # alive PID COMM: the PID exists and still is the process we started
 
 stop_all() {
   [ -f "$base/pids" ] || return 0
-  # Reverse start order: slurmd before slurmctld before slurmdbd before mariadbd before munged.
-  local lines
-  mapfile -t lines < <(tac "$base/pids")
-  local l pid comm name
-  for l in "${lines[@]}"; do
-    read -r pid comm name <<<"$l"
-    if alive "$pid" "$comm"; then kill -TERM "$pid" 2>/dev/null || true; fi
-    # Wait for each to go so the next one down the chain can still answer its shutdown RPCs.
-    local i
-    for i in $(seq 1 50); do alive "$pid" "$comm" || break; sleep 0.1; done
-    if alive "$pid" "$comm"; then
-      log "$name ($pid) ignored SIGTERM for 5 s; SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
+  # Stage by stage, reverse start order, so slurmd/slurmctld still reach their peers during their
+  # shutdown RPCs; within a stage all stop in parallel. slurmdbd, mariadbd and munged each take
+  # ~2 s to exit and nothing needs them once the controllers are gone, so they go together.
+  local stage pid comm name i i2 ts pids
+  local comms
+  for stage in slurmd slurmctld "slurmdbd mariadbd munged"; do
+    pids=(); comms=()
+    while read -r pid comm name; do
+      [[ " $stage " == *" $comm "* ]] || continue
+      if alive "$pid" "$comm"; then kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); comms+=("$comm"); fi
+    done <"$base/pids"
+    [ ${#pids[@]} -gt 0 ] || continue
+    ts=$(date +%s%N)
+    for i in $(seq 1 100); do
+      local any=0
+      for i2 in "${!pids[@]}"; do alive "${pids[$i2]}" "${comms[$i2]}" && any=1; done
+      [ $any = 0 ] && break
+      sleep 0.05
+    done
+    for i2 in "${!pids[@]}"; do
+      if alive "${pids[$i2]}" "${comms[$i2]}"; then
+        log "${comms[$i2]} (${pids[$i2]}) ignored SIGTERM for 5 s; SIGKILL"
+        kill -KILL "${pids[$i2]}" 2>/dev/null || true
+      fi
+    done
+    log "${#pids[@]} $stage stopped in $(( ($(date +%s%N) - ts) / 1000000 )) ms"
   done
   rm -f "$base/pids"
 }
@@ -208,8 +220,10 @@ start_all() {
   pid=$(spawn munged munged "$base/munge/munged.out" /usr/sbin/munged --foreground --force \
         --key-file="$base/munge/etc/munge.key" --socket="$sock" --pid-file="$base/munge/munged.pid" \
         --log-file="$base/munge/munged.log" --seed-file="$base/munge/seed")
+  step() { log "$1 ready at $(( ($(date +%s%N) - t0) / 1000000 )) ms"; }
   wait_for 10 munged "$pid" munged bash -c "munge -n -S '$sock' | unmunge -S '$sock'"
 
+  step munged
   # 2. MariaDB for slurmdbd, private datadir and socket.
   mkdir -p "$base/mysql"
   timeout 60 mariadb-install-db --no-defaults --datadir="$base/mysql/data" --user=root \
@@ -220,6 +234,7 @@ start_all() {
         --port="$port0" --bind-address=127.0.0.1 --innodb-buffer-pool-size=512M \
         --skip-log-bin --innodb-flush-log-at-trx-commit=0)
   wait_for 30 mariadbd "$pid" mariadbd mariadb-admin --no-defaults -S "$base/mysql/sock" ping
+  step mariadbd
   timeout "$T" mariadb --no-defaults -S "$base/mysql/sock" -e "
     CREATE DATABASE slurm_acct_db;
     CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY 'netplace-test';
@@ -237,6 +252,7 @@ start_all() {
     timeout "$T" sacctmgr -i add cluster "$c" >/dev/null || die "sacctmgr add cluster $c"
   done
 
+  step slurmdbd
   # 4. one slurmctld per cluster, 5. one slurmd per cluster.
   local ctld=()
   for c in "${clusters[@]}"; do
@@ -250,12 +266,14 @@ start_all() {
       bash -c "timeout $T scontrol ping | grep -q 'is UP'"
     k=$((k + 1))
   done
+  step slurmctld
   for c in "${clusters[@]}"; do
     pid=$(SLURM_CONF=$base/$c/etc/slurm.conf spawn "slurmd-$c" slurmd "$base/$c/log/slurmd.out" \
           /usr/sbin/slurmd -D -N "${c}1")
     SLURM_CONF=$base/$c/etc/slurm.conf wait_for 30 "slurmd $c" "$pid" slurmd \
       bash -c "timeout $T sinfo -h -n ${c}1 -o %T | grep -qx idle"
   done
+  step slurmd
   # `-M c` needs slurmctld's registration with slurmdbd (its control port) to be visible.
   for c in "${clusters[@]}"; do
     wait_for 30 "dbd registration of $c" "${ctld[0]}" slurmctld \
