@@ -1,0 +1,31 @@
+#pragma once
+// What task_init does to one task: the affinity plan of the topology issue turned into a CPU set
+// to apply and the environment a task sees. Pure (topology and env in, plan out) so it is tested
+// without Slurm.
+#include "netplace/core/node.hpp"
+#include "netplace/slurm/options.hpp"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace netplace::slurm {
+
+struct TaskBinding {
+    CpuList cpus;                                          // planned PUs (OS indexes)
+    std::vector<std::pair<std::string, std::string>> env;  // variables to set, in order
+};
+
+// Plans local task `rank` of `tasks` on `topo`. `gpus_per_task`: what the step asked for
+// (nullopt: not known). Variables the user already set (per `user_env`) among NCCL_IB_HCA and
+// UCX_NET_DEVICES are left alone. Bind::none → nullopt. Throws netplace::Error for a plan that
+// cannot be made (gpu-nic on a node without GPUs, more tasks than cores).
+std::optional<TaskBinding> plan_binding(const NodeTopology& topo, Bind bind, unsigned tasks, unsigned rank,
+                                        std::optional<unsigned> gpus_per_task, const GetEnv& user_env);
+
+// GPUs per task from the step's environment: SLURM_GPUS_PER_TASK, else SLURM_GPUS_ON_NODE
+// divided over the local tasks; nullopt when the step has no GPUs.
+std::optional<unsigned> gpus_per_task_from_env(const GetEnv& env, unsigned local_tasks);
+
+}  // namespace netplace::slurm

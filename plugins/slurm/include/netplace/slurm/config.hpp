@@ -1,0 +1,37 @@
+#pragma once
+// The plugin's configuration: the arguments after the .so on its plugstack.conf line
+// (`required spank_netplace.so federation=... policy=... state_dir=...`), pyxis style.
+#include "netplace/slurm/options.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netplace::slurm {
+
+struct PluginConfig {
+    std::string federation = "/etc/netplace/federation.yaml";
+    std::string policy = "/etc/netplace/policy.yaml";      // missing file: built-in presets
+    std::string state_dir = "/var/lib/netplace";            // links.json, sites.json
+    std::string default_policy = "fastest";
+    Bind bind = Bind::automatic;                            // when the job says nothing
+    std::optional<std::string> topology;                    // hwloc XML instead of the live node
+    double max_state_age_s = 600;                           // older site state: static figures
+    bool steer_all = false;                                 // steer jobs without --place-* too
+
+    std::string links_path() const { return state_dir + "/links.json"; }
+    std::string sites_path() const { return state_dir + "/sites.json"; }
+};
+
+// Throws netplace::ConfigError "plugstack.conf: spank_netplace.so: <key>: <why>" for an
+// unknown key, a missing '=', or a bad value.
+PluginConfig parse_plugin_args(const std::vector<std::string>& args);
+
+// The arguments of the first spank_netplace line in `plugstack_path`, following `include`
+// globs (plugstack.conf.d); nullopt when no line names the plugin. Throws netplace::Error when
+// the file exists but cannot be read.
+std::optional<std::vector<std::string>> find_plugstack_args(const std::string& plugstack_path);
+// plugstack.conf of a slurm.conf: its PlugStackConfig=, else plugstack.conf next to it.
+std::string plugstack_path_for(const std::string& slurm_conf_path);
+
+}  // namespace netplace::slurm

@@ -1,0 +1,36 @@
+// srun (local) and sbatch/salloc (allocator) context: env mirrors of the options, and the
+// placement decision made by the cli_filter module handed on to the job.
+#include "plugin.hpp"
+
+#include "netplace/core/error.hpp"
+
+#include <cstdlib>
+#include <string>
+
+namespace netplace::slurm::plugin {
+
+int client_init_post_opt(spank_t sp) {
+    auto& st = state();
+    try {
+        apply_env(st.opts, st.given, [](const char* n) -> std::optional<std::string> {
+            const char* v = std::getenv(n);
+            return v ? std::optional<std::string>(v) : std::nullopt;
+        });
+    } catch (const Error& e) {
+        slurm_error("netplace: %s", e.what());
+        return -1;
+    }
+    // The cli_filter module (same process, ran just before) leaves its decision in the process
+    // environment; job control env makes it SLURM_SPANK_NETPLACE_* in the job and SPANK_NETPLACE_*
+    // in prolog/epilog without exporting anything else of the submitter's.
+    for (const char* name : {"NETPLACE_SITE", "NETPLACE_REASON"}) {
+        std::string key = std::string("NETPLACE_DECISION_") + (name + 9);
+        if (const char* v = std::getenv(key.c_str())) {
+            if (spank_job_control_setenv(sp, name, v, 1) != ESPANK_SUCCESS)
+                slurm_info("netplace: could not export %s to the job", name);
+        }
+    }
+    return 0;
+}
+
+}  // namespace netplace::slurm::plugin

@@ -1,0 +1,35 @@
+#pragma once
+// Shared by the per-context files of the SPANK plugin. Everything here is C++; only plugin.cpp
+// has extern "C" entry points, and each of those catches every exception.
+#include "spank_c.hpp"
+
+#include "netplace/core/node.hpp"
+#include "netplace/slurm/config.hpp"
+#include "netplace/slurm/options.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netplace::slurm::plugin {
+
+struct State {
+    PluginConfig config;
+    UserOptions opts;
+    std::vector<std::string> given;        // options given on the command line
+    std::optional<NodeTopology> topo;      // slurmstepd: loaded once in user_init
+    std::optional<std::string> topo_error; // why it could not be loaded (reported in task_init)
+};
+State& state();
+
+int init(spank_t sp, int ac, char** av);
+int option(int val, const char* optarg, int remote);
+int client_init_post_opt(spank_t sp);   // srun (local) and sbatch/salloc (allocator)
+int remote_init_post_opt(spank_t sp);   // slurmstepd
+int remote_user_init(spank_t sp);
+int remote_task_init(spank_t sp);
+
+// Reads a variable of the job's environment in slurmstepd.
+std::optional<std::string> job_getenv(spank_t sp, const char* name);
+
+}  // namespace netplace::slurm::plugin

@@ -1,0 +1,138 @@
+#include "netplace/core/error.hpp"
+#include "netplace/slurm/config.hpp"
+#include "netplace/slurm/options.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+using namespace netplace;
+using namespace netplace::slurm;
+
+namespace {
+std::string why(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+}  // namespace
+
+TEST_CASE("--place-sites forms", "[slurm]") {
+    CHECK(parse_sites("auto").automatic());
+    auto c = parse_sites("beta, alpha,!gamma");
+    CHECK(c.wanted == std::vector<std::string>{"beta", "alpha"});
+    CHECK(c.avoided == std::vector<std::string>{"gamma"});
+    CHECK(parse_sites("!beta").wanted.empty());
+    CHECK(parse_sites("!beta").avoided == std::vector<std::string>{"beta"});
+    CHECK_THAT(why([] { parse_sites(""); }), Catch::Contains("empty site list"));
+    CHECK_THAT(why([] { parse_sites("a,!a"); }), Catch::Contains("both wanted and avoided"));
+    CHECK_THAT(why([] { parse_sites("a b"); }), Catch::Contains("'a b' is not a site name"));
+    CHECK_THAT(why([] { parse_sites("auto,beta"); }), Catch::Contains("'auto' cannot be combined"));
+    CHECK_THAT(why([] { parse_sites("alpha,"); }), Catch::Contains("'' is not a site name"));
+}
+
+TEST_CASE("--place-data forms and sizes", "[slurm]") {
+    auto d = parse_data("genome@beta:500G,refs@alpha:10GB");
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].name == "genome");
+    CHECK(d[0].site == "beta");
+    CHECK(d[0].bytes == 500ull * 1024 * 1024 * 1024);  // Slurm convention: G is GiB
+    CHECK(d[1].bytes == 10ull * 1000 * 1000 * 1000);
+    CHECK(parse_data("x@c:1024")[0].bytes == 1024);
+    CHECK_THAT(why([] { parse_data("genome:500G"); }), Catch::Contains("is not NAME@SITE:SIZE"));
+    CHECK_THAT(why([] { parse_data("genome@beta"); }), Catch::Contains("is not NAME@SITE:SIZE"));
+    CHECK_THAT(why([] { parse_data("g@beta:lots"); }), Catch::Contains("size"));
+    CHECK_THAT(why([] { parse_data("g@b:1G,g@c:2G"); }), Catch::Contains("given twice"));
+    CHECK_THAT(why([] { parse_data("g@:1G"); }), Catch::Contains("bad site name"));
+}
+
+TEST_CASE("--place-bind, --place-policy, flags", "[slurm]") {
+    CHECK(parse_bind("auto") == Bind::automatic);
+    CHECK(parse_bind("none") == Bind::none);
+    CHECK(parse_bind("gpu-nic") == Bind::gpu_nic);
+    CHECK(parse_bind("numa") == Bind::numa);
+    CHECK_THAT(why([] { parse_bind("cores"); }), Catch::Contains("'cores' is not a binding"));
+    CHECK(parse_policy_name("data-local") == "data-local");
+    CHECK_THAT(why([] { parse_policy_name("a;rm"); }), Catch::Contains("not a policy name"));
+    CHECK(parse_flag("yes"));
+    CHECK_FALSE(parse_flag("0"));
+    CHECK_THAT(why([] { parse_flag("maybe"); }), Catch::Contains("not a yes/no"));
+}
+
+TEST_CASE("options win over their NETPLACE_* mirrors", "[slurm]") {
+    std::map<std::string, std::string> env{{"NETPLACE_SITES", "gamma"}, {"NETPLACE_BIND", "numa"},
+                                           {"NETPLACE_EXPLAIN", "1"}, {"NETPLACE_POLICY", ""}};
+    GetEnv get = [&](const char* n) -> std::optional<std::string> {
+        auto it = env.find(n);
+        return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+    UserOptions o;
+    apply_option(o, "--place-sites", "beta");
+    apply_env(o, {"place-sites"}, get);
+    CHECK(o.sites->wanted == std::vector<std::string>{"beta"});
+    CHECK(o.bind == Bind::numa);
+    CHECK(o.explain);
+    CHECK_FALSE(o.policy.has_value());  // empty mirror = unset
+    env["NETPLACE_DATA"] = "nonsense";
+    CHECK_THAT(why([&] { apply_env(o, {}, get); }), Catch::Contains("NETPLACE_DATA=nonsense"));
+    CHECK(invalid_message("place-data", "x") == "Invalid --place-data argument: x");
+}
+
+TEST_CASE("options from cli_filter JSON", "[slurm]") {
+    UserOptions o;
+    // The keys as Slurm 22.05's slurm.json_cli_options() renders SPANK options.
+    auto given = apply_cli_json(o, R"({"spank:place-data":"ds@beta:2T","spank:place-explain":"","clusters":null})");
+    CHECK(given == std::vector<std::string>{"place-data", "place-explain"});
+    REQUIRE(o.data);
+    CHECK((*o.data)[0].bytes == 2ull << 40);
+    CHECK(o.explain);
+    CHECK_THAT(why([] {
+                   UserOptions x;
+                   apply_cli_json(x, R"({"spank:place-bind":"all"})");
+               }),
+               Catch::Contains("Invalid --place-bind argument: 'all' is not a binding"));
+}
+
+TEST_CASE("plugstack arguments", "[slurm]") {
+    auto c = parse_plugin_args({});
+    CHECK(c.federation == "/etc/netplace/federation.yaml");
+    CHECK(c.default_policy == "fastest");
+    CHECK(c.bind == Bind::automatic);
+    CHECK_FALSE(c.topology);
+    c = parse_plugin_args({"federation=/x/f.yaml", "state_dir=/s", "bind=none", "topology=/t.xml",
+                           "default_policy=balanced", "max_state_age=5m", "steer=all"});
+    CHECK(c.federation == "/x/f.yaml");
+    CHECK(c.sites_path() == "/s/sites.json");
+    CHECK(c.bind == Bind::none);
+    CHECK(c.topology == "/t.xml");
+    CHECK(c.max_state_age_s == 300);
+    CHECK(c.steer_all);
+    CHECK_THAT(why([] { parse_plugin_args({"colour=blue"}); }), Catch::Contains("colour: unknown key"));
+    CHECK_THAT(why([] { parse_plugin_args({"bind=tight"}); }), Catch::Contains("bind: 'tight' is not a binding"));
+    CHECK_THAT(why([] { parse_plugin_args({"federation=rel.yaml"}); }), Catch::Contains("not an absolute path"));
+    CHECK_THAT(why([] { parse_plugin_args({"verbose"}); }), Catch::Contains("verbose: expected key=value"));
+}
+
+TEST_CASE("plugstack.conf lookup follows includes", "[slurm]") {
+    namespace fs = std::filesystem;
+    auto dir = fs::temp_directory_path() / ("np-plugstack-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "plugstack.conf.d");
+    std::ofstream(dir / "slurm.conf") << "ClusterName=x\nPlugStackConfig=" << (dir / "plugstack.conf").string() << "\n";
+    std::ofstream(dir / "plugstack.conf") << "# comment\noptional /usr/lib/other.so a=b\ninclude plugstack.conf.d/*.conf\n";
+    std::ofstream(dir / "plugstack.conf.d" / "netplace.conf")
+        << "required spank_netplace.so federation=/f.yaml bind=numa  # admin note\n";
+    CHECK(plugstack_path_for((dir / "slurm.conf").string()) == (dir / "plugstack.conf").string());
+    auto args = find_plugstack_args(plugstack_path_for((dir / "slurm.conf").string()));
+    REQUIRE(args);
+    CHECK(*args == std::vector<std::string>{"federation=/f.yaml", "bind=numa"});
+    CHECK_FALSE(find_plugstack_args((dir / "absent.conf").string()));
+    std::ofstream(dir / "plain.conf") << "ClusterName=y\n";
+    CHECK(plugstack_path_for((dir / "plain.conf").string()) == (dir / "plugstack.conf").string());
+    fs::remove_all(dir);
+}
