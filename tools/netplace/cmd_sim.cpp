@@ -1,0 +1,130 @@
+// `netplace sim`: replays a workload trace across a modelled federation and compares placement
+// policies (baselines and netplace policies through the same engine as `netplace place`).
+#include "command.hpp"
+
+#include "netplace/core/error.hpp"
+#include "netplace/core/file.hpp"
+#include "netplace/network/federation.hpp"
+#include "netplace/network/link_state.hpp"
+#include "netplace/sim/metrics.hpp"
+#include "netplace/sim/placers.hpp"
+#include "netplace/sim/report.hpp"
+#include "netplace/sim/simulator.hpp"
+#include "netplace/sim/swf.hpp"
+#include "netplace/sim/workload.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+namespace netplace::cli {
+namespace {
+
+struct SimArgs {
+    std::string trace, federation, links, data_model, report;
+    std::vector<std::string> policies, policy_files;
+    std::optional<std::uint64_t> seed;
+    std::optional<std::size_t> max_jobs;
+    bool json = false, strict = false;
+};
+
+int run_sim(const SimArgs& a) {
+    using namespace netplace::sim;
+    const Federation fed = network::load_federation(a.federation);
+    RunInfo info;
+    info.trace = a.trace;
+    info.federation = a.federation;
+    std::vector<LinkEstimate> links;
+    if (!a.links.empty()) {
+        // The figures as they stood when the file was written: a replay is not "now".
+        const auto state = network::read_link_state(a.links);
+        links = network::current_links(fed, &state, state.written_at);
+        info.links = "link state " + a.links;
+    } else {
+        links = network::current_links(fed, nullptr, 0);
+        info.links = "static figures of the federation file";
+    }
+    DataModel model;
+    model.source = "built-in default (home site from the partition field, no data)";
+    if (!a.data_model.empty()) model = load_data_model(a.data_model, fed);
+    info.data_model = model.source;
+    info.seed = a.seed ? *a.seed : model.seed.value_or(1);
+
+    SwfOptions swf_opts;
+    swf_opts.strict = a.strict;
+    swf_opts.max_jobs = a.max_jobs;
+    const SwfTrace trace = read_swf(a.trace, swf_opts);
+    if (trace.malformed) {
+        info.notes.push_back(fmt::format("{} malformed lines skipped (use --strict to stop at the first)", trace.malformed));
+        for (const auto& p : trace.problems) std::cerr << "netplace sim: warning: " << p << '\n';
+    }
+    WorkloadStats stats;
+    const auto jobs = build_workload(trace, fed, model, info.seed, &stats);
+    for (const auto& n : stats.notes) info.notes.push_back(n);
+    info.jobs = jobs.size();
+    if (jobs.empty()) {
+        std::cerr << "netplace sim: " << a.trace << " holds no job that can be replayed\n";
+        return bad_input;
+    }
+
+    const Network net = make_network(fed, links);
+    PlacerContext ctx;
+    ctx.federation = &fed;
+    ctx.links = links;
+    ctx.seed = info.seed;
+    ctx.policy_files = a.policy_files;
+    // Check every name before the first (possibly long) run.
+    std::vector<std::unique_ptr<Placer>> placers;
+    for (const auto& p : a.policies) placers.push_back(make_placer(p, ctx));
+
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    std::vector<Summary> summaries;
+    for (auto& placer : placers) {
+        SimOptions opts;
+        const std::string name = placer->name();
+        if (tty)
+            opts.progress = [&name](std::size_t done, std::size_t total) {
+                const int width = 30;
+                const int fill = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
+                std::fprintf(stderr, "\r%-16s [%s%s] %3d%% %zu/%zu jobs", name.c_str(), std::string(fill, '#').c_str(),
+                             std::string(width - fill, ' ').c_str(), static_cast<int>(100.0 * done / total), done,
+                             total);
+                std::fflush(stderr);
+            };
+        const SimResult r = simulate(fed, net, jobs, *placer, opts);
+        if (tty) std::fprintf(stderr, "\r\033[K");
+        if (!r.warnings.empty())
+            info.notes.push_back(fmt::format("{}: {} ({} such)", r.policy, r.warnings.front(), r.warnings.size()));
+        summaries.push_back(summarise(r, jobs, fed));
+    }
+    if (!a.report.empty()) file::write_atomic(a.report, render_html(info, summaries, fed, net));
+    std::cout << (a.json ? render_json(info, summaries) : render_table(info, summaries));
+    return ok;
+}
+
+Registration reg(60, [](CLI::App& app) -> std::function<int()> {
+    auto args = std::make_shared<SimArgs>();
+    auto* sub = app.add_subcommand("sim", "Replay a workload trace across the federation and compare policies");
+    sub->add_option("--trace", args->trace, "SWF workload trace (plain or .gz)")->required();
+    sub->add_option("--federation", args->federation, "federation YAML")->required();
+    sub->add_option("--links", args->links, "link-state JSON (measured or imported figures); default: static figures");
+    sub->add_option("--data-model", args->data_model, "side-car YAML assigning home sites, inputs and outputs");
+    sub->add_option("--policies", args->policies,
+                    "comma-separated: local, random, round-robin, least-loaded, earliest-start, data-local, or a "
+                    "netplace policy name")
+        ->required()
+        ->delimiter(',');
+    sub->add_option("--policy-file", args->policy_files, "YAML policy file for netplace policies (repeatable)");
+    sub->add_option("--seed", args->seed, "seed for the data model and the random policy (default: model's, else 1)");
+    sub->add_option("--max-jobs", args->max_jobs, "replay only the first N records of the trace");
+    sub->add_flag("--strict", args->strict, "stop at the first malformed trace line instead of skipping it");
+    sub->add_flag("--json", args->json, "print JSON instead of a table");
+    sub->add_option("--report", args->report, "write a self-contained HTML report here");
+    return [args] { return run_sim(*args); };
+});
+
+}  // namespace
+}  // namespace netplace::cli

@@ -1,0 +1,28 @@
+#pragma once
+// Placement policies the simulator can replay: the built-in baselines, and every netplace
+// policy through the placement engine itself (the same code `netplace place` runs).
+#include "netplace/core/site.hpp"
+#include "netplace/sim/simulator.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace netplace::sim {
+
+struct PlacerContext {
+    const Federation* federation = nullptr;
+    std::vector<LinkEstimate> links;        // what the engine is told about the links
+    std::uint64_t seed = 1;
+    std::vector<std::string> policy_files;  // YAML policy files for netplace policies
+};
+
+// local, random, round-robin, least-loaded, earliest-start, data-local.
+const std::vector<std::string>& baseline_names();
+// Netplace policies the engine knows (built-in presets and those in ctx.policy_files); empty
+// when the engine is not built in.
+std::vector<std::string> engine_policy_names(const PlacerContext& ctx);
+// Throws ConfigError naming the known policies when `name` is none of them.
+std::unique_ptr<Placer> make_placer(const std::string& name, const PlacerContext& ctx);
+
+}  // namespace netplace::sim
