@@ -14,9 +14,10 @@ namespace {
 
 using Key = std::tuple<unsigned, std::uint64_t, unsigned>;  // (tier, detail, pci order)
 
-// Share of `total` items that falls to part `i` of `parts` when items are spread as evenly as
-// possible: sizes differ by at most one and the larger shares are spread out, not bunched.
-size_t share_begin(size_t i, size_t parts, size_t total) { return i * total / parts; }
+// Where part `i` of `parts` starts when `total` items are cut as evenly as possible: sizes differ
+// by at most one, the larger parts come first, and with fewer items than parts the items are
+// spread out (0, 2 of 4) rather than bunched at the front.
+size_t share_begin(size_t i, size_t parts, size_t total) { return (i * total + parts - 1) / parts; }
 
 // A set of cores the ranks using it prefer (a GPU's locality or a NUMA node), and its ranks.
 struct Domain {
