@@ -1,0 +1,40 @@
+#pragma once
+// The placement engine: a pure function of (job, federation, links, site load, policies).
+// No I/O, no clock: the CLI, the Slurm glue and the simulator call it and get the same answer
+// for the same inputs. The cost model is documented in docs/policies.md.
+#include "netplace/core/job.hpp"
+#include "netplace/core/site.hpp"
+#include "netplace/policies/policy.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace netplace::policies {
+
+// Ranks every site of `fed` for `job`. Every site appears in the ranking with every cost
+// component; eligible sites first (lowest score, then lowest total, then name), excluded sites
+// after them in federation order, each with the reason(s). `decision.site` is unset when no site
+// qualifies. Never throws for data it can judge (unknown sites, missing links or load fall back
+// and say so in notes/warnings).
+//
+// Speed: `links` in the order current_links() returns (row-major over fed.sites without the
+// diagonal; with it also works) and `loads` in fed.sites order (align_loads) are looked up in
+// O(1); any other order works but costs an index build per call.
+PlacementDecision place(const JobRequest& job, const Federation& fed, const std::vector<LinkEstimate>& links,
+                        const std::vector<SiteLoad>& loads, const PolicySet& policies);
+
+// Estimated queue wait (seconds) for a job needing `cores` cores and `gpus` GPUs at `site`:
+//   no load known  -> site.static_wait_s, else 0;
+//   otherwise      -> max(cpu, gpu) with, for cores (GPUs alike, using pending_gpu_seconds):
+//     backlog = pending_core_seconds / cores_total           (work queued ahead, FCFS)
+//     drain   = 0 when the free cores suffice, else
+//               mean_left * min(1, (need - free) / busy)     (running work frees cores linearly)
+//     where mean_left = running_core_seconds_left / busy cores.
+// The simulator uses the same function for the load view it hands the engine.
+double estimate_wait_s(unsigned cores, unsigned gpus, const Site& site, const SiteLoad* load);
+
+// Time to move `bytes` over one link: latency + bytes * 8 / bandwidth. Infinite when the link
+// has no bandwidth.
+double transfer_s(std::uint64_t bytes, double bandwidth_bps, double latency_s);
+
+}  // namespace netplace::policies

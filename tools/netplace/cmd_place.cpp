@@ -1,0 +1,167 @@
+// `netplace place`: load the federation, link and site state, policies and a job; ask the engine
+// where the job finishes first; print the answer, the ranked explanation or JSON.
+#include "command.hpp"
+
+#include "netplace/core/error.hpp"
+#include "netplace/core/units.hpp"
+#include "netplace/core/yaml.hpp"
+#include "netplace/network/federation.hpp"
+#include "netplace/network/link_state.hpp"
+#include "netplace/policies/engine.hpp"
+#include "netplace/policies/job_io.hpp"
+#include "netplace/policies/policy.hpp"
+#include "netplace/policies/site_state.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace netplace::cli {
+namespace {
+
+struct PlaceOptions {
+    std::string federation;
+    std::string policy;
+    std::string job;
+    std::string links;
+    std::string sites_state;
+    std::string use_policy;
+    double now = 0;
+    bool explain = false;
+    bool json = false;
+};
+
+std::string dur(double s) { return s == 0 ? "0" : units::format_duration(s); }
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+    return out;
+}
+
+JobRequest read_job(const std::string& path) {
+    if (path != "-") return policies::load_job_file(path);
+    const std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && text[first] == '{') return policies::parse_job_json(text, "<stdin>");
+    return policies::parse_job_yaml(text, "<stdin>");
+}
+
+// Sites the job names must exist: a typo would otherwise silently move data over default links.
+void check_job_sites(const JobRequest& job, const Federation& fed, const std::string& job_file) {
+    std::vector<std::string> names;
+    for (const auto& s : fed.sites) names.push_back(s.name);
+    auto check = [&](const std::string& site, const std::string& what) {
+        if (fed.find(site)) return;
+        std::string msg = fmt::format("{}: {} '{}' is not a site of federation '{}' ({})", job_file, what, site, fed.name,
+                                      fed.source);
+        if (auto c = yaml::closest(site, names)) msg += fmt::format(": did you mean '{}'?", *c);
+        else msg += ": sites are " + join(names);
+        throw ConfigError(msg);
+    };
+    for (const auto& d : job.inputs) check(d.site, "dataset '" + d.name + "' site");
+    if (job.home_site) check(*job.home_site, "output site");
+    for (const auto* list : {&job.hints.allowed, &job.hints.preferred, &job.hints.avoided})
+        for (const auto& s : *list) check(s, "sites entry");
+}
+
+void print_table(std::ostream& out, const PlacementDecision& d) {
+    size_t w = 4;
+    for (const auto& e : d.ranking) w = std::max(w, e.site.size());
+    out << fmt::format("{:>4}  {:<{}}  {:>7}  {:>8}  {:>7}  {:>9}  {:>7}  {:>9}  {:>10}  {}\n", "rank", "site", w, "wait",
+                       "stage-in", "run", "stage-out", "total", "price", "score", "excluded because");
+    unsigned rank = 0;
+    for (const auto& e : d.ranking) {
+        const std::string r = e.excluded ? "-" : std::to_string(++rank);
+        out << fmt::format("{:>4}  {:<{}}  {:>7}  {:>8}  {:>7}  {:>9}  {:>7}  {:>9.2f}  {:>10.0f}  {}\n", r, e.site, w,
+                           dur(e.wait_s), dur(e.stage_in_s), dur(e.run_s), dur(e.stage_out_s), dur(e.total_s), e.price,
+                           e.score, e.excluded ? *e.excluded : "");
+    }
+    bool any = false;
+    for (const auto& e : d.ranking) {
+        if (e.notes.empty()) continue;
+        if (!any) out << "notes:\n";
+        any = true;
+        out << fmt::format("  {}: {}\n", e.site, join(e.notes, "; "));
+    }
+    if (!d.warnings.empty()) {
+        out << "warnings:\n";
+        for (const auto& wn : d.warnings) out << "  " << wn << '\n';
+    }
+}
+
+std::string why_first(const PlacementDecision& d) {
+    const SiteEstimate& best = d.ranking.front();
+    std::string s = fmt::format("est. completion {} = wait {} + stage-in {} + run {} + stage-out {}", dur(best.total_s),
+                                dur(best.wait_s), dur(best.stage_in_s), dur(best.run_s), dur(best.stage_out_s));
+    if (d.ranking.size() > 1 && !d.ranking[1].excluded) {
+        const SiteEstimate& next = d.ranking[1];
+        s += fmt::format("; next: {} ({}, score +{:.0f})", next.site, dur(next.total_s), next.score - best.score);
+    }
+    return s;
+}
+
+int run(const PlaceOptions& o) {
+    const Federation fed = network::load_federation(o.federation);
+    const policies::PolicySet set = o.policy.empty() ? policies::PolicySet::builtin() : policies::PolicySet::load_file(o.policy);
+    JobRequest job = read_job(o.job);
+    check_job_sites(job, fed, o.job);
+    if (!o.use_policy.empty()) {
+        if (!set.find(o.use_policy)) {
+            throw ConfigError(fmt::format("--use-policy '{}' is not defined in {}", o.use_policy, set.source()));
+        }
+        job.hints.policy = o.use_policy;
+    }
+
+    const double now = o.now > 0 ? o.now
+                                 : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::string link_path = o.links.empty() ? fed.probing.state_file : o.links;
+    const std::vector<LinkEstimate> links = network::current_links(fed, link_path, now);
+    std::vector<SiteLoad> loads;
+    if (!o.sites_state.empty()) loads = policies::align_loads(fed, policies::read_site_state(o.sites_state, now));
+
+    const PlacementDecision d = policies::place(job, fed, links, loads, set);
+    const std::string label = job.name.empty() ? std::string("the job") : "job '" + job.name + "'";
+
+    if (o.json) {
+        std::cout << policies::decision_to_json(d, 2) << '\n';
+    } else if (d.site) {
+        std::cout << fmt::format("{} -> {} (Slurm cluster {}) by policy '{}': {}\n", label, *d.site, d.cluster, d.policy,
+                                 why_first(d));
+        if (o.explain) print_table(std::cout, d);
+    } else if (o.explain) {
+        print_table(std::cout, d);
+    }
+    if (!o.explain) {
+        for (const auto& wn : d.warnings) std::cerr << "netplace: warning: " << wn << '\n';
+    }
+    if (!d.site) {
+        std::cerr << fmt::format("netplace: no site qualifies for {} under policy '{}':\n", label, d.policy);
+        for (const auto& e : d.ranking) std::cerr << fmt::format("  {}: {}\n", e.site, e.excluded.value_or("?"));
+        return no_site;
+    }
+    return ok;
+}
+
+Registration reg(40, [](CLI::App& app) -> std::function<int()> {
+    auto o = std::make_shared<PlaceOptions>();
+    auto* cmd = app.add_subcommand("place", "Choose the site where a job finishes first under the policy, and say why");
+    cmd->add_option("--federation", o->federation, "federation file (etc/federation.yaml)")->required();
+    cmd->add_option("--policy", o->policy, "policy file (etc/policy.yaml); default: the built-in presets");
+    cmd->add_option("--job", o->job, "job file, YAML or .json; '-' reads YAML or JSON from stdin")->required();
+    cmd->add_option("--links", o->links, "link-state file (default: the federation's probing.state_file; "
+                                         "static figures when missing)");
+    cmd->add_option("--sites-state", o->sites_state, "site-state file (queue load); default: static waits");
+    cmd->add_option("--use-policy", o->use_policy, "place under this named policy, as if the job asked for it");
+    cmd->add_option("--now", o->now, "unix time to judge link and site-state age against (default: now)");
+    cmd->add_flag("--explain", o->explain, "print the ranked per-site table: wait, stage-in, run, stage-out, total, price, "
+                                         "score, exclusions");
+    cmd->add_flag("--json", o->json, "print the decision as JSON");
+    return [o] { return run(*o); };
+});
+
+}  // namespace
+}  // namespace netplace::cli
