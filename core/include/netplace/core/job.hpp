@@ -45,6 +45,16 @@ struct JobRequest {
     unsigned cores() const { return tasks * cpus_per_task; }
 };
 
+// The parts of a site's score (weight x figure, seconds-equivalent), so an explanation can show
+// why a site that finishes later may still win (price, data moved, admin penalties/bonuses).
+struct ScoreTerms {
+    double completion = 0;
+    double transfer = 0;
+    double price = 0;
+    double wan = 0;
+    double adjust = 0;  // penalties - bonuses (admin rules, the job's preferred sites)
+};
+
 // Every component of one site's estimate, kept for the explanation.
 struct SiteEstimate {
     std::string site;
@@ -55,6 +65,7 @@ struct SiteEstimate {
     double total_s = 0;
     double price = 0;                      // currency units for the job at this site
     double score = 0;                      // what the policy minimises
+    ScoreTerms terms;                      // score = sum of these
     std::optional<std::string> excluded;   // why this site may not run the job
     std::vector<std::string> notes;        // fallbacks used, bonuses applied, ...
     std::uint64_t wan_bytes = 0;           // bytes the job moves between sites if run here
