@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh dev >&2
-exec build/dev/tools/netplace/netplace topology show "$@"
+exec build/dev/tools/netplace/netplace place --federation etc/federation.yaml \
+  --policy etc/policy.yaml --job etc/job.yaml --explain "$@"
