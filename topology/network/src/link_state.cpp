@@ -7,6 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -202,6 +206,34 @@ void write_link_state(const std::string& path, const LinkState& state) {
 
 LinkState read_link_state(const std::string& path) {
     return parse_link_state(file::read_all(path, kLinkStateMaxBytes), path);
+}
+
+LinkState update_link_state(const std::string& path, const std::function<void(LinkState&)>& mutate,
+                            double now_unix_s) {
+    const std::string lock_path = path + ".lock";
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(lock_path + ": cannot open lock file: " + std::strerror(errno));
+    struct Unlock {
+        int fd;
+        ~Unlock() { ::close(fd); }  // closing drops the flock
+    } unlock{fd};
+    while (::flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) throw Error(lock_path + ": cannot lock: " + std::strerror(errno));
+    }
+    LinkState st;
+    struct stat sb {};
+    if (::stat(path.c_str(), &sb) == 0) {
+        try {
+            st = read_link_state(path);
+        } catch (const Error& e) {
+            log::warn("{}; starting a new link state", e.what());
+            st = LinkState{};
+        }
+    }
+    mutate(st);
+    st.written_at = now_unix_s;
+    write_link_state(path, st);
+    return st;
 }
 
 std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state, double now_unix_s) {

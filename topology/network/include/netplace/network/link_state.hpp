@@ -5,6 +5,7 @@
 #include "netplace/core/site.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,11 @@ LinkState parse_link_state(const std::string& text, const std::string& name);
 void write_link_state(const std::string& path, const LinkState& state);
 // Throws netplace::Error for a missing, oversized or bad file.
 LinkState read_link_state(const std::string& path);
+// Read-modify-write for writers (daemon, importers, `probe run`): holds an exclusive flock on
+// "<path>.lock" so concurrent writers do not lose each other's links. A missing file starts
+// empty; an unreadable one is replaced (with a warning naming why). Returns what was written.
+LinkState update_link_state(const std::string& path, const std::function<void(LinkState&)>& mutate,
+                            double now_unix_s);
 
 // An estimate for every ordered pair of distinct sites of `fed`: the measured figures when
 // fresh (age <= probing.max_age), else the static figure from `links:`, else the defaults.

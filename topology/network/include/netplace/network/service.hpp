@@ -1,0 +1,33 @@
+#pragma once
+// The probe loop shared by `netplace probe run` and the `netplace-probed` daemon: schedule
+// probes, fold results into the state, write the state file (and the Prometheus file) atomically.
+#include "netplace/network/scheduler.hpp"
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace netplace::network {
+
+double now_unix();
+
+struct ServiceOptions {
+    std::string federation_path;
+    std::optional<std::string> state_path;          // overrides probing.state_file
+    std::optional<std::string> prometheus_path;     // overrides probing.prometheus_file
+    const std::atomic<bool>* stop = nullptr;        // SIGTERM/SIGINT: finish/abort and exit cleanly
+    std::atomic<bool>* reload = nullptr;            // SIGHUP: reload the federation file (cleared here)
+    std::function<void(const ProbeEvent&)> on_event;
+};
+
+// One forced round: every target's latency then bandwidth, once. Writes the state.
+std::vector<ProbeEvent> probe_round(const Federation& fed, const std::string& state_path,
+                                    const std::optional<std::string>& prometheus_path,
+                                    const std::atomic<bool>* stop);
+
+// Runs until *stop. Returns 0 after a clean stop. Throws ConfigError for a bad federation at start
+// (a bad one on reload is logged and the old one kept).
+int run_service(const ServiceOptions& opt);
+
+}  // namespace netplace::network
