@@ -353,8 +353,12 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
             e.notes.push_back(fmt::format("preferred by the job: -{}", units::format_duration(policy->preferred_bonus_s)));
         }
         const double moving = e.stage_in_s + e.stage_out_s;
-        e.score = w.completion * e.total_s + w.transfer * moving + w.price * e.price +
-                  w.wan_gb * static_cast<double>(e.wan_bytes) / 1e9 + adjust;
+        e.terms.completion = w.completion * e.total_s;
+        e.terms.transfer = w.transfer * moving;
+        e.terms.price = w.price * e.price;
+        e.terms.wan = w.wan_gb * static_cast<double>(e.wan_bytes) / 1e9;
+        e.terms.adjust = adjust;
+        e.score = e.terms.completion + e.terms.transfer + e.terms.price + e.terms.wan + e.terms.adjust;
 
         // ---- exclusions: the job's own wishes, then admin rules, then what the site can do ----
         if (contains(job.hints.avoided, site.name)) add_reason(e.excluded, "avoided by the job");

@@ -315,6 +315,12 @@ std::string decision_to_json(const PlacementDecision& d, int indent) {
                            {"total_s", number(e.total_s)},
                            {"price", number(e.price)},
                            {"score", number(e.score)},
+                           {"score_terms",
+                            {{"completion", number(e.terms.completion)},
+                             {"transfer", number(e.terms.transfer)},
+                             {"price", number(e.terms.price)},
+                             {"wan", number(e.terms.wan)},
+                             {"adjust", number(e.terms.adjust)}}},
                            {"wan_bytes", e.wan_bytes},
                            {"excluded", e.excluded ? ojson(*e.excluded) : ojson(nullptr)},
                            {"notes", e.notes}});

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -68,6 +69,15 @@ void check_job_sites(const JobRequest& job, const Federation& fed, const std::st
         for (const auto& s : *list) check(s, "sites entry");
 }
 
+std::string terms(const SiteEstimate& e) {
+    std::string s = fmt::format("{:.0f} = completion {:.0f}", e.score, e.terms.completion);
+    if (e.terms.transfer != 0) s += fmt::format(" + transfer {:.0f}", e.terms.transfer);
+    if (e.terms.price != 0) s += fmt::format(" + price {:.0f}", e.terms.price);
+    if (e.terms.wan != 0) s += fmt::format(" + wan {:.0f}", e.terms.wan);
+    if (e.terms.adjust != 0) s += fmt::format(" {} adjust {:.0f}", e.terms.adjust < 0 ? "-" : "+", std::abs(e.terms.adjust));
+    return s;
+}
+
 void print_table(std::ostream& out, const PlacementDecision& d) {
     size_t w = 4;
     for (const auto& e : d.ranking) w = std::max(w, e.site.size());
@@ -80,6 +90,8 @@ void print_table(std::ostream& out, const PlacementDecision& d) {
                            dur(e.wait_s), dur(e.stage_in_s), dur(e.run_s), dur(e.stage_out_s), dur(e.total_s), e.price,
                            e.score, e.excluded ? *e.excluded : "");
     }
+    out << "score (what the policy minimises, seconds-equivalent):\n";
+    for (const auto& e : d.ranking) out << fmt::format("  {}: {}\n", e.site, terms(e));
     bool any = false;
     for (const auto& e : d.ranking) {
         if (e.notes.empty()) continue;
@@ -99,7 +111,11 @@ std::string why_first(const PlacementDecision& d) {
                                 dur(best.wait_s), dur(best.stage_in_s), dur(best.run_s), dur(best.stage_out_s));
     if (d.ranking.size() > 1 && !d.ranking[1].excluded) {
         const SiteEstimate& next = d.ranking[1];
-        s += fmt::format("; next: {} ({}, score +{:.0f})", next.site, dur(next.total_s), next.score - best.score);
+        if (next.total_s < best.total_s) {
+            s += fmt::format("; {} would finish sooner ({}) but scores higher under this policy", next.site, dur(next.total_s));
+        } else {
+            s += fmt::format("; next best: {} ({})", next.site, dur(next.total_s));
+        }
     }
     return s;
 }
