@@ -1,0 +1,77 @@
+-- netplace: cross-site placement at submission (Slurm cli_filter/lua).
+--
+-- Install as cli_filter.lua next to slurm.conf on login/submit hosts, with
+-- CliFilterPlugins=cli_filter/lua in slurm.conf. It reads netplace's settings from the
+-- spank_netplace.so line of plugstack.conf, so there is one place to configure.
+--
+-- Hot path: a job without --place-* options (and no NETPLACE_* variable, no -M) costs one
+-- string search here; the native module is loaded only when netplace has to decide. Any failure
+-- of netplace falls back to Slurm's own choice with a warning; only a bad --place-* value or a
+-- job the admin's policy forbids everywhere fails the submission.
+
+-- Where the native module netplace_slurm.so lives (set at install time).
+local NETPLACE_LUA_CPATH = "@NETPLACE_LUA_CPATH@"
+
+local function warn(msg)
+  io.stderr:write("netplace: warning: " .. msg .. "\n")
+end
+
+local function wants_netplace(json)
+  -- sites, data, policy, explain ask for a decision; place-bind alone does not.
+  if string.find(json, '"spank:place%-[sdpe]') then return true end
+  if string.find(json, '"clusters":') then return true end  -- a user's -M is checked against the policy
+  for _, v in ipairs({"NETPLACE_SITES", "NETPLACE_DATA", "NETPLACE_POLICY", "NETPLACE_EXPLAIN"}) do
+    local e = os.getenv(v)
+    if e ~= nil and e ~= "" then return true end
+  end
+  return false
+end
+
+local netplace = nil
+local function load_module()
+  if netplace ~= nil then return netplace end
+  if not string.find(package.cpath, NETPLACE_LUA_CPATH, 1, true) and
+     not string.find(NETPLACE_LUA_CPATH, "^@") then
+    package.cpath = NETPLACE_LUA_CPATH .. ";" .. package.cpath
+  end
+  local override = os.getenv("NETPLACE_LUA_CPATH_OVERRIDE")
+  if override ~= nil and override ~= "" then package.cpath = override .. ";" .. package.cpath end
+  local ok, mod = pcall(require, "netplace_slurm")
+  if not ok then
+    warn("cannot load the netplace_slurm module (" .. tostring(mod) .. "); Slurm chooses the cluster")
+    netplace = false
+    return false
+  end
+  netplace = mod
+  return mod
+end
+
+function slurm_cli_setup_defaults(options, early_pass)
+  return slurm.SUCCESS
+end
+
+function slurm_cli_pre_submit(options, offset)
+  local json = slurm.json_cli_options(options)
+  if not wants_netplace(json) then return slurm.SUCCESS end
+  local np = load_module()
+  if not np then return slurm.SUCCESS end
+  local ok, r = pcall(np.decide, json)
+  if not ok then
+    warn("placement failed (" .. tostring(r) .. "); Slurm chooses the cluster")
+    return slurm.SUCCESS
+  end
+  for _, w in ipairs(r.warnings or {}) do warn(w) end
+  if r.explain then io.stderr:write(r.explain) end
+  if r.action == "refuse" then
+    io.stderr:write((r.message or "netplace: the job was refused") .. "\n")
+    return slurm.ERROR
+  end
+  if r.action == "steer" and r.clusters then
+    options["clusters"] = r.clusters
+  end
+  return slurm.SUCCESS
+end
+
+function slurm_cli_post_submit(offset, job_id, step_id)
+  return slurm.SUCCESS
+end

@@ -1,0 +1,32 @@
+#pragma once
+// Site-load collector: each site's Slurm cluster state (sinfo/squeue -M <cluster>) turned into
+// the SiteLoad records of the site-state file that placement reads. Run by
+// `netplace sites collect` from a systemd timer; never on a submission path.
+#include "netplace/core/site.hpp"
+
+#include <string>
+#include <vector>
+
+namespace netplace::slurm {
+
+// What the collector asks Slurm (fixed formats, so parsing never depends on a user's SINFO_FORMAT).
+inline constexpr const char* kSinfoFormat = "%N|%C|%T|%G";             // node, CPUs A/I/O/T, state, gres
+inline constexpr const char* kSqueueFormat = "%T|%C|%l|%L|%b|%D";      // state, cpus, limit, left, tres/node, nodes
+
+// Parses `sinfo -h -N -o kSinfoFormat` and `squeue -h -t PD,R,CF -o kSqueueFormat` output of one
+// cluster. Throws netplace::Error naming the line for output it does not understand.
+SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out, const std::string& squeue_out);
+
+// Runs argv (no shell) with a hard timeout; returns stdout. Throws netplace::Error with the
+// command, its exit status and stderr's last line, or "timed out after N s".
+std::string run_command(const std::vector<std::string>& argv, double timeout_s);
+
+struct CollectResult {
+    std::vector<SiteLoad> loads;
+    std::vector<std::string> errors;  // one per cluster that could not be read
+};
+// Every site of `fed` (by its cluster name), each client call bounded by `timeout_s`.
+CollectResult collect_sites(const Federation& fed, double timeout_s, const std::string& sinfo = "sinfo",
+                            const std::string& squeue = "squeue");
+
+}  // namespace netplace::slurm

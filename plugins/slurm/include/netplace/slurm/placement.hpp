@@ -1,0 +1,47 @@
+#pragma once
+// Placement at submission: what the cli_filter door (Lua module or `netplace slurm decide`) does
+// with one sbatch/srun/salloc: options in (slurm.json_cli_options() JSON), a cluster out.
+// Reads only local cached state (federation, policy, links.json, sites.json), never the network.
+#include "netplace/core/job.hpp"
+#include "netplace/slurm/config.hpp"
+#include "netplace/slurm/options.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netplace::slurm {
+
+struct SubmitOutcome {
+    enum class Action {
+        none,    // leave the submission as it is (Slurm decides, or the user's own -M)
+        steer,   // set options["clusters"] = clusters
+        refuse,  // fail the submission with `message`
+    };
+    Action action = Action::none;
+    std::string clusters;               // for steer
+    std::string site;                   // chosen site, when the engine chose one
+    std::string reason;                 // compact, for SLURM_SPANK_NETPLACE_REASON
+    std::string message;                // for refuse
+    std::optional<std::string> explain; // per-site table when --place-explain
+    std::vector<std::string> warnings;  // fallbacks used; shown once on the submitter's stderr
+};
+
+// The job as the engine sees it, from cli_filter's option JSON (ntasks, nodes, cpus-per-task,
+// gpus*, mem*, time, account, partition, job-name) and the parsed --place-* options.
+JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opts);
+
+// The whole decision. Bad --place-* values or a request no site may run → refuse; missing,
+// stale or corrupt state and unreadable federation/policy files → fall back (static figures, or
+// Slurm's own choice) with a warning, never refuse. Never throws.
+SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig& config, const GetEnv& getenv,
+                                double now_unix_s);
+
+// Reads the plugin's plugstack.conf arguments for `slurm_conf` (default: $SLURM_CONF or
+// /etc/slurm/slurm.conf). nullopt: netplace is not in plugstack.conf. Throws for bad arguments.
+std::optional<PluginConfig> config_for(const std::string& slurm_conf);
+
+// The ranked per-site explanation printed for --place-explain.
+std::string explain_table(const PlacementDecision& decision);
+
+}  // namespace netplace::slurm

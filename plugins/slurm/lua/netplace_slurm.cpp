@@ -1,0 +1,100 @@
+// Lua 5.1 native module for cli_filter.lua: `local np = require("netplace_slurm")`,
+// `np.decide(json_cli_options, slurm_conf)` → table {action=, clusters=, site=, reason=,
+// message=, explain=, warnings={...}}. Runs inside sbatch/srun/salloc, so: no fork, no network,
+// and no exception or longjmp crosses a C++ frame with live destructors.
+#include "netplace/slurm/placement.hpp"
+
+extern "C" {
+#include <lauxlib.h>
+#include <lua.h>
+}
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace {
+
+using netplace::slurm::SubmitOutcome;
+
+SubmitOutcome run(const std::string& json, const std::string& slurm_conf) {
+    SubmitOutcome out;
+    try {
+        auto cfg = netplace::slurm::config_for(slurm_conf);
+        if (!cfg) {
+            out.warnings.push_back("spank_netplace.so is not in plugstack.conf of " + slurm_conf +
+                                   "; placement options ignored");
+        } else {
+            auto env = [](const char* n) -> std::optional<std::string> {
+                const char* v = std::getenv(n);
+                return v ? std::optional<std::string>(v) : std::nullopt;
+            };
+            timespec ts{};
+            clock_gettime(CLOCK_REALTIME, &ts);
+            out = netplace::slurm::decide_submission(json, *cfg, env, double(ts.tv_sec) + ts.tv_nsec * 1e-9);
+        }
+    } catch (const std::exception& e) {
+        out = SubmitOutcome{};
+        out.warnings.push_back(std::string("configuration: ") + e.what() + "; Slurm chooses the cluster");
+    }
+    // SPANK's allocator/local init_post_opt (same process, right after cli_filter) exports these
+    // to the job as SLURM_SPANK_NETPLACE_SITE/_REASON.
+    if (out.action == SubmitOutcome::Action::steer) {
+        ::setenv("NETPLACE_DECISION_SITE", out.site.c_str(), 1);
+        ::setenv("NETPLACE_DECISION_REASON", out.reason.c_str(), 1);
+    }
+    return out;
+}
+
+void set_field(lua_State* L, const char* k, const std::string& v) {
+    lua_pushlstring(L, v.data(), v.size());
+    lua_setfield(L, -2, k);
+}
+
+int l_decide(lua_State* L) {
+    size_t n = 0;
+    const char* j = luaL_checklstring(L, 1, &n);
+    const char* conf = luaL_optstring(L, 2, nullptr);
+    std::string json(j, n);
+    std::string slurm_conf = conf ? conf : (std::getenv("SLURM_CONF") ? std::getenv("SLURM_CONF") : "/etc/slurm/slurm.conf");
+    SubmitOutcome out;
+    try {
+        out = run(json, slurm_conf);
+    } catch (...) {
+        out = SubmitOutcome{};
+        out.warnings.push_back("internal error; Slurm chooses the cluster");
+    }
+    // Only Lua API calls from here on. A Lua memory error would longjmp past `out` and leak it;
+    // nothing else can go wrong, and the submission process is about to exit anyway.
+    lua_createtable(L, 0, 8);
+    const char* action = out.action == SubmitOutcome::Action::steer    ? "steer"
+                         : out.action == SubmitOutcome::Action::refuse ? "refuse"
+                                                                        : "none";
+    lua_pushstring(L, action);
+    lua_setfield(L, -2, "action");
+    if (!out.clusters.empty()) set_field(L, "clusters", out.clusters);
+    if (!out.site.empty()) set_field(L, "site", out.site);
+    if (!out.reason.empty()) set_field(L, "reason", out.reason);
+    if (!out.message.empty()) set_field(L, "message", out.message);
+    if (out.explain) set_field(L, "explain", *out.explain);
+    lua_createtable(L, static_cast<int>(out.warnings.size()), 0);
+    for (size_t i = 0; i < out.warnings.size(); ++i) {
+        lua_pushlstring(L, out.warnings[i].data(), out.warnings[i].size());
+        lua_rawseti(L, -2, static_cast<int>(i + 1));
+    }
+    lua_setfield(L, -2, "warnings");
+    return 1;
+}
+
+const luaL_Reg functions[] = {{"decide", l_decide}, {nullptr, nullptr}};
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) int luaopen_netplace_slurm(lua_State* L) {
+    luaL_register(L, "netplace_slurm", functions);
+    lua_pushstring(L, NETPLACE_VERSION_STRING);
+    lua_setfield(L, -2, "version");
+    return 1;
+}

@@ -1,0 +1,210 @@
+#include "netplace/slurm/collect.hpp"
+
+#include "netplace/core/error.hpp"
+#include "netplace/core/units.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+extern char** environ;
+
+namespace netplace::slurm {
+namespace {
+
+std::vector<std::string> fields(const std::string& line, size_t want, const char* what) {
+    std::vector<std::string> f;
+    std::string cur;
+    std::istringstream in(line);
+    while (std::getline(in, cur, '|')) f.push_back(cur);
+    if (!line.empty() && line.back() == '|') f.emplace_back();
+    if (f.size() != want) throw Error(fmt::format("{}: '{}' has {} fields, expected {}", what, line, f.size(), want));
+    return f;
+}
+
+unsigned to_u(const std::string& s, const std::string& line) {
+    try {
+        size_t pos = 0;
+        unsigned long v = std::stoul(s, &pos);
+        if (pos != s.size()) throw std::invalid_argument(s);
+        return static_cast<unsigned>(v);
+    } catch (const std::exception&) {
+        throw Error(fmt::format("'{}' in '{}' is not a count", s, line));
+    }
+}
+
+// Slurm time limits: "5:00", "1:00:00", "2-00:00:00"; UNLIMITED/NOT_SET/INVALID have no figure.
+std::optional<double> slurm_time(const std::string& s) {
+    if (s.empty() || s == "UNLIMITED" || s == "NOT_SET" || s == "INVALID" || s == "N/A") return std::nullopt;
+    return units::parse_duration_s(s);
+}
+
+// GPUs in a gres/tres string: "gpu:4", "gpu:a100:4(S:0-1)", "gres:gpu:2", "gres/gpu:2"; 0 if none.
+unsigned gpus_in(const std::string& s) {
+    unsigned total = 0;
+    size_t p = 0;
+    while ((p = s.find("gpu", p)) != std::string::npos) {
+        size_t end = s.find_first_of(",(", p);
+        std::string item = s.substr(p, end == std::string::npos ? std::string::npos : end - p);
+        auto c = item.rfind(':');
+        if (c != std::string::npos) {
+            try {
+                total += static_cast<unsigned>(std::stoul(item.substr(c + 1)));
+            } catch (const std::exception&) {
+            }
+        }
+        p = end == std::string::npos ? s.size() : end;
+    }
+    return total;
+}
+
+}  // namespace
+
+SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out, const std::string& squeue_out) {
+    SiteLoad l;
+    l.site = site;
+    std::set<std::string> seen;  // sinfo -N lists a node once per partition
+    std::istringstream in(sinfo_out);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        auto f = fields(line, 4, "sinfo");
+        if (!seen.insert(f[0]).second) continue;
+        // CPUs "allocated/idle/other/total": other = down/drained, not free.
+        std::array<unsigned, 4> cpu{};
+        std::istringstream c(f[1]);
+        std::string part;
+        for (size_t i = 0; i < 4; ++i) {
+            if (!std::getline(c, part, '/')) throw Error(fmt::format("sinfo: CPUs '{}' in '{}' is not A/I/O/T", f[1], line));
+            cpu[i] = to_u(part, line);
+        }
+        ++l.nodes_total;
+        l.cores_total += cpu[3];
+        l.cores_free += cpu[1];
+        std::string state = f[2];
+        while (!state.empty() && (state.back() == '*' || state.back() == '~' || state.back() == '#')) state.pop_back();
+        if (state == "idle") ++l.nodes_idle;
+        if (f[3] != "(null)") l.gpus_total += gpus_in(f[3]);
+    }
+    unsigned gpus_used = 0;
+    std::istringstream q(squeue_out);
+    while (std::getline(q, line)) {
+        if (line.empty()) continue;
+        auto f = fields(line, 6, "squeue");
+        const unsigned cpus = to_u(f[1], line);
+        const unsigned nodes = to_u(f[5], line);
+        const unsigned gpus = gpus_in(f[4]) * std::max(1u, nodes);
+        if (f[0] == "PENDING") {
+            ++l.jobs_pending;
+            // No limit (UNLIMITED): count a day, so an unlimited backlog still weighs something.
+            double limit = slurm_time(f[2]).value_or(86400.0);
+            l.pending_core_seconds += cpus * limit;
+            l.pending_gpu_seconds += gpus * limit;
+        } else {  // RUNNING, CONFIGURING
+            ++l.jobs_running;
+            gpus_used += gpus;
+            double left = slurm_time(f[3]).value_or(slurm_time(f[2]).value_or(86400.0));
+            l.running_core_seconds_left += cpus * left;
+        }
+    }
+    l.gpus_free = l.gpus_total > gpus_used ? l.gpus_total - gpus_used : 0;
+    l.age_s = 0;
+    return l;
+}
+
+std::string run_command(const std::vector<std::string>& argv, double timeout_s) {
+    if (argv.empty()) throw Error("run_command: empty command");
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0) throw Error(std::string("pipe: ") + std::strerror(errno));
+    if (pipe2(err, O_CLOEXEC) != 0) {
+        close(out[0]);
+        close(out[1]);
+        throw Error(std::string("pipe: ") + std::strerror(errno));
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    close(err[1]);
+    if (rc != 0) {
+        close(out[0]);
+        close(err[0]);
+        throw Error(fmt::format("{}: cannot run: {}", argv[0], std::strerror(rc)));
+    }
+    std::string so, se;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    bool timed_out = false;
+    std::array<pollfd, 2> p{{{out[0], POLLIN, 0}, {err[0], POLLIN, 0}}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timed_out = true;
+            break;
+        }
+        if (poll(p.data(), p.size(), static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+        for (size_t i = 0; i < 2; ++i) {
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            char buf[8192];
+            ssize_t n = read(p[i].fd, buf, sizeof buf);
+            if (n > 0) (i == 0 ? so : se).append(buf, static_cast<size_t>(n));
+            else {
+                close(p[i].fd);
+                p[i].fd = -1;
+                --open_fds;
+            }
+        }
+    }
+    for (auto& x : p)
+        if (x.fd >= 0) close(x.fd);
+    if (timed_out) kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::string cmd = argv[0];
+    for (size_t i = 1; i < argv.size(); ++i) cmd += " " + argv[i];
+    if (timed_out) throw Error(fmt::format("{}: timed out after {}", cmd, units::format_duration(timeout_s)));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        while (!se.empty() && se.back() == '\n') se.pop_back();
+        auto nl = se.rfind('\n');
+        throw Error(fmt::format("{}: exit status {}: {}", cmd, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+                                nl == std::string::npos ? se : se.substr(nl + 1)));
+    }
+    return so;
+}
+
+CollectResult collect_sites(const Federation& fed, double timeout_s, const std::string& sinfo, const std::string& squeue) {
+    CollectResult r;
+    for (const auto& s : fed.sites) {
+        const std::string cluster = s.cluster.empty() ? s.name : s.cluster;
+        try {
+            auto a = run_command({sinfo, "-M", cluster, "-h", "-N", "-o", kSinfoFormat}, timeout_s);
+            auto b = run_command({squeue, "-M", cluster, "-h", "-t", "PD,R,CF", "-o", kSqueueFormat}, timeout_s);
+            r.loads.push_back(parse_cluster_load(s.name, a, b));
+        } catch (const std::exception& e) {
+            r.errors.push_back(fmt::format("site {} (cluster {}): {}", s.name, cluster, e.what()));
+        }
+    }
+    return r;
+}
+
+}  // namespace netplace::slurm

@@ -1,0 +1,277 @@
+#include "netplace/slurm/placement.hpp"
+
+#include "netplace/core/error.hpp"
+#include "netplace/core/log.hpp"
+#include "netplace/core/units.hpp"
+#include "netplace/network/federation.hpp"
+#include "netplace/network/link_state.hpp"
+#include "netplace/policies/engine.hpp"
+#include "netplace/policies/policy.hpp"
+#include "netplace/policies/site_state.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace netplace::slurm {
+namespace {
+
+using json = nlohmann::json;
+
+std::optional<std::string> str(const json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::nullopt;
+    if (it->is_string()) return it->get<std::string>();
+    return it->dump();
+}
+
+// Leading unsigned of "4", "2-4" (min of a range), "gpu:a100:2" (last field).
+std::optional<unsigned> count(std::optional<std::string> s, bool last_field = false) {
+    if (!s || s->empty()) return std::nullopt;
+    std::string_view t = *s;
+    if (last_field) {
+        if (auto c = t.rfind(':'); c != std::string_view::npos) t.remove_prefix(c + 1);
+    }
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || p == t.data()) return std::nullopt;
+    return v;
+}
+
+std::optional<std::string> gpu_type_of(const std::optional<std::string>& s) {
+    if (!s) return std::nullopt;
+    auto first = s->find(':');
+    if (first == std::string::npos) return std::nullopt;
+    auto last = s->rfind(':');
+    std::string t = last == first ? s->substr(0, first) : s->substr(first + 1, last - first - 1);
+    if (t == "gpu" || t.empty()) return std::nullopt;
+    return t;
+}
+
+// --mem: megabytes unless suffixed (Slurm's convention).
+std::uint64_t mem_bytes(const std::string& v) {
+    if (!v.empty() && std::isdigit(static_cast<unsigned char>(v.back()))) return units::parse_size(v + "M");
+    return units::parse_size(v);
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    size_t b = 0;
+    while (b <= s.size()) {
+        auto e = s.find(',', b);
+        if (e == std::string::npos) e = s.size();
+        if (e > b) out.push_back(s.substr(b, e - b));
+        b = e + 1;
+    }
+    return out;
+}
+
+bool exists(const std::string& path) {
+    struct stat st{};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string compact_reason(const PlacementDecision& d) {
+    const SiteEstimate* best = d.ranking.empty() ? nullptr : &d.ranking.front();
+    if (!best || !d.site) return "no site qualifies";
+    std::string r = fmt::format("policy={} total={} wait={} stage_in={}", d.policy, units::format_duration(best->total_s),
+                                units::format_duration(best->wait_s), units::format_duration(best->stage_in_s));
+    if (d.ranking.size() > 1 && !d.ranking[1].excluded)
+        r += fmt::format(" next={}(+{})", d.ranking[1].site, units::format_duration(d.ranking[1].score - best->score));
+    return r;
+}
+
+std::string fig(double s) { return std::isfinite(s) ? units::format_duration(s) : std::string("inf"); }
+
+}  // namespace
+
+std::string explain_table(const PlacementDecision& d) {
+    std::string out = fmt::format("netplace: policy '{}': {}\n", d.policy,
+                                  d.site ? fmt::format("site {} (cluster {})", *d.site, d.cluster)
+                                         : std::string("no site qualifies"));
+    out += fmt::format("  {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n", "site", "wait", "stage-in", "run",
+                       "stage-out", "total", "score", "excluded / notes");
+    for (const auto& e : d.ranking) {
+        std::string why = e.excluded ? "EXCLUDED: " + *e.excluded : std::string();
+        for (const auto& n : e.notes) why += (why.empty() ? "" : "; ") + n;
+        out += fmt::format("  {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n", e.site, fig(e.wait_s), fig(e.stage_in_s),
+                           fig(e.run_s), fig(e.stage_out_s), fig(e.total_s), fig(e.score), why);
+    }
+    return out;
+}
+
+JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opts) {
+    auto j = json::parse(cli_json, nullptr, false);
+    if (!j.is_object()) throw Error("cli_filter options are not a JSON object");
+    JobRequest job;
+    job.name = str(j, "job-name").value_or("");
+    job.account = str(j, "account").value_or("");
+    job.partition = str(j, "partition").value_or("");
+    if (struct passwd* pw = ::getpwuid(::getuid())) job.user = pw->pw_name;
+    if (struct group* gr = ::getgrgid(::getgid())) job.group = gr->gr_name;
+    job.nodes = count(str(j, "nodes")).value_or(1);
+    job.tasks = count(str(j, "ntasks")).value_or(job.nodes);
+    if (auto n = count(str(j, "ntasks-per-node")); n && !str(j, "ntasks")) job.tasks = *n * job.nodes;
+    job.cpus_per_task = count(str(j, "cpus-per-task")).value_or(1);
+    if (auto g = str(j, "gpus")) {
+        job.gpus = count(g, true).value_or(0);
+        job.gpu_type = gpu_type_of(g);
+    } else if (auto g2 = str(j, "gpus-per-node")) {
+        job.gpus = count(g2, true).value_or(0) * job.nodes;
+        job.gpu_type = gpu_type_of(g2);
+    } else if (auto g3 = str(j, "gpus-per-task")) {
+        job.gpus = count(g3, true).value_or(0) * job.tasks;
+        job.gpu_type = gpu_type_of(g3);
+    }
+    if (auto m = str(j, "mem")) job.memory_bytes = mem_bytes(*m);
+    else if (auto mc = str(j, "mem-per-cpu")) job.memory_bytes = mem_bytes(*mc) * job.cores() / std::max(1u, job.nodes);
+    if (auto t = str(j, "time"); t && *t != "UNLIMITED" && *t != "INFINITE") job.walltime_s = units::parse_duration_s(*t);
+    if (auto c = str(j, "constraint")) job.features = split_list(*c);
+    if (opts.data) job.inputs = *opts.data;
+    if (opts.sites) {
+        job.hints.allowed = opts.sites->wanted;
+        job.hints.avoided = opts.sites->avoided;
+        if (!opts.sites->wanted.empty()) job.hints.preferred = {opts.sites->wanted.front()};
+    }
+    if (opts.policy) job.hints.policy = *opts.policy;
+    return job;
+}
+
+std::optional<PluginConfig> config_for(const std::string& slurm_conf) {
+    auto args = find_plugstack_args(plugstack_path_for(slurm_conf));
+    if (!args) return std::nullopt;
+    return parse_plugin_args(*args);
+}
+
+namespace {
+SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv, double now);
+}
+
+SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv,
+                                double now) {
+    // The libraries report state fallbacks through the log; on a submission path they belong to
+    // the outcome, shown once on the submitter's terminal by the door.
+    std::vector<std::string> logged;
+    log::set_sink([&logged](log::Level l, std::string_view m) {
+        if (l >= log::Level::warn) logged.emplace_back(m);
+    });
+    SubmitOutcome out;
+    try {
+        out = decide(cli_json, cfg, getenv, now);
+    } catch (const std::exception& e) {
+        out = SubmitOutcome{};
+        out.warnings.push_back(fmt::format("cannot decide ({}); Slurm chooses the cluster", e.what()));
+    }
+    log::set_sink({});
+    std::vector<std::string> all = std::move(logged);
+    for (auto& w : out.warnings)
+        if (std::find(all.begin(), all.end(), w) == all.end()) all.push_back(std::move(w));
+    out.warnings = std::move(all);
+    return out;
+}
+
+namespace {
+SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv, double now) {
+    using A = SubmitOutcome::Action;
+    SubmitOutcome out;
+    UserOptions opts;
+    std::optional<std::string> user_clusters;
+    try {
+        auto given = apply_cli_json(opts, cli_json);
+        apply_env(opts, given, getenv);
+        auto j = json::parse(cli_json);
+        user_clusters = str(j, "clusters");
+    } catch (const std::exception& e) {
+        out.action = A::refuse;
+        out.message = e.what();
+        return out;
+    }
+    // Nothing asked of netplace and no -M to check against the policy: Slurm's business.
+    if (!opts.wants_placement() && !user_clusters) return out;
+
+    try {
+        Federation fed;
+        try {
+            fed = network::load_federation(cfg.federation);
+        } catch (const std::exception& e) {
+            out.warnings.push_back(fmt::format("cannot read the federation ({}); Slurm chooses the cluster", e.what()));
+            return out;
+        }
+        policies::PolicySet pols;
+        if (exists(cfg.policy)) {
+            try {
+                pols = policies::PolicySet::load_file(cfg.policy);
+            } catch (const std::exception& e) {
+                out.warnings.push_back(fmt::format("cannot read the policy ({}); Slurm chooses the cluster", e.what()));
+                return out;
+            }
+        } else {
+            pols = policies::PolicySet::builtin();
+        }
+        JobRequest job = job_from_cli_json(cli_json, opts);
+        if (!job.hints.policy) job.hints.policy = cfg.default_policy;
+        if (user_clusters && *user_clusters != "all") {
+            // The user's -M is a hard narrowing: the engine picks among those (and, under an
+            // enforcing policy, refuses those the admin denies).
+            std::vector<std::string> mine;
+            for (const auto& c : split_list(*user_clusters)) {
+                const Site* s = fed.find_cluster(c);
+                if (!s) {
+                    out.warnings.push_back(fmt::format("cluster '{}' (-M) is not a site of federation '{}'; left to Slurm",
+                                                       c, fed.name));
+                    return out;
+                }
+                mine.push_back(s->name);
+            }
+            if (job.hints.allowed.empty()) job.hints.allowed = mine;
+            else {
+                std::vector<std::string> both;
+                for (const auto& s : job.hints.allowed)
+                    if (std::find(mine.begin(), mine.end(), s) != mine.end()) both.push_back(s);
+                job.hints.allowed = both.empty() ? std::vector<std::string>{"(none of -M in --place-sites)"} : both;
+            }
+        }
+        auto links = network::current_links(fed, cfg.links_path(), now);
+        auto loads = policies::read_site_state(cfg.sites_path(), now);
+        {
+            // Missing or corrupt files were already reported by read_site_state (captured below).
+            auto before = loads.size();
+            loads.erase(std::remove_if(loads.begin(), loads.end(),
+                                       [&](const SiteLoad& l) { return l.age_s && *l.age_s > cfg.max_state_age_s; }),
+                        loads.end());
+            if (loads.size() < before)
+                out.warnings.push_back(fmt::format("site state older than {} for {} site(s): static queue waits",
+                                                   units::format_duration(cfg.max_state_age_s), before - loads.size()));
+        }
+        auto d = policies::place(job, fed, links, policies::align_loads(fed, loads), pols);
+        for (auto& w : d.warnings) out.warnings.push_back(w);
+        if (opts.explain) out.explain = explain_table(d);
+        if (!d.site) {
+            out.action = A::refuse;
+            std::string why;
+            for (const auto& e : d.ranking)
+                if (e.excluded) why += fmt::format("\n  {}: {}", e.site, *e.excluded);
+            out.message = fmt::format("netplace: no site may run this job under policy '{}':{}", d.policy, why);
+            return out;
+        }
+        out.action = A::steer;
+        out.site = *d.site;
+        out.clusters = d.cluster.empty() ? *d.site : d.cluster;
+        out.reason = compact_reason(d);
+    } catch (const std::exception& e) {
+        out = SubmitOutcome{};
+        out.warnings.push_back(fmt::format("cannot decide ({}); Slurm chooses the cluster", e.what()));
+    }
+    return out;
+}
+}  // namespace
+
+}  // namespace netplace::slurm
