@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #if defined(NETPLACE_SIM_HAVE_ENGINE) && __has_include("netplace/policies/engine.hpp")
 #include "netplace/policies/engine.hpp"
@@ -137,6 +138,86 @@ public:
     }
 };
 
+#ifdef NETPLACE_SIM_ENGINE
+// A netplace policy, decided by the placement engine itself with the load view the site-state
+// file would have given at the submit instant. The job asks for the policy by name, exactly as
+// a user's `--place-policy` would.
+class EnginePlacer final : public Placer {
+public:
+    EnginePlacer(std::string label, std::string policy, policies::PolicySet set, const PlacerContext& ctx)
+        : label_(std::move(label)), policy_(std::move(policy)), set_(std::move(set)), fed_(*ctx.federation),
+          links_(ctx.links) {
+        for (std::uint32_t i = 0; i < fed_.sites.size(); ++i) index_[fed_.sites[i].name] = i;
+        loads_.resize(fed_.sites.size());
+    }
+    std::string name() const override { return label_; }
+    std::optional<std::uint32_t> place(const SimJob& job, const SimView& v) override {
+        JobRequest req;
+        req.name = fmt::format("job{}", job.id);
+        if (job.user >= 0) req.user = fmt::format("u{}", job.user);
+        req.tasks = job.cores;
+        req.cpus_per_task = 1;
+        req.gpus = job.gpus;
+        req.walltime_s = job.walltime_s;  // what a submission states; the real runtime is unknown
+        req.home_site = fed_.sites[job.home].name;
+        req.output_bytes = job.output_bytes;
+        req.inputs.reserve(job.inputs.size());
+        for (std::size_t k = 0; k < job.inputs.size(); ++k) {
+            Dataset d;
+            d.name = fmt::format("j{}-in{}", job.id, k);
+            d.site = fed_.sites[job.inputs[k].site].name;
+            d.bytes = job.inputs[k].bytes;
+            req.inputs.push_back(std::move(d));
+        }
+        req.hints.policy = policy_;
+        for (std::size_t i = 0; i < loads_.size(); ++i) loads_[i] = v.load(i);
+        const PlacementDecision d = policies::place(req, fed_, links_, loads_, set_);
+        if (!d.site) return std::nullopt;
+        auto it = index_.find(*d.site);
+        if (it == index_.end()) return std::nullopt;
+        return it->second;
+    }
+
+private:
+    std::string label_, policy_;
+    policies::PolicySet set_;
+    const Federation& fed_;
+    std::vector<LinkEstimate> links_;
+    std::vector<SiteLoad> loads_;
+    std::map<std::string, std::uint32_t> index_;
+};
+
+// Policy files first (in the order given), then the built-in presets.
+std::vector<policies::PolicySet> policy_sets(const PlacerContext& ctx) {
+    std::vector<policies::PolicySet> sets;
+    for (const auto& f : ctx.policy_files) sets.push_back(policies::PolicySet::load_file(f));
+    sets.push_back(policies::PolicySet::builtin());
+    return sets;
+}
+
+std::vector<std::string> engine_names(const PlacerContext& ctx) {
+    std::vector<std::string> names;
+    for (const auto& set : policy_sets(ctx))
+        for (const auto& p : set.policies())
+            if (std::find(names.begin(), names.end(), p.name) == names.end()) names.push_back(p.name);
+    return names;
+}
+
+std::unique_ptr<Placer> make_engine_placer(const std::string& label, const PlacerContext& ctx) {
+    // "netplace:NAME" always means the engine; a bare name does when no baseline has it.
+    const std::string name = label.rfind("netplace:", 0) == 0 ? label.substr(9) : label;
+    for (auto& set : policy_sets(ctx)) {
+        if (!set.find(name)) continue;
+        if (!set.user_selectable(name))
+            throw ConfigError(fmt::format("policy '{}' in {} is not user_selectable: the simulator asks for "
+                                          "policies by name as a job does; add it to user_selectable",
+                                          name, set.source()));
+        return std::make_unique<EnginePlacer>(label, name, std::move(set), ctx);
+    }
+    return nullptr;
+}
+#endif
+
 }  // namespace
 
 const std::vector<std::string>& baseline_names() {
@@ -155,6 +236,7 @@ std::vector<std::string> engine_policy_names(const PlacerContext& ctx) {
 }
 
 std::unique_ptr<Placer> make_placer(const std::string& name, const PlacerContext& ctx) {
+    if (!ctx.federation) throw Error("make_placer: no federation given");
     if (name == "local") return std::make_unique<Local>();
     if (name == "random") return std::make_unique<Random>(ctx.seed);
     if (name == "round-robin") return std::make_unique<RoundRobin>();

@@ -187,7 +187,14 @@ SwfTrace read_swf(const std::string& path, const SwfOptions& options) {
             throw Error(fmt::format("cannot read trace {}: {} (is it a truncated or corrupt gzip file?)", path,
                                     code == Z_ERRNO ? std::strerror(errno) : msg));
         }
-        if (n == 0) break;
+        if (n == 0) {
+            // zlib reports a gzip stream cut short only here, as Z_BUF_ERROR, not through n < 0.
+            int code = 0;
+            const char* msg = gzerror(in.get(), &code);
+            if (code != Z_OK)
+                throw Error(fmt::format("cannot read trace {}: {} (is it a truncated or corrupt gzip file?)", path, msg));
+            break;
+        }
         const std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
         if (chunk.find('\0') != std::string_view::npos)
             throw Error(fmt::format("trace {} is binary, not SWF text (or a corrupt gzip file)", path));
