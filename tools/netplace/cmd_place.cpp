@@ -51,22 +51,50 @@ JobRequest read_job(const std::string& path) {
     return policies::parse_job_yaml(text, "<stdin>");
 }
 
+// Where in a YAML job file a site name sits, for `file:line:col` (JobRequest keeps no positions).
+SourceLocation locate(const std::string& job_file, const std::string& section, const std::string& key,
+                      const std::string& site) {
+    SourceLocation none{job_file, 0, 0};
+    if (job_file == "-" || (job_file.size() >= 5 && job_file.compare(job_file.size() - 5, 5, ".json") == 0)) return none;
+    try {
+        const auto doc = yaml::Doc::load_file(job_file);
+        const YAML::Node& r = doc.root();
+        auto match = [&](const YAML::Node& n) { return n && n.IsScalar() && n.Scalar() == site; };
+        if (section == "inputs" && r["inputs"].IsSequence()) {
+            for (const auto& d : r["inputs"])
+                if (d.IsMap() && match(d["site"])) return yaml::where(job_file, d["site"]);
+        } else if (section == "output" && r["output"].IsMap() && match(r["output"]["site"])) {
+            return yaml::where(job_file, r["output"]["site"]);
+        } else if (section == "sites" && r["sites"].IsMap()) {
+            const YAML::Node list = r["sites"][key];
+            if (match(list)) return yaml::where(job_file, list);
+            if (list.IsSequence())
+                for (const auto& item : list)
+                    if (match(item)) return yaml::where(job_file, item);
+        }
+    } catch (const std::exception&) {
+    }
+    return none;
+}
+
 // Sites the job names must exist: a typo would otherwise silently move data over default links.
 void check_job_sites(const JobRequest& job, const Federation& fed, const std::string& job_file) {
     std::vector<std::string> names;
     for (const auto& s : fed.sites) names.push_back(s.name);
-    auto check = [&](const std::string& site, const std::string& what) {
+    auto check = [&](const std::string& site, const std::string& what, const char* section, const char* key) {
         if (fed.find(site)) return;
-        std::string msg = fmt::format("{}: {} '{}' is not a site of federation '{}' ({})", job_file, what, site, fed.name,
-                                      fed.source);
+        std::string msg = fmt::format("{} '{}' is not a site of federation '{}' ({})", what, site, fed.name, fed.source);
         if (auto c = yaml::closest(site, names)) msg += fmt::format(": did you mean '{}'?", *c);
         else msg += ": sites are " + join(names);
-        throw ConfigError(msg);
+        const SourceLocation at = locate(job_file, section, key, site);
+        if (at.line > 0) throw ConfigError(at, msg);
+        throw ConfigError(job_file + ": " + msg);
     };
-    for (const auto& d : job.inputs) check(d.site, "dataset '" + d.name + "' site");
-    if (job.home_site) check(*job.home_site, "output site");
-    for (const auto* list : {&job.hints.allowed, &job.hints.preferred, &job.hints.avoided})
-        for (const auto& s : *list) check(s, "sites entry");
+    for (const auto& d : job.inputs) check(d.site, "dataset '" + d.name + "' site", "inputs", "");
+    if (job.home_site) check(*job.home_site, "output site", "output", "");
+    for (const auto& s : job.hints.allowed) check(s, "allowed site", "sites", "allowed");
+    for (const auto& s : job.hints.preferred) check(s, "preferred site", "sites", "preferred");
+    for (const auto& s : job.hints.avoided) check(s, "avoided site", "sites", "avoided");
 }
 
 std::string terms(const SiteEstimate& e) {
