@@ -197,7 +197,8 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
     active.reserve(1 + policy->rules.size());
     active.push_back({&policy->effects, nullptr});
     for (const auto& r : policy->rules)
-        if (matches(r.match, job, input_bytes)) active.push_back({&r.effects, &r});
+        if (matches(r.match, job, input_bytes) && !(r.unless && matches(*r.unless, job, input_bytes)))
+            active.push_back({&r.effects, &r});
 
     // Weights: the policy's, then the job's overrides it allows, then matching rules (admins win).
     Weights w = policy->weights;

@@ -242,13 +242,14 @@ private:
 
     Rule load_rule(const YAML::Node& n, const std::string& policy) {
         yaml::check_map(file_, n, "rule of policy '" + policy + "'",
-                        {"name", "match", "mode", "allow", "deny", "require_features", "require_gpu_types",
+                        {"name", "match", "unless", "mode", "allow", "deny", "require_features", "require_gpu_types",
                          "max_stage_in", "min_bandwidth", "penalty", "bonus", "weights"});
         Rule r;
         r.where = yaml::where(file_, n);
         r.name = yaml::as_name(file_, yaml::require(file_, n, "name", "rule of policy '" + policy + "'"), "rule name");
         const std::string what = "rule '" + r.name + "'";
         if (auto m = n["match"]) r.match = load_match(m, what + " match");
+        if (auto m = n["unless"]) r.unless = load_match(m, what + " unless");
         load_effects(n, r.effects, what);
         if (auto w = n["weights"]) r.effects.weights = weights(w, what + " weights");
         return r;
@@ -405,6 +406,23 @@ std::string summarize(const Effects& e) {
     return out;
 }
 
+std::string conditions(const Match& m) {
+    std::vector<std::string> cond;
+    if (!m.accounts.empty()) cond.push_back("account " + join(m.accounts));
+    if (!m.users.empty()) cond.push_back("user " + join(m.users));
+    if (!m.groups.empty()) cond.push_back("group " + join(m.groups));
+    if (!m.partitions.empty()) cond.push_back("partition " + join(m.partitions));
+    if (m.min_cores) cond.push_back("cores >= " + std::to_string(*m.min_cores));
+    if (m.max_cores) cond.push_back("cores <= " + std::to_string(*m.max_cores));
+    if (m.min_gpus) cond.push_back("GPUs >= " + std::to_string(*m.min_gpus));
+    if (m.max_gpus) cond.push_back("GPUs <= " + std::to_string(*m.max_gpus));
+    if (m.min_nodes) cond.push_back("nodes >= " + std::to_string(*m.min_nodes));
+    if (m.max_nodes) cond.push_back("nodes <= " + std::to_string(*m.max_nodes));
+    if (m.min_input_bytes) cond.push_back("input >= " + units::format_size(*m.min_input_bytes));
+    if (m.max_input_bytes) cond.push_back("input <= " + units::format_size(*m.max_input_bytes));
+    return join(cond);
+}
+
 }  // namespace
 
 std::vector<PolicyInfo> PolicySet::describe() const {
@@ -442,22 +460,10 @@ std::vector<PolicyInfo> PolicySet::describe() const {
         const std::string own = summarize(p.effects);
         if (!own.empty()) info.rules.push_back("(policy): " + own);
         for (const auto& r : p.rules) {
-            std::vector<std::string> cond;
-            const Match& m = r.match;
-            if (!m.accounts.empty()) cond.push_back("account " + join(m.accounts));
-            if (!m.users.empty()) cond.push_back("user " + join(m.users));
-            if (!m.groups.empty()) cond.push_back("group " + join(m.groups));
-            if (!m.partitions.empty()) cond.push_back("partition " + join(m.partitions));
-            if (m.min_cores) cond.push_back("cores >= " + std::to_string(*m.min_cores));
-            if (m.max_cores) cond.push_back("cores <= " + std::to_string(*m.max_cores));
-            if (m.min_gpus) cond.push_back("GPUs >= " + std::to_string(*m.min_gpus));
-            if (m.max_gpus) cond.push_back("GPUs <= " + std::to_string(*m.max_gpus));
-            if (m.min_nodes) cond.push_back("nodes >= " + std::to_string(*m.min_nodes));
-            if (m.max_nodes) cond.push_back("nodes <= " + std::to_string(*m.max_nodes));
-            if (m.min_input_bytes) cond.push_back("input >= " + units::format_size(*m.min_input_bytes));
-            if (m.max_input_bytes) cond.push_back("input <= " + units::format_size(*m.max_input_bytes));
-            info.rules.push_back(r.name + ": " + (cond.empty() ? std::string("every job") : "jobs with " + join(cond)) +
-                                 " -> " + summarize(r.effects));
+            const std::string cond = conditions(r.match);
+            std::string who = cond.empty() ? std::string("every job") : "jobs with " + cond;
+            if (r.unless) who += " except " + conditions(*r.unless);
+            info.rules.push_back(r.name + ": " + who + " -> " + summarize(r.effects));
         }
         out.push_back(std::move(info));
     }

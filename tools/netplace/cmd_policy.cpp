@@ -60,7 +60,7 @@ int list(const PolicyOptions& o) {
             std::cout << fmt::format("    {:<16} {:<12} / {:<10} {}\n", op.name, op.value, op.fallback, op.help);
         }
         if (!p.rules.empty()) {
-            std::cout << "  rules:\n";
+            std::cout << "  constraints and rules:\n";
             for (const auto& r : p.rules) std::cout << "    " << r << '\n';
         }
     }

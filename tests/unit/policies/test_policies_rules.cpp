@@ -223,3 +223,27 @@ TEST_CASE("jobs pick policies and weights only where the admin allows", "[polici
     REQUIRE(d.warnings.size() == 1);
     CHECK(d.warnings[0] == "policy 'balanced' does not let jobs set weight 'completion'; ignored");
 }
+
+TEST_CASE("unless exempts matching jobs from a rule", "[policies][rules]") {
+    const auto set = PolicySet::load_string(
+        "presets: false\npolicies:\n  - name: p\n    description: t\n    rules:\n"
+        "      - {name: gpu-off-c, match: {min_gpus: 1}, unless: {account: [ai]}, deny: [c]}\n",
+        "u.yaml");
+    Federation f = fed3();
+    for (auto& s : f.sites) s.capacity.gpus = {{"a100", 8}};
+    JobRequest j = job(10, 3600);
+    j.gpus = 1;
+    j.account = "physics";
+    auto d = policies::place(j, f, links3(), {}, set);
+    CHECK(est(d, "c").excluded == std::optional<std::string>("denied by policy 'p' rule 'gpu-off-c'"));
+    j.account = "ai";
+    d = policies::place(j, f, links3(), {}, set);
+    CHECK_FALSE(est(d, "c").excluded);
+    j.account = "physics";
+    j.gpus = 0;
+    d = policies::place(j, f, links3(), {}, set);
+    CHECK_FALSE(est(d, "c").excluded);
+    const auto info = set.describe();
+    REQUIRE(info[0].rules.size() == 1);
+    CHECK(info[0].rules[0] == "gpu-off-c: jobs with GPUs >= 1 except account ai -> deny c (enforce)");
+}

@@ -55,6 +55,7 @@ struct Effects {
 struct Rule {
     std::string name;
     Match match;
+    std::optional<Match> unless;  // the rule does not apply to jobs this matches
     Effects effects;
     SourceLocation where;
 };
