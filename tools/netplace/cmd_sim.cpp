@@ -5,6 +5,7 @@
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/importers.hpp"
 #include "netplace/network/link_state.hpp"
 #include "netplace/sim/metrics.hpp"
 #include "netplace/sim/placers.hpp"
@@ -14,6 +15,7 @@
 #include "netplace/sim/workload.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -24,8 +26,8 @@ namespace netplace::cli {
 namespace {
 
 struct SimArgs {
-    std::string trace, federation, links, data_model, report;
-    std::vector<std::string> policies, policy_files;
+    std::string trace, federation, data_model, report;
+    std::vector<std::string> links, policies, policy_files;
     std::optional<std::uint64_t> seed;
     std::optional<std::size_t> max_jobs;
     bool json = false, strict = false;
@@ -37,16 +39,35 @@ int run_sim(const SimArgs& a) {
     RunInfo info;
     info.trace = a.trace;
     info.federation = a.federation;
-    std::vector<LinkEstimate> links;
-    if (!a.links.empty()) {
-        // The figures as they stood when the file was written: a replay is not "now".
-        const auto state = network::read_link_state(a.links);
-        links = network::current_links(fed, &state, state.written_at);
-        info.links = "link state " + a.links;
-    } else {
-        links = network::current_links(fed, nullptr, 0);
-        info.links = "static figures of the federation file";
+    // Link figures: a link-state JSON (from probes or `netplace probe import`) and/or CSV
+    // matrices (Skyplane's throughput/latency grids) imported with the network area's importer.
+    // A replay is not "now": figures count as of the state file's time (CSV rows: that time too).
+    std::optional<network::LinkState> state;
+    std::vector<std::string> csvs;
+    for (const auto& path : a.links) {
+        if (path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0) {
+            csvs.push_back(path);
+        } else if (state) {
+            throw ConfigError("--links: give at most one link-state JSON file (CSV matrices may be added)");
+        } else {
+            state = network::read_link_state(path);
+        }
     }
+    if (!state) {
+        state.emplace();
+        state->federation = fed.name;
+    }
+    const double at = state->written_at;
+    for (const auto& path : csvs) {
+        const auto r = network::import_csv(file::read_all(path), path, fed, at);
+        network::apply_imports(*state, r, fed.probing);
+        std::size_t skipped = r.notes.size();
+        info.notes.push_back(fmt::format("{}: {} site pairs imported{}", path, r.samples.size(),
+                                         skipped ? fmt::format(", {} notes (unmapped regions, failed runs)", skipped)
+                                                 : std::string()));
+    }
+    const std::vector<LinkEstimate> links = network::current_links(fed, &*state, at);
+    info.links = a.links.empty() ? "static figures of the federation file" : fmt::format("{}", fmt::join(a.links, " + "));
     DataModel model;
     model.source = "built-in default (home site from the partition field, no data)";
     if (!a.data_model.empty()) model = load_data_model(a.data_model, fed);
@@ -110,7 +131,8 @@ Registration reg(60, [](CLI::App& app) -> std::function<int()> {
     auto* sub = app.add_subcommand("sim", "Replay a workload trace across the federation and compare policies");
     sub->add_option("--trace", args->trace, "SWF workload trace (plain or .gz)")->required();
     sub->add_option("--federation", args->federation, "federation YAML")->required();
-    sub->add_option("--links", args->links, "link-state JSON (measured or imported figures); default: static figures");
+    sub->add_option("--links", args->links, "link-state JSON and/or CSV matrices (Skyplane throughput/latency; repeatable); default: "
+                    "the federation's static figures");
     sub->add_option("--data-model", args->data_model, "side-car YAML assigning home sites, inputs and outputs");
     sub->add_option("--policies", args->policies,
                     "comma-separated: local, random, round-robin, least-loaded, earliest-start, data-local, or a "
