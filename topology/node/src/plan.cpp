@@ -47,7 +47,6 @@ public:
         for (unsigned r = 0; r < tasks_; ++r) plans_[r].rank = r;
         if (per_ > 0) gpu_domains(); else numa_domains();
         allocate_cores();
-        for (auto& p : plans_) p.numa = majority_numa(p);
         assign_nics();
         return std::move(plans_);
     }
@@ -111,22 +110,27 @@ private:
             for (size_t g = 0; g < ng; ++g)
                 for (size_t r = share_begin(g, ng, tasks_); r < share_begin(g + 1, ng, tasks_); ++r) group_of[r] = g;
         }
+        std::vector<int> domain_of_group(ng, -1);  // ranks sharing a group share its domain
         for (unsigned r = 0; r < tasks_; ++r) {
             const auto& g = groups[group_of[r]];
-            CpuList local;
             for (unsigned gi : g) {
                 plans_[r].gpu_indices.push_back(gi);
                 plans_[r].gpus.push_back(gpus[gi].pci.bus_id);
-                local.insert(local.end(), gpus[gi].cpus.begin(), gpus[gi].cpus.end());
             }
-            std::sort(local.begin(), local.end());
-            local.erase(std::unique(local.begin(), local.end()), local.end());
-            auto cores = cores_within(local);
-            if (cores.empty()) cores = cores_within(all_pus());  // locality unknown: anywhere
-            Domain& d = domain_for(std::move(cores));
-            d.ranks.push_back(r);
-            if (!d.numa) d.numa = gpus[g.front()].numa;
-            if (!d.package) d.package = gpus[g.front()].package;
+            int& di = domain_of_group[group_of[r]];
+            if (di < 0) {
+                CpuList local;
+                for (unsigned gi : g) local.insert(local.end(), gpus[gi].cpus.begin(), gpus[gi].cpus.end());
+                std::sort(local.begin(), local.end());
+                local.erase(std::unique(local.begin(), local.end()), local.end());
+                auto cores = cores_within(local);
+                if (cores.empty()) cores = cores_within(all_pus());  // locality unknown: anywhere
+                Domain& d = domain_for(std::move(cores));
+                if (!d.numa) d.numa = gpus[g.front()].numa;
+                if (!d.package) d.package = gpus[g.front()].package;
+                di = static_cast<int>(&d - domains_.data());
+            }
+            domains_[static_cast<size_t>(di)].ranks.push_back(r);
         }
     }
 
@@ -193,13 +197,18 @@ private:
         }
         for (size_t i : order) {
             Domain& d = domains_[i];
+            if (d.owned.size() >= d.ranks.size()) continue;
+            // Free cores, nearest first; ranked once per short domain, not per borrowed core.
+            std::vector<std::pair<Key, unsigned>> free;
+            for (unsigned c = 0; c < taken.size(); ++c)
+                if (!taken[c]) free.emplace_back(core_nearness(d, c), c);
+            std::sort(free.begin(), free.end());
+            size_t next = 0;
             while (d.owned.size() < d.ranks.size()) {
-                std::optional<unsigned> best;
-                for (unsigned c = 0; c < taken.size(); ++c)
-                    if (!taken[c] && (!best || core_nearness(d, c) < core_nearness(d, *best))) best = c;
-                if (best) {
-                    taken[*best] = true;
-                    d.owned.push_back(*best);
+                while (next < free.size() && taken[free[next].second]) ++next;
+                if (next < free.size()) {
+                    taken[free[next].second] = true;
+                    d.owned.push_back(free[next].second);
                     continue;
                 }
                 Domain* donor = nullptr;
@@ -217,25 +226,19 @@ private:
             const size_t m = d.owned.size(), k = d.ranks.size();
             for (size_t j = 0; j < k; ++j) {
                 TaskPlan& p = plans_[d.ranks[j]];
+                std::map<unsigned, size_t> per_numa;
                 for (size_t x = share_begin(j, k, m); x < share_begin(j + 1, k, m); ++x) {
-                    const auto& pus = topo_.cores[d.owned[x]].pus;
-                    p.cpus.insert(p.cpus.end(), pus.begin(), pus.end());
+                    const Core& c = topo_.cores[d.owned[x]];
+                    p.cpus.insert(p.cpus.end(), c.pus.begin(), c.pus.end());
+                    if (c.numa) ++per_numa[*c.numa];
                 }
                 std::sort(p.cpus.begin(), p.cpus.end());
+                // The rank's memory node: the one holding most of its cores (lowest on a tie).
+                size_t most = 0;
+                for (const auto& [os, n] : per_numa)
+                    if (n > most) p.numa = os, most = n;
             }
         }
-    }
-
-    std::optional<unsigned> majority_numa(const TaskPlan& p) const {
-        std::map<unsigned, size_t> count;
-        for (const auto& c : topo_.cores)
-            if (c.numa && !c.pus.empty() && std::binary_search(p.cpus.begin(), p.cpus.end(), c.pus.front()))
-                ++count[*c.numa];
-        std::optional<unsigned> best;
-        size_t n = 0;
-        for (const auto& [os, k] : count)
-            if (k > n) best = os, n = k;
-        return best;
     }
 
     static size_t shared_bridges(const PciLocation& a, const PciLocation& b) {
