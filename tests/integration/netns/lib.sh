@@ -6,7 +6,6 @@
 NP_PREFIX=${NP_PREFIX:-np$$}
 NP_PIDS=()       # "pid:comm" of every process we started
 NP_NETNS=()      # namespaces we created
-NP_LINKS=()      # host-side veth devices we created
 NP_DIRS=()
 
 np_log() { echo "[netns-test] $*" >&2; }
@@ -14,7 +13,7 @@ np_fail() { echo "[netns-test] FAIL: $*" >&2; exit 1; }
 
 np_require_root() {
     if [ "$(id -u)" != 0 ]; then echo "needs root for ip netns (CI runs as root): skipping" >&2; exit 77; fi
-    for t in ip tc nginx; do
+    for t in ip tc nginx jq perl; do
         command -v "$t" >/dev/null || { echo "$t not installed (scripts/install-deps.sh test): skipping" >&2; exit 77; }
     done
     ip netns add "${NP_PREFIX}-probe" 2>/dev/null || { echo "cannot create network namespaces here: skipping" >&2; exit 77; }
@@ -38,7 +37,6 @@ np_cleanup() {
     set +e
     for entry in "${NP_PIDS[@]}"; do np_kill_pid "${entry%%:*}" "${entry#*:}"; done
     for ns in "${NP_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
-    for l in "${NP_LINKS[@]}"; do ip link del "$l" 2>/dev/null; done
     for d in "${NP_DIRS[@]}"; do rm -rf "$d"; done
     return $rc
 }
@@ -99,28 +97,36 @@ CONF
     echo "$pid"
 }
 
-# np_site NAME INDEX RATE_MBIT: a namespace NAME holding a server at 10.231.INDEX.2, joined to the
-# host (the probing site) by a veth pair; traffic leaving the namespace is shaped to RATE.
+# np_local NAME: the probing site's own namespace ($NP_LOCAL); probes run inside it with np_in.
+np_local() {
+    NP_LOCAL="${NP_PREFIX}-$1"
+    ip netns add "$NP_LOCAL" && NP_NETNS+=("$NP_LOCAL")
+    ip netns exec "$NP_LOCAL" ip link set lo up
+}
+
+np_in() { ip netns exec "$NP_LOCAL" "$@"; }
+
+# np_site NAME INDEX RATE_MBIT: a namespace for site NAME, its server address 10.231.INDEX.2,
+# joined to the local site's namespace (10.231.INDEX.1) by a veth pair; traffic leaving the
+# site's namespace (server -> prober) is shaped to RATE. Nothing touches the host's own network.
 np_site() {
     local name=$1 idx=$2 rate=$3
-    local ns="${NP_PREFIX}-$name" host="${NP_PREFIX:0:8}h$idx" peer="${NP_PREFIX:0:8}p$idx"
+    local ns="${NP_PREFIX}-$name" a="l$idx" b="r$idx"
     ip netns add "$ns" && NP_NETNS+=("$ns")
-    ip link add "$host" type veth peer name "$peer" && NP_LINKS+=("$host")
-    ip link set "$peer" netns "$ns"
-    ip addr add "10.231.$idx.1/24" dev "$host"
-    ip link set "$host" up
-    ip netns exec "$ns" ip addr add "10.231.$idx.2/24" dev "$peer"
-    ip netns exec "$ns" ip link set "$peer" up
     ip netns exec "$ns" ip link set lo up
+    ip link add "$a" netns "$NP_LOCAL" type veth peer name "$b" netns "$ns"
+    ip netns exec "$NP_LOCAL" ip addr add "10.231.$idx.1/24" dev "$a"
+    ip netns exec "$NP_LOCAL" ip link set "$a" up
+    ip netns exec "$ns" ip addr add "10.231.$idx.2/24" dev "$b"
+    ip netns exec "$ns" ip link set "$b" up
     np_shape "$name" "$idx" "$rate"
 }
 
-# Token bucket on the namespace's egress (server -> host). The burst is sized for the rate
-# (at least 10 ms of traffic) so the shaper itself does not cap below the configured rate.
+# Token bucket on the site's egress. The burst holds at least 10 ms of traffic so the shaper
+# itself does not cap below the configured rate at high rates.
 np_shape() {
     local name=$1 idx=$2 rate=$3
-    local ns="${NP_PREFIX}-$name" peer="${NP_PREFIX:0:8}p$idx"
     local burst=$(( rate * 1000000 / 8 / 100 ))
     [ "$burst" -lt 32768 ] && burst=32768
-    ip netns exec "$ns" tc qdisc replace dev "$peer" root tbf rate "${rate}mbit" burst "$burst" latency 50ms
+    ip netns exec "${NP_PREFIX}-$name" tc qdisc replace dev "r$idx" root tbf rate "${rate}mbit" burst "$burst" latency 50ms
 }

@@ -1,6 +1,9 @@
 #include "netplace/network/probe.hpp"
 
+#include "netplace/core/log.hpp"
+
 #include <curl/curl.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -191,6 +194,18 @@ public:
         return done;
     }
     bool idle() const { return attached_.empty(); }
+    // Bytes the kernel has received but this process has not read yet. On a loaded host the
+    // event loop runs late; counting these keeps scheduling delays out of the rate.
+    std::uint64_t unread_bytes() const {
+        std::uint64_t n = 0;
+        for (const auto* t : attached_) {
+            curl_socket_t fd = CURL_SOCKET_BAD;
+            if (curl_easy_getinfo(t->easy.get(), CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) continue;
+            int q = 0;
+            if (::ioctl(fd, FIONREAD, &q) == 0 && q > 0) n += static_cast<std::uint64_t>(q);
+        }
+        return n;
+    }
 
 private:
     MultiPtr m_;
@@ -321,7 +336,7 @@ BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt)
 
     const auto launched = Clock::now();
     std::optional<Clock::time_point> first_byte, window_start, warm_at;
-    std::uint64_t first_bytes = 0, warm_bytes = 0;
+    std::uint64_t first_bytes = 0, warm_bytes = 0, window_bytes = 0;
     unsigned windows = 0;
     std::vector<double> estimates;  // running post-warm-up estimate after each window
     const auto deadline = start + std::chrono::duration<double>(opt.timeout_s);
@@ -346,15 +361,23 @@ BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt)
             first_byte = now;
             window_start = now;
             first_bytes = total;
+            window_bytes = total;
         }
         if (window_start && seconds_since(*window_start, now) >= opt.window_s) {
+            const std::uint64_t arrived = total + multi.unread_bytes();
+            if (log::level() <= log::Level::trace) {
+                log::trace("probe {}: window {} {:.1f} Mbit/s", url, windows,
+                           static_cast<double>(arrived - std::min(arrived, window_bytes)) * 8 /
+                               seconds_since(*window_start, now) / 1e6);
+            }
+            window_bytes = arrived;
             ++windows;
             window_start = now;
             if (windows == opt.warmup_windows) {
                 warm_at = now;
-                warm_bytes = total;
+                warm_bytes = arrived;
             } else if (warm_at) {
-                const double e = static_cast<double>(total - warm_bytes) * 8 / seconds_since(*warm_at, now);
+                const double e = static_cast<double>(arrived - warm_bytes) * 8 / seconds_since(*warm_at, now);
                 estimates.push_back(e);
                 const size_t k = estimates.size();
                 if (k > opt.stable_windows && e > 0 &&
@@ -367,17 +390,23 @@ BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt)
         if (multi.idle()) stop = true;  // every stream used its quota: the byte cap
         if (now > deadline) stop = true;
     }
-    const auto end = (multi.idle() && total > 0) ? last_data : Clock::now();
     res.bytes += total;
     res.seconds = seconds_since(start, Clock::now());
-    if (warm_at && seconds_since(*warm_at, end) >= 2 * opt.window_s) {
-        res.bandwidth_bps = static_cast<double>(total - warm_bytes) * 8 / seconds_since(*warm_at, end);
-    } else if (first_byte && total > first_bytes && seconds_since(*first_byte, end) > 0) {
+    // Time base: the last byte when every stream finished (byte cap), else now, with the bytes
+    // already in the kernel counted.
+    const bool finished = multi.idle() && total > 0;
+    const auto end = finished ? last_data : Clock::now();
+    const std::uint64_t arrived = total + (finished ? 0 : multi.unread_bytes());
+    if (res.stable) {
+        res.bandwidth_bps = estimates.back();
+    } else if (warm_at && seconds_since(*warm_at, end) >= 2 * opt.window_s && arrived > warm_bytes) {
+        res.bandwidth_bps = static_cast<double>(arrived - warm_bytes) * 8 / seconds_since(*warm_at, end);
+    } else if (first_byte && arrived > first_bytes && seconds_since(*first_byte, end) > 0) {
         // Finished within the warm-up (fast link, small cap): the whole transfer is all there is.
-        res.bandwidth_bps = static_cast<double>(total - first_bytes) * 8 / seconds_since(*first_byte, end);
-    } else if (total > 0 && seconds_since(launched, end) > 0) {
+        res.bandwidth_bps = static_cast<double>(arrived - first_bytes) * 8 / seconds_since(*first_byte, end);
+    } else if (arrived > 0 && seconds_since(launched, end) > 0) {
         // Everything arrived in one burst: the request round trip is the best time base left.
-        res.bandwidth_bps = static_cast<double>(total) * 8 / seconds_since(launched, end);
+        res.bandwidth_bps = static_cast<double>(arrived) * 8 / seconds_since(launched, end);
     } else {
         throw ProbeError(url + ": no data received within " + std::to_string(opt.timeout_s) + " s");
     }

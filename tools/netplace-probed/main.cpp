@@ -1,0 +1,70 @@
+// netplace-probed: measures the links towards this host's site, forever, in the foreground.
+// SIGTERM/SIGINT: the probe in flight is aborted, the last complete state stays on disk, exit 0.
+// SIGHUP: the federation file is re-read (a bad one is logged and the old one kept).
+#include "netplace/core/error.hpp"
+#include "netplace/core/log.hpp"
+#include "netplace/network/service.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+
+extern "C" void on_signal(int sig) {
+    if (sig == SIGHUP) g_reload.store(true);
+    else g_stop.store(true);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace netplace;
+    CLI::App app{"netplace-probed: measures inter-site links towards the local site and keeps the link-state file"};
+    app.set_version_flag("--version", std::string("netplace-probed ") + NETPLACE_VERSION);
+    std::string federation = "/etc/netplace/federation.yaml";
+    if (const char* e = std::getenv("NETPLACE_FEDERATION"); e && *e) federation = e;
+    std::string state, prometheus, level = "info";
+    app.add_option("--federation,-f", federation, "federation file (default $NETPLACE_FEDERATION or /etc/netplace/federation.yaml)");
+    app.add_option("--state", state, "link-state file (default: probing.state_file)");
+    app.add_option("--prometheus", prometheus, "Prometheus textfile (default: probing.prometheus_file)");
+    app.add_option("--log-level", level, "trace|debug|info|warn|error (default info)");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : 2;
+    }
+
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaction(s, &sa, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    try {
+        log::set_level(log::parse_level(level));
+        network::ServiceOptions so;
+        so.federation_path = federation;
+        if (!state.empty()) so.state_path = state;
+        if (!prometheus.empty()) so.prometheus_path = prometheus;
+        so.stop = &g_stop;
+        so.reload = &g_reload;
+        so.on_event = [](const network::ProbeEvent& e) {
+            if (e.ok) log::info("{} -> {} {}: {}", e.from, e.to, e.kind, e.detail);
+        };
+        return network::run_service(so);
+    } catch (const ConfigError& e) {
+        std::cerr << "netplace-probed: " << e.what() << '\n';
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "netplace-probed: error: " << e.what() << '\n';
+        return 1;
+    }
+}
