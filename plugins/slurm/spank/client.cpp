@@ -28,6 +28,8 @@ int client_init_post_opt(spank_t sp) {
         if (const char* v = std::getenv(key.c_str())) {
             if (spank_job_control_setenv(sp, name, v, 1) != ESPANK_SUCCESS)
                 slurm_info("netplace: could not export %s to the job", name);
+            // Job control env carries it; the submitter's own env (exported by sbatch) must not.
+            ::unsetenv(key.c_str());
         }
     }
     return 0;

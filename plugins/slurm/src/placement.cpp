@@ -153,6 +153,17 @@ std::optional<PluginConfig> config_for(const std::string& slurm_conf) {
 
 namespace {
 SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv, double now);
+
+bool quiet_unless_refused(const std::string& cli_json, const GetEnv& getenv) {
+    UserOptions o;
+    try {
+        auto given = apply_cli_json(o, cli_json);
+        apply_env(o, given, getenv);
+    } catch (const std::exception&) {
+        return false;
+    }
+    return !o.wants_placement();
+}
 }
 
 SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv,
@@ -171,6 +182,11 @@ SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig&
         out.warnings.push_back(fmt::format("cannot decide ({}); Slurm chooses the cluster", e.what()));
     }
     log::set_sink({});
+    // A plain `-M x` is only checked against the policy: state fallbacks do not concern it.
+    if (out.action != SubmitOutcome::Action::refuse && quiet_unless_refused(cli_json, getenv)) {
+        out.warnings.clear();
+        return out;
+    }
     std::vector<std::string> all = std::move(logged);
     for (auto& w : out.warnings)
         if (std::find(all.begin(), all.end(), w) == all.end()) all.push_back(std::move(w));

@@ -1,0 +1,109 @@
+// `netplace sites collect`: each site's Slurm load into the site-state file (run by
+// etc/systemd/netplace-sites-collect.timer). `netplace slurm decide`: the cli_filter decision
+// with the options JSON on stdin — the CLI door the Lua module was measured against
+// (bench/slurm), also handy to see what a submission would do.
+// Both come from the Slurm glue library; without it (NETPLACE_BUILD_SLURM=OFF) this file is empty.
+#if defined(NETPLACE_SLURM_PLACEMENT)
+#include "command.hpp"
+
+#include "netplace/core/error.hpp"
+#include "netplace/core/units.hpp"
+#include "netplace/network/federation.hpp"
+#include "netplace/policies/site_state.hpp"
+#include "netplace/slurm/collect.hpp"
+#include "netplace/slurm/placement.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <iterator>
+#include <memory>
+
+namespace netplace::cli {
+namespace {
+
+double now_s() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
+Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
+    auto* sites = app.add_subcommand("sites", "Site load from Slurm for the placement engine");
+    sites->require_subcommand(1);
+    struct Options {
+        std::string federation = "/etc/netplace/federation.yaml";
+        std::string output = "/var/lib/netplace/sites.json";
+        std::string timeout = "10s";
+        bool print = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* collect = sites->add_subcommand("collect", "Read every site's cluster (sinfo/squeue -M) into the site-state file");
+    collect->add_option("--federation", o->federation, "federation file (sites and their Slurm clusters)");
+    collect->add_option("--output", o->output, "site-state file, replaced atomically");
+    collect->add_option("--timeout", o->timeout, "bound for each sinfo/squeue call (default 10s)");
+    collect->add_flag("--print", o->print, "also print the collected state on stdout");
+    return [=]() -> int {
+        const Federation fed = network::load_federation(o->federation);
+        double timeout_s = 0;
+        try {
+            timeout_s = units::parse_duration_s(o->timeout);
+        } catch (const Error& e) {
+            std::cerr << "netplace sites collect: --timeout: " << e.what() << '\n';
+            return bad_input;
+        }
+        auto r = slurm::collect_sites(fed, timeout_s);
+        for (const auto& e : r.errors) std::cerr << "netplace sites collect: " << e << '\n';
+        // A site that could not be read is left out: readers then use its static wait, rather
+        // than trusting figures that may be arbitrarily old.
+        policies::write_site_state(o->output, r.loads, now_s());
+        if (o->print) std::cout << policies::format_site_state(r.loads, now_s());
+        std::cerr << fmt::format("netplace sites collect: {} of {} sites written to {}\n", r.loads.size(),
+                                 fed.sites.size(), o->output);
+        return r.errors.empty() ? ok : failure;
+    };
+});
+
+Registration slurm_reg(61, [](CLI::App& app) -> std::function<int()> {
+    auto* sl = app.add_subcommand("slurm", "Slurm integration helpers");
+    sl->require_subcommand(1);
+    auto conf = std::make_shared<std::string>();
+    auto* decide = sl->add_subcommand(
+        "decide", "Placement decision for a submission: slurm.json_cli_options() JSON on stdin, JSON out");
+    decide->add_option("--slurm-conf", *conf, "slurm.conf whose plugstack.conf configures netplace "
+                                              "(default: $SLURM_CONF or /etc/slurm/slurm.conf)");
+    return [=]() -> int {
+        std::string path = !conf->empty() ? *conf : (std::getenv("SLURM_CONF") ? std::getenv("SLURM_CONF") : "/etc/slurm/slurm.conf");
+        std::string in((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        nlohmann::json out;
+        auto cfg = slurm::config_for(path);
+        if (!cfg) {
+            out = {{"action", "none"}, {"warnings", {"spank_netplace.so is not in plugstack.conf of " + path}}};
+        } else {
+            auto r = slurm::decide_submission(
+                in, *cfg,
+                [](const char* n) -> std::optional<std::string> {
+                    const char* v = std::getenv(n);
+                    return v ? std::optional<std::string>(v) : std::nullopt;
+                },
+                now_s());
+            using A = slurm::SubmitOutcome::Action;
+            out["action"] = r.action == A::steer ? "steer" : r.action == A::refuse ? "refuse" : "none";
+            if (!r.clusters.empty()) out["clusters"] = r.clusters;
+            if (!r.site.empty()) out["site"] = r.site;
+            if (!r.reason.empty()) out["reason"] = r.reason;
+            if (!r.message.empty()) out["message"] = r.message;
+            if (r.explain) out["explain"] = *r.explain;
+            out["warnings"] = r.warnings;
+        }
+        std::cout << out.dump() << '\n';
+        return ok;
+    };
+});
+
+}  // namespace
+}  // namespace netplace::cli
+#endif
