@@ -9,6 +9,7 @@ classification rules of docs/topology.md (written from issue 2) to that text:
   expected/<name>.show.json       the contract keys of `netplace topology show --json`
   expected/<name>.plan-<T>x1.json  `netplace topology plan --tasks T --gpus-per-task 1 --json`
                                    for GPU nodes (T = number of GPUs, or fewer where cores are short)
+  expected/<name>.plan-<T>x0.json  CPU-only plan for the other nodes, T = CPU NUMA nodes
 
 This is a maintainer's tool (needs python3 + hwloc-nox); the test suite only compares files.
 Every generated file was then read against lstopo by hand (docs/topology.md lists them).
@@ -327,6 +328,52 @@ def plan(gpus, nics, cores, dist, order, tasks):
     return {'tasks': out}
 
 
+def plan_cpu(show, nics, cores, dist, order, tasks):
+    """Issue 2's rules for CPU-only ranks: contiguous blocks per CPU NUMA node in proportion to its
+    cores (node i gets ranks [ceil(S_i*T/C), ceil(S_(i+1)*T/C)) with S_i the cores before it), the
+    node's cores cut into contiguous runs; nearest named fabric NIC from the rank's NUMA node."""
+    numa_pkg = {n['os_index']: n['package'] for n in show['numa']}
+    parts = {}
+    for i, c in enumerate(cores):
+        parts.setdefault(c['numa'], []).append(i)
+    keys = sorted(k for k in parts if k is not None) + ([None] if None in parts else [])
+    total, before, rank, out_cores, out_numa = len(cores), 0, 0, [], []
+    for k in keys:
+        own = parts[k]
+        b, e = ceil_div(before * tasks, total), ceil_div((before + len(own)) * tasks, total)
+        before += len(own)
+        for j in range(e - b):
+            out_cores.append(own[ceil_div(j * len(own), e - b):ceil_div((j + 1) * len(own), e - b)])
+            out_numa.append(k)
+    cands = [i for i, n in enumerate(nics) if n['os_devices']]
+    if any(nics[i]['fabric'] for i in cands):
+        cands = [i for i in cands if nics[i]['fabric']]
+    load = [0] * len(nics)
+
+    def nearness(n, numa):
+        if numa is not None and numa == n['numa']:
+            return (1, 0)
+        if numa is not None and numa_pkg.get(numa) is not None and numa_pkg[numa] == n['package']:
+            return (2, 0)
+        if dist and numa is not None and n['numa'] is not None:
+            return (3, dist[order.index(numa)][order.index(n['numa'])])
+        return (4, 0)
+
+    out = []
+    for r in range(tasks):
+        pus = set()
+        for i in out_cores[r]:
+            pus |= cores[i]['pus']
+        names = []
+        if cands:
+            best = min(cands, key=lambda i: (nearness(nics[i], out_numa[r]), load[i], i))
+            load[best] += 1
+            names = nics[best]['_rdma'] or nics[best]['os_devices']
+        out.append({'rank': r, 'cpus': cpulist(pus), 'gpus': [], 'gpu_indices': [], 'nics': names,
+                    'numa': out_numa[r]})
+    return {'tasks': out}
+
+
 def main():
     xml_dir, out_dir = sys.argv[1], sys.argv[2]
     for f in sorted(os.listdir(xml_dir)):
@@ -343,6 +390,12 @@ def main():
                 tasks = len(cores)
             p = plan(gpus, nics, cores, dist, order, tasks)
             with open(os.path.join(out_dir, f'{name}.plan-{tasks}x1.json'), 'w') as fh:
+                json.dump(p, fh, indent=2, sort_keys=True)
+                fh.write('\n')
+        if not gpus:
+            tasks = show['numa_nodes']
+            p = plan_cpu(show, nics, cores, dist, order, tasks)
+            with open(os.path.join(out_dir, f'{name}.plan-{tasks}x0.json'), 'w') as fh:
                 json.dump(p, fh, indent=2, sort_keys=True)
                 fh.write('\n')
         print(f'{name}: {show["packages"]} packages, {show["numa_nodes"]}+{show["memory_numa_nodes"]} NUMA, '
