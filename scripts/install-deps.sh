@@ -13,6 +13,7 @@ build_pkgs=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev
   catch2 nlohmann-json3-dev libcli11-dev libbenchmark-dev
   libslurm-dev liblua5.1-0-dev lua5.1
+  zlib1g-dev libpng-dev
 )
 # Test-only: real Slurm multi-cluster, HTTP endpoints in network namespaces, browser checks.
 test_pkgs=(

@@ -247,7 +247,8 @@ std::unique_ptr<Placer> make_placer(const std::string& name, const PlacerContext
     if (auto p = make_engine_placer(name, ctx)) return p;
 #endif
     std::vector<std::string> known = baseline_names();
-    for (auto& n : engine_policy_names(ctx)) known.push_back(n);
+    for (auto& n : engine_policy_names(ctx))
+        known.push_back(std::find(known.begin(), known.end(), n) == known.end() ? n : "netplace:" + n);
     throw ConfigError(fmt::format("unknown policy '{}': use one of {}{}", name, fmt::join(known, ", "),
 #ifdef NETPLACE_SIM_ENGINE
                                   ""
