@@ -6,7 +6,14 @@
 #include "netplace/slurm/binding.hpp"
 #include "netplace/topology/node.hpp"
 
+#include "netplace/core/file.hpp"
+
+#include <hwloc.h>
 #include <sched.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <memory>
 
 #include <cerrno>
 #include <cstring>
@@ -53,6 +60,71 @@ void apply_affinity(const CpuList& planned, unsigned rank) {
         throw Error("sched_setaffinity(" + format_cpulist(planned) + "): " + std::strerror(errno));
 }
 
+// Seconds since the epoch of the last boot (/proc/stat btime): a cache older than that may
+// describe hardware that has changed since.
+std::optional<long> boot_time() {
+    std::ifstream in("/proc/stat");
+    std::string k;
+    long v = 0;
+    while (in >> k) {
+        if (k == "btime" && (in >> v)) return v;
+        in.ignore(1 << 20, '\n');
+    }
+    return std::nullopt;
+}
+
+struct HwlocTopo {
+    hwloc_topology_t t = nullptr;
+    ~HwlocTopo() {
+        if (t) hwloc_topology_destroy(t);
+    }
+};
+struct HwlocXmlBuffer {
+    hwloc_topology_t t;
+    char* buf = nullptr;
+    ~HwlocXmlBuffer() {
+        if (buf) hwloc_free_xmlbuffer(t, buf);
+    }
+};
+
+// Discovers this host with every I/O object kept (GPUs, NICs: what the planner needs) and
+// writes it as hwloc XML, atomically so concurrent steps never read half a file.
+void write_host_xml(const std::string& path) {
+    HwlocTopo h;
+    if (hwloc_topology_init(&h.t) != 0) throw Error("hwloc_topology_init failed");
+    hwloc_topology_set_io_types_filter(h.t, HWLOC_TYPE_FILTER_KEEP_ALL);
+    if (hwloc_topology_load(h.t) != 0) throw Error(std::string("hwloc_topology_load: ") + std::strerror(errno));
+    HwlocXmlBuffer x{h.t};
+    int len = 0;
+    if (hwloc_topology_export_xmlbuffer(h.t, &x.buf, &len, 0) != 0 || !x.buf)
+        throw Error("hwloc XML export failed");
+    auto slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0) ::mkdir(path.substr(0, slash).c_str(), 0755);
+    file::write_atomic(path, std::string(x.buf, len > 0 ? static_cast<size_t>(len - 1) : 0));
+}
+
+NodeTopology load_node(const PluginConfig& cfg) {
+    if (cfg.topology) return topology::load_xml(*cfg.topology);
+    if (!cfg.topology_cache) return topology::load_host();
+    const std::string& cache = *cfg.topology_cache;
+    struct stat st{};
+    auto boot = boot_time();
+    if (::stat(cache.c_str(), &st) == 0 && boot && st.st_mtime >= *boot) {
+        try {
+            return topology::load_xml(cache);
+        } catch (const std::exception& e) {
+            log::warn("topology cache {} unreadable ({}); rediscovering", cache, e.what());
+        }
+    }
+    try {
+        write_host_xml(cache);
+        return topology::load_xml(cache);
+    } catch (const std::exception& e) {
+        log::warn("topology cache {} not written ({}); discovering the host each step", cache, e.what());
+    }
+    return topology::load_host();
+}
+
 }  // namespace
 
 std::optional<std::string> job_getenv(spank_t sp, const char* name) {
@@ -73,7 +145,7 @@ int remote_user_init(spank_t sp) {
     try {
         if (effective_bind(sp) == Bind::none) return 0;
         // hwloc discovery costs milliseconds: once per step here, not once per task.
-        st.topo = st.config.topology ? topology::load_xml(*st.config.topology) : topology::load_host();
+        st.topo = load_node(st.config);
     } catch (const std::exception& e) {
         st.topo_error = e.what();
     }

@@ -82,7 +82,7 @@ PluginConfig parse_plugin_args(const std::vector<std::string>& args) {
     for (const auto& a : args) {
         auto eq = a.find('=');
         if (eq == std::string::npos) bad(a, "expected key=value (keys: federation, policy, state_dir, "
-                                             "default_policy, bind, topology, max_state_age, steer)");
+                                             "default_policy, bind, topology, topology_cache, max_state_age)");
         std::string key = a.substr(0, eq);
         std::string v = a.substr(eq + 1);
         if (key == "federation") c.federation = need_abs_path(key, v);
@@ -107,13 +107,12 @@ PluginConfig parse_plugin_args(const std::vector<std::string>& args) {
             } catch (const Error& e) {
                 bad(key, e.what());
             }
-        } else if (key == "steer") {
-            if (v == "all") c.steer_all = true;
-            else if (v == "opt-in") c.steer_all = false;
-            else bad(key, fmt::format("'{}': use all or opt-in", v));
+        } else if (key == "topology_cache") {
+            if (v == "none") c.topology_cache.reset();
+            else c.topology_cache = need_abs_path(key, v);
         } else {
             bad(key, "unknown key (keys: federation, policy, state_dir, default_policy, bind, topology, "
-                     "max_state_age, steer)");
+                     "topology_cache, max_state_age)");
         }
     }
     return c;

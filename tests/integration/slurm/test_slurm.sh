@@ -45,7 +45,7 @@ trap cleanup EXIT
 gpu_xml=$shared/hwloc/psmgmt-topo.jwb0004.xml
 export NETPLACE_SPANK_SO=$spank
 export NETPLACE_CLI_FILTER=$lua_filter
-export NETPLACE_PLUGSTACK_ARGS="federation=$here/federation.yaml policy=$here/policy.yaml state_dir=$state"
+export NETPLACE_PLUGSTACK_ARGS="federation=$here/federation.yaml policy=$here/policy.yaml state_dir=$state topology_cache=$base/topology.xml"
 # gamma's slurmd plays a JUWELS Booster node (4 A100 + 4 HDR HCAs) through its hwloc XML.
 [ -r "$gpu_xml" ] && export NETPLACE_PLUGSTACK_ARGS_gamma="topology=$gpu_xml"
 
@@ -152,6 +152,7 @@ l=$(NETPLACE_BIND=none timeout "$T" srun -M alpha -N1 -n1 --place-bind=numa bash
 check "option wins over NETPLACE_BIND" [ "$l" != unset ]
 l=$(timeout "$T" srun -M alpha -N1 -n1 --place-bind=gpu-nic true 2>&1); r=$?
 check "gpu-nic on a node without GPUs fails the step with a message" bash -c "[ $r != 0 ] && grep -q 'netplace: task 0: cannot bind (--place-bind=gpu-nic).*has no GPU' <<<\"\$1\"" _ "$l"
+check "host topology cached as hwloc XML for later steps" [ -s "$base/topology.xml" ]
 check "node not drained by the failed step" [ "$(timeout "$T" sinfo -M alpha -h -n alpha1 -o %T)" = idle ]
 
 if [ -r "$gpu_xml" ]; then

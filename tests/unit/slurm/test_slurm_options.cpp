@@ -106,13 +106,14 @@ TEST_CASE("plugstack arguments", "[slurm]") {
     CHECK(c.bind == Bind::automatic);
     CHECK_FALSE(c.topology);
     c = parse_plugin_args({"federation=/x/f.yaml", "state_dir=/s", "bind=none", "topology=/t.xml",
-                           "default_policy=balanced", "max_state_age=5m", "steer=all"});
+                           "default_policy=balanced", "max_state_age=5m", "topology_cache=none"});
     CHECK(c.federation == "/x/f.yaml");
     CHECK(c.sites_path() == "/s/sites.json");
     CHECK(c.bind == Bind::none);
     CHECK(c.topology == "/t.xml");
     CHECK(c.max_state_age_s == 300);
-    CHECK(c.steer_all);
+    CHECK_FALSE(c.topology_cache);
+    CHECK(parse_plugin_args({}).topology_cache == "/run/netplace/topology.xml");
     CHECK_THAT(why([] { parse_plugin_args({"colour=blue"}); }), Catch::Contains("colour: unknown key"));
     CHECK_THAT(why([] { parse_plugin_args({"bind=tight"}); }), Catch::Contains("bind: 'tight' is not a binding"));
     CHECK_THAT(why([] { parse_plugin_args({"federation=rel.yaml"}); }), Catch::Contains("not an absolute path"));

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Whole-process overhead of netplace on a real Slurm multi-cluster (medians of N runs, variants
+# interleaved so drift hits all alike). Starts its own three clusters (tests/integration/slurm/
+# cluster.sh) unless BASE is given with one already running, and stops what it started.
+#
+#   bench/slurm/overhead.sh BUILD_DIR [RUNS]        (root; RUNS default 20)
+#
+# (a) steered sbatch (netplace picks among alpha, beta, gamma)   vs  plain `sbatch -M alpha,beta,gamma`
+#     and the same decision through the CLI door (io.popen of `netplace slurm decide`)
+# (b) unsteered sbatch with netplace loaded (plugin + cli_filter) vs  plain sbatch
+# (c) srun -N1 true with binding (bind=auto)                     vs  --place-bind=none / no netplace
+set -euo pipefail
+bin=$(cd "${1:?usage: $0 BUILD_DIR [RUNS]}" && pwd)
+runs=${2:-20}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+here=$src/tests/integration/slurm
+T=30
+
+base=${BASE:-}
+own=0
+if [ -z "$base" ]; then
+  base=$(mktemp -d /tmp/netplace-slurm-bench.XXXXXX)
+  own=1
+  trap '"$here/cluster.sh" stop "$base" >/dev/null 2>&1 || true; rm -rf "$base"' EXIT
+  mkdir -p "$base/state"
+  NETPLACE_SPANK_SO=$bin/plugins/slurm/spank_netplace.so NETPLACE_CLI_FILTER=$bin/plugins/slurm/cli_filter.lua \
+  NETPLACE_PLUGSTACK_ARGS="federation=$here/federation.yaml policy=$here/policy.yaml state_dir=$base/state topology_cache=$base/topology.xml" \
+    "$here/cluster.sh" start "$base" 2>/dev/null
+fi
+conf=$base/alpha/etc/slurm.conf
+plain=$base/alpha/etc-plain/slurm.conf
+# The CLI door: the netplace client config with the popen-based cli_filter.lua.
+mkdir -p "$base/alpha/etc-cli"
+cp "$conf" "$base/alpha/etc-cli/slurm.conf"
+sed "s|@NETPLACE_CLI@|$bin/tools/netplace/netplace|" "$src/bench/slurm/cli_filter_cli.lua" >"$base/alpha/etc-cli/cli_filter.lua"
+cli=$base/alpha/etc-cli/slurm.conf
+export NETPLACE_MUNGE_SOCKET=$base/munge/munge.socket
+# A realistic cached state: the collector's view of the three (idle) clusters.
+SLURM_CONF=$conf "$bin/tools/netplace/netplace" sites collect --federation "$here/federation.yaml" \
+  --output "$base/state/sites.json" >/dev/null 2>&1 || true
+
+declare -A samples
+ms() {  # ms KEY SLURM_CONF cmd...: one timed run, appended to samples[KEY]
+  local key=$1 c=$2; shift 2
+  local t0 t1
+  t0=$(date +%s%N)
+  SLURM_CONF=$c timeout "$T" "$@" >/dev/null 2>&1 || { echo "run failed: $key: $*" >&2; return 1; }
+  t1=$(date +%s%N)
+  samples[$key]+="$(( (t1 - t0) / 1000 )) "
+}
+
+hold=(sbatch --hold -o /dev/null --wrap true)
+# Warm-up: page cache, munge, slurmdbd connections.
+for i in 1 2 3; do
+  ms warm "$plain" "${hold[@]}"; ms warm "$conf" "${hold[@]}" --place-sites=auto
+  ms warm "$plain" srun -N1 true
+done
+for i in $(seq 1 "$runs"); do
+  ms a_slurm_M3 "$plain" "${hold[@]}" -M alpha,beta,gamma
+  ms a_netplace_module "$conf" "${hold[@]}" --place-sites=auto
+  ms a_netplace_cli "$cli" "${hold[@]}" --place-sites=auto
+  ms b_plain "$plain" "${hold[@]}"
+  ms b_netplace_loaded "$conf" "${hold[@]}"
+  ms c_no_netplace_client "$plain" env NETPLACE_BIND=none srun -M alpha -N1 true
+  ms c_bind_none "$conf" srun -M alpha -N1 --place-bind=none true
+  ms c_bind_auto "$conf" srun -M alpha -N1 true
+done
+# Held jobs only occupied the queue.
+for c in alpha beta gamma; do SLURM_CONF=$conf timeout "$T" scancel -M "$c" --user=root >/dev/null 2>&1 || true; done
+
+python3 - "$runs" <<PY
+import statistics, sys
+s = {
+$(for k in "${!samples[@]}"; do echo "    '$k': [${samples[$k]// /,}],"; done)
+}
+med = {k: statistics.median(v) / 1000.0 for k, v in s.items()}
+def row(name, k): print(f"  {name:<58} {med[k]:8.1f} ms   (min {min(s[k])/1000:.1f}, max {max(s[k])/1000:.1f}, n={len(s[k])})")
+print(f"netplace Slurm overhead, medians of {sys.argv[1]} runs (wall time of the whole client process)")
+print("(a) steered submission")
+row("sbatch -M alpha,beta,gamma (Slurm's own choice)", "a_slurm_M3")
+row("sbatch --place-sites=auto, native Lua module", "a_netplace_module")
+row("sbatch --place-sites=auto, CLI door (io.popen)", "a_netplace_cli")
+print(f"  ratio module / -M3: {med['a_netplace_module']/med['a_slurm_M3']:.2f}x (target <= 1.0x);"
+      f" CLI / -M3: {med['a_netplace_cli']/med['a_slurm_M3']:.2f}x")
+print("(b) unsteered submission")
+row("plain sbatch", "b_plain")
+row("sbatch with netplace loaded (plugin + cli_filter)", "b_netplace_loaded")
+print(f"  difference: {med['b_netplace_loaded']-med['b_plain']:+.1f} ms (target <= +5 ms)")
+print("(c) srun -N1 true")
+row("client without netplace, NETPLACE_BIND=none in the step", "c_no_netplace_client")
+row("netplace, --place-bind=none", "c_bind_none")
+row("netplace, binding (auto)", "c_bind_auto")
+print(f"  ratio bind / none: {med['c_bind_auto']/med['c_bind_none']:.3f}x (target <= 1.02x)")
+PY
