@@ -18,7 +18,12 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <iostream>
 #include <optional>
 
@@ -30,6 +35,7 @@ struct SimArgs {
     std::vector<std::string> links, policies, policy_files;
     std::optional<std::uint64_t> seed;
     std::optional<std::size_t> max_jobs;
+    unsigned threads = 0;
     bool json = false, strict = false;
 };
 
@@ -101,25 +107,58 @@ int run_sim(const SimArgs& a) {
     std::vector<std::unique_ptr<Placer>> placers;
     for (const auto& p : a.policies) placers.push_back(make_placer(p, ctx));
 
+    // Policies replay independently (each its own placer and state over the same read-only
+    // workload), so they run side by side on the available cores.
     const bool tty = isatty(STDERR_FILENO) != 0;
+    const std::size_t total = jobs.size() * placers.size();
+    std::atomic<std::size_t> submitted{0};
+    std::mutex print_mutex;
+    auto draw = [&] {
+        const std::size_t done = submitted.load();
+        const int width = 30;
+        const int fill = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
+        std::lock_guard lock(print_mutex);
+        std::fprintf(stderr, "\rsimulating %zu policies [%s%s] %3d%%", placers.size(), std::string(fill, '#').c_str(),
+                     std::string(width - fill, ' ').c_str(), static_cast<int>(100.0 * done / total));
+        std::fflush(stderr);
+    };
+    std::vector<std::optional<Summary>> results(placers.size());
+    std::vector<std::string> warnings(placers.size());
+    std::vector<std::exception_ptr> errors(placers.size());
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+        for (std::size_t i = next++; i < placers.size(); i = next++) {
+            try {
+                SimOptions opts;
+                std::size_t last = 0;
+                if (tty)
+                    opts.progress = [&, last](std::size_t done, std::size_t) mutable {
+                        submitted += done - last;
+                        last = done;
+                        draw();
+                    };
+                const SimResult r = simulate(fed, net, jobs, *placers[i], opts);
+                if (!r.warnings.empty())
+                    warnings[i] = fmt::format("{}: {} ({} such)", r.policy, r.warnings.front(), r.warnings.size());
+                results[i] = summarise(r, jobs, fed);
+            } catch (...) {
+                errors[i] = std::current_exception();
+            }
+        }
+    };
+    const std::size_t threads = std::clamp<std::size_t>(a.threads ? a.threads : std::thread::hardware_concurrency(), 1,
+                                                        placers.size());
+    std::vector<std::thread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
     std::vector<Summary> summaries;
-    for (auto& placer : placers) {
-        SimOptions opts;
-        const std::string name = placer->name();
-        if (tty)
-            opts.progress = [&name](std::size_t done, std::size_t total) {
-                const int width = 30;
-                const int fill = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
-                std::fprintf(stderr, "\r%-16s [%s%s] %3d%% %zu/%zu jobs", name.c_str(), std::string(fill, '#').c_str(),
-                             std::string(width - fill, ' ').c_str(), static_cast<int>(100.0 * done / total), done,
-                             total);
-                std::fflush(stderr);
-            };
-        const SimResult r = simulate(fed, net, jobs, *placer, opts);
-        if (tty) std::fprintf(stderr, "\r\033[K");
-        if (!r.warnings.empty())
-            info.notes.push_back(fmt::format("{}: {} ({} such)", r.policy, r.warnings.front(), r.warnings.size()));
-        summaries.push_back(summarise(r, jobs, fed));
+    for (std::size_t i = 0; i < placers.size(); ++i) {
+        if (!warnings[i].empty()) info.notes.push_back(warnings[i]);
+        summaries.push_back(std::move(*results[i]));
     }
     if (!a.report.empty()) file::write_atomic(a.report, render_html(info, summaries, fed, net));
     std::cout << (a.json ? render_json(info, summaries) : render_table(info, summaries));
@@ -142,6 +181,7 @@ Registration reg(60, [](CLI::App& app) -> std::function<int()> {
     sub->add_option("--policy-file", args->policy_files, "YAML policy file for netplace policies (repeatable)");
     sub->add_option("--seed", args->seed, "seed for the data model and the random policy (default: model's, else 1)");
     sub->add_option("--max-jobs", args->max_jobs, "replay only the first N records of the trace");
+    sub->add_option("--threads", args->threads, "policies replayed in parallel (default: one per core)");
     sub->add_flag("--strict", args->strict, "stop at the first malformed trace line instead of skipping it");
     sub->add_flag("--json", args->json, "print JSON instead of a table");
     sub->add_option("--report", args->report, "write a self-contained HTML report here");
