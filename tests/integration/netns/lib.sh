@@ -28,8 +28,16 @@ np_kill_pid() {
     [ -r "/proc/$pid/comm" ] || return 0
     [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] || return 0
     kill "-$sig" "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do [ -e "/proc/$pid" ] || return 0; sleep 0.1; done
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] && kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+        [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = Z ] && break  # exited, not yet reaped
+        [ -e "/proc/$pid" ] || break
+        sleep 0.1
+    done
+    if [ -e "/proc/$pid" ] && [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ] &&
+        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ]; then
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true  # reap it when it is our child
 }
 
 np_cleanup() {
@@ -80,9 +88,9 @@ http {
 }
 CONF
     if [ -n "$ns" ]; then
-        ip netns exec "$ns" nginx -p "$dir" -c "$dir/nginx.conf" &
+        ip netns exec "$ns" nginx -p "$dir" -c "$dir/nginx.conf" >"$dir/logs/nginx.out" 2>&1 &
     else
-        nginx -p "$dir" -c "$dir/nginx.conf" &
+        nginx -p "$dir" -c "$dir/nginx.conf" >"$dir/logs/nginx.out" 2>&1 &
     fi
     local pid=$!
     np_track_pid "$pid" nginx

@@ -95,6 +95,7 @@ bool Scheduler::bandwidth_probe(LinkRecord& r, const ProbeTarget& t, double now,
     std::string error;
     for (const auto& url : t.urls) {
         try {
+            log::info("link {} -> {}: bandwidth probe via {} started", r.from, r.to, url);
             const BandwidthResult br = probe_bandwidth(url, opt);
             const double at = clock();
             Sample s;

@@ -83,7 +83,13 @@ std::vector<ProbeEvent> probe_round(const Federation& fed, const std::string& st
                                     const std::atomic<bool>* stop) {
     Scheduler sched(fed, stop);
     LinkState st = load_own(state_path);
-    auto ev = sched.run_due(st, true, now_unix);
+    std::vector<ProbeEvent> ev;
+    try {
+        ev = sched.run_due(st, true, now_unix);
+    } catch (const ProbeAborted&) {
+        save(sched, st, state_path, prom_path_of(fed, prometheus_path));
+        throw;
+    }
     save(sched, st, state_path, prom_path_of(fed, prometheus_path));
     return ev;
 }
@@ -116,7 +122,14 @@ int run_service(const ServiceOptions& opt) {
         try {
             ev = sched.run_due(st, false, now_unix);
         } catch (const ProbeAborted&) {
-            break;  // shutting down: the state on disk is the last complete one
+            // Shutting down: keep what the finished probes of this cycle learnt; the aborted one
+            // is not a link failure and is not recorded.
+            try {
+                save(sched, st, state_path(), prom_path_of(fed, opt.prometheus_path));
+            } catch (const Error& e) {
+                log::error("netplace-probed: cannot write the link state: {}", e.what());
+            }
+            break;
         }
         for (const auto& e : ev) {
             if (opt.on_event) opt.on_event(e);
