@@ -18,7 +18,7 @@ build_pkgs=(
 # Test-only: real Slurm multi-cluster, HTTP endpoints in network namespaces, browser checks.
 test_pkgs=(
   slurm-wlm slurmctld slurmd slurm-client slurmdbd munge libmunge-dev mariadb-server
-  iproute2 nginx-light curl iperf3 procps psmisc chromium
+  iproute2 nginx-light curl iperf3 procps psmisc chromium jq
 )
 
 case "$what" in
