@@ -3,6 +3,7 @@
 // `balanced` preset plus a few matching rules. Reports p50/p99 per decision (microseconds) as
 // counters, since the Slurm submission path cares about the tail, not the mean.
 #include "netplace/policies/engine.hpp"
+#include "netplace/policies/job_io.hpp"
 #include "netplace/policies/policy.hpp"
 
 #include <benchmark/benchmark.h>
@@ -123,6 +124,20 @@ void BM_place(benchmark::State& state) {
     state.counters["sites"] = static_cast<double>(state.range(0));
 }
 BENCHMARK(BM_place)->Arg(10)->Arg(20)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+// What the Slurm cli_filter path pays to hand a job over as JSON.
+void BM_parse_job_json(benchmark::State& state) {
+    const std::string text = R"({"name":"train","account":"physics","user":"alice","partition":"batch","nodes":2,)"
+                             R"("tasks":64,"cpus_per_task":4,"gpus":8,"gpu_type":"a100","memory":"128G","walltime":21600,)"
+                             R"("runtime":"3h","inputs":[{"name":"imagenet","site":"beta","size":"2TB"},)"
+                             R"({"name":"ckpt","site":"alpha","size":40000000000}],"output":{"size":"50GB","site":"alpha"},)"
+                             R"("sites":{"preferred":["beta"],"avoided":["gamma"]},"policy":"balanced"})";
+    for (auto _ : state) {
+        JobRequest j = policies::parse_job_json(text, "<bench>");
+        benchmark::DoNotOptimize(j);
+    }
+}
+BENCHMARK(BM_parse_job_json)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

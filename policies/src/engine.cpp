@@ -186,7 +186,16 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
                 policies.default_name()));
         }
     }
-    if (!policy) policy = &policies.default_policy();
+    if (!policy) {
+        if (policies.policies().empty()) {
+            // A default-constructed set: decide under the presets rather than throw on a submit path.
+            static const PolicySet presets = PolicySet::builtin();
+            d.warnings.push_back("empty policy set: using the built-in '" + presets.default_name() + "' preset");
+            policy = &presets.default_policy();
+        } else {
+            policy = &policies.default_policy();
+        }
+    }
     d.policy = policy->name;
 
     std::uint64_t input_bytes = 0;

@@ -187,3 +187,15 @@ TEST_CASE("link order does not change the answer", "[policies][engine]") {
     CHECK(est(none, "a").stage_in_s == Approx(128.02));  // 16e9 B at 1 Gbit/s + 20 ms
     CHECK_FALSE(est(none, "a").notes.empty());
 }
+
+TEST_CASE("an empty policy set falls back to the presets instead of throwing", "[policies][engine]") {
+    const PolicySet empty;
+    const auto d = policies::place(job(10, 100), fed3(), links3(), {}, empty);
+    CHECK(d.policy == "balanced");
+    REQUIRE(d.warnings.size() == 1);
+    CHECK(d.warnings[0] == "empty policy set: using the built-in 'balanced' preset");
+    // balanced: total + 3600 x price; each site's price is 10 cores x its run hours x its rate = 1/360,
+    // so scores are a 700 + 10, b 3650 + 10, c 200 + 10.
+    CHECK(est(d, "c").score == Approx(210));
+    CHECK(*d.site == "c");
+}
