@@ -81,6 +81,7 @@ public:
     }
 
     const LinkEstimate* get(size_t from, size_t to) const {
+        if (links_.empty()) return nullptr;
         if (layout_ != Layout::other && (layout_ == Layout::square || from != to)) {
             const size_t k = layout_ == Layout::square ? from * n_ + to : from * (n_ - 1) + (to < from ? to : to - 1);
             const LinkEstimate& l = links_[k];
@@ -277,11 +278,21 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
             if (loads[i].site != fed.sites[i].name) return false;
         return true;
     }();
+    // Out-of-order or partial loads: one hash pass instead of a scan per site.
+    std::vector<const SiteLoad*> by_site;
+    if (!loads_aligned && !loads.empty()) {
+        std::unordered_map<std::string_view, const SiteLoad*> pos;
+        pos.reserve(loads.size() * 2);
+        for (const auto& l : loads) pos.emplace(l.site, &l);
+        by_site.resize(n, nullptr);
+        for (size_t i = 0; i < n; ++i) {
+            auto it = pos.find(fed.sites[i].name);
+            if (it != pos.end()) by_site[i] = it->second;
+        }
+    }
     auto load_for = [&](size_t i) -> const SiteLoad* {
         if (loads_aligned) return &loads[i];
-        for (const auto& l : loads)
-            if (l.site == fed.sites[i].name) return &l;
-        return nullptr;
+        return by_site.empty() ? nullptr : by_site[i];
     };
 
     const double run_ref_s = job.runtime_s ? *job.runtime_s : job.walltime_s;
@@ -340,6 +351,9 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
                                               : LinkUse{fed.default_bandwidth_bps, fed.default_latency_s, nullptr};
             e.stage_out_s = transfer_s(job.output_bytes, use.bandwidth_bps, use.latency_s);
             e.wan_bytes += job.output_bytes;
+            if (!std::isfinite(e.stage_out_s)) {
+                add_reason(e.excluded, fmt::format("link {}->{} has no bandwidth for the output", site.name, home));
+            }
             if (use.estimate && use.estimate->health == LinkHealth::down) {
                 e.notes.push_back(fmt::format("link {}->{} for the output is down now; stage-out assumes it recovers", site.name, home));
             }
@@ -369,6 +383,7 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
         e.terms.wan = w.wan_gb * static_cast<double>(e.wan_bytes) / 1e9;
         e.terms.adjust = adjust;
         e.score = e.terms.completion + e.terms.transfer + e.terms.price + e.terms.wan + e.terms.adjust;
+        if (std::isnan(e.score)) e.score = inf;  // 0 x inf: keeps the ranking's ordering strict
 
         // ---- exclusions: the job's own wishes, then admin rules, then what the site can do ----
         if (contains(job.hints.avoided, site.name)) add_reason(e.excluded, "avoided by the job");

@@ -47,7 +47,7 @@ JobRequest from_yaml(const yaml::Doc& doc) {
     auto count = [&](const char* key, unsigned& dst, std::int64_t min) {
         if (auto n = r[key]) dst = static_cast<unsigned>(yaml::as_integer(f, n, key, min, 10000000));
     };
-    str("name", j.name);
+    if (auto n = r["name"]) j.name = yaml::as_string(f, n, "name");
     str("account", j.account);
     str("user", j.user);
     str("group", j.group);
@@ -201,7 +201,10 @@ JobRequest from_json(const json& r, const std::string& file) {
     for (auto it = r.begin(); it != r.end(); ++it) {
         const std::string& k = it.key();
         const json& v = it.value();
-        if (k == "name") j.name = in.name(v, k);
+        if (k == "name") {
+            if (!v.is_string()) in.fail(k, "must be a string");
+            j.name = v.get<std::string>();
+        }
         else if (k == "account") j.account = in.name(v, k);
         else if (k == "user") j.user = in.name(v, k);
         else if (k == "group") j.group = in.name(v, k);

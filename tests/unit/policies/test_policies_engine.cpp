@@ -199,3 +199,23 @@ TEST_CASE("an empty policy set falls back to the presets instead of throwing", "
     CHECK(est(d, "c").score == Approx(210));
     CHECK(*d.site == "c");
 }
+
+TEST_CASE("a home link without bandwidth excludes the site instead of ranking it at infinity", "[policies][engine]") {
+    auto links = links3();
+    for (auto& l : links)
+        if (l.from == "c" && l.to == "a") l.bandwidth_bps = 0;
+    JobRequest j = job(10, 100);
+    j.output_bytes = 1000;
+    j.home_site = "a";
+    const auto d = policies::place(j, fed3(), links, {}, only("{completion: 1, transfer: 0}"));
+    CHECK(est(d, "c").excluded == std::optional<std::string>("link c->a has no bandwidth for the output"));
+    CHECK(d.ranking.back().site == "c");
+    // Partial loads (b only) are matched by name; the others keep their static waits.
+    SiteLoad lb;
+    lb.site = "b";
+    lb.cores_total = 1000;
+    lb.cores_free = 1000;
+    const auto p = policies::place(j, fed3(), links3(), {lb}, only("{completion: 1}"));
+    CHECK(est(p, "b").wait_s == 0);
+    CHECK(est(p, "a").wait_s == Approx(600));
+}
