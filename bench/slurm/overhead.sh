@@ -59,6 +59,8 @@ for i in $(seq 1 "$runs"); do
   ms a_slurm_M3 "$plain" "${hold[@]}" -M alpha,beta,gamma
   ms a_netplace_module "$conf" "${hold[@]}" --place-sites=auto
   ms a_netplace_cli "$cli" "${hold[@]}" --place-sites=auto
+  ms a_netplace_remote "$conf" "${hold[@]}" --place-data=ds@beta:2T
+  ms a_slurm_M1 "$plain" "${hold[@]}" -M beta
   ms b_plain "$plain" "${hold[@]}"
   ms b_netplace_loaded "$conf" "${hold[@]}"
   ms c_no_netplace_client "$plain" env NETPLACE_BIND=none srun -M alpha -N1 true
@@ -78,10 +80,13 @@ def row(name, k): print(f"  {name:<58} {med[k]:8.1f} ms   (min {min(s[k])/1000:.
 print(f"netplace Slurm overhead, medians of {sys.argv[1]} runs (wall time of the whole client process)")
 print("(a) steered submission")
 row("sbatch -M alpha,beta,gamma (Slurm's own choice)", "a_slurm_M3")
-row("sbatch --place-sites=auto, native Lua module", "a_netplace_module")
-row("sbatch --place-sites=auto, CLI door (io.popen)", "a_netplace_cli")
+row("sbatch --place-sites=auto (stays at alpha), native Lua module", "a_netplace_module")
+row("sbatch --place-sites=auto (stays at alpha), CLI door (io.popen)", "a_netplace_cli")
+row("sbatch --place-data=ds@beta:2T (steered to beta), module", "a_netplace_remote")
+row("sbatch -M beta (the -M path alone, no netplace)", "a_slurm_M1")
 print(f"  ratio module / -M3: {med['a_netplace_module']/med['a_slurm_M3']:.2f}x (target <= 1.0x);"
-      f" CLI / -M3: {med['a_netplace_cli']/med['a_slurm_M3']:.2f}x")
+      f" CLI / -M3: {med['a_netplace_cli']/med['a_slurm_M3']:.2f}x;"
+      f" steered away / -M3: {med['a_netplace_remote']/med['a_slurm_M3']:.2f}x")
 print("(b) unsteered submission")
 row("plain sbatch", "b_plain")
 row("sbatch with netplace loaded (plugin + cli_filter)", "b_netplace_loaded")

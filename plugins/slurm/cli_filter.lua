@@ -66,7 +66,8 @@ function slurm_cli_pre_submit(options, offset)
     io.stderr:write((r.message or "netplace: the job was refused") .. "\n")
     return slurm.ERROR
   end
-  if r.action == "steer" and r.clusters then
+  -- No clusters with "steer": the local cluster was chosen; no -M needed.
+  if r.action == "steer" and r.clusters and r.clusters ~= "" then
     options["clusters"] = r.clusters
   end
   return slurm.SUCCESS

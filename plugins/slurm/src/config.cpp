@@ -122,6 +122,20 @@ std::optional<std::vector<std::string>> find_plugstack_args(const std::string& p
     return scan(plugstack_path, 0);
 }
 
+std::optional<std::string> cluster_name_of(const std::string& slurm_conf_path) {
+    std::ifstream in(slurm_conf_path);
+    std::string line;
+    constexpr std::string_view key = "clustername=";
+    while (in && std::getline(in, line)) {
+        auto w = words(line);
+        if (w.empty()) continue;
+        std::string lower = w[0];
+        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (lower.rfind(key, 0) == 0 && w[0].size() > key.size()) return w[0].substr(key.size());
+    }
+    return std::nullopt;
+}
+
 std::string plugstack_path_for(const std::string& slurm_conf_path) {
     std::ifstream in(slurm_conf_path);
     std::string line;

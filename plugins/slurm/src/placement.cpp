@@ -148,7 +148,9 @@ JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opt
 std::optional<PluginConfig> config_for(const std::string& slurm_conf) {
     auto args = find_plugstack_args(plugstack_path_for(slurm_conf));
     if (!args) return std::nullopt;
-    return parse_plugin_args(*args);
+    auto cfg = parse_plugin_args(*args);
+    cfg.local_cluster = cluster_name_of(slurm_conf);
+    return cfg;
 }
 
 namespace {
@@ -281,6 +283,9 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
         out.action = A::steer;
         out.site = *d.site;
         out.clusters = d.cluster.empty() ? *d.site : d.cluster;
+        // Staying home needs no -M (and sbatch then skips its slurmdbd lookup), unless the user
+        // named clusters: then theirs must be replaced by the one chosen.
+        if (!user_clusters && cfg.local_cluster && out.clusters == *cfg.local_cluster) out.clusters.clear();
         out.reason = compact_reason(d);
     } catch (const std::exception& e) {
         out = SubmitOutcome{};

@@ -129,6 +129,7 @@ TEST_CASE("plugstack.conf lookup follows includes", "[slurm]") {
     std::ofstream(dir / "plugstack.conf.d" / "netplace.conf")
         << "required spank_netplace.so federation=/f.yaml bind=numa  # admin note\n";
     CHECK(plugstack_path_for((dir / "slurm.conf").string()) == (dir / "plugstack.conf").string());
+    CHECK(cluster_name_of((dir / "slurm.conf").string()) == "x");
     auto args = find_plugstack_args(plugstack_path_for((dir / "slurm.conf").string()));
     REQUIRE(args);
     CHECK(*args == std::vector<std::string>{"federation=/f.yaml", "bind=numa"});

@@ -62,7 +62,14 @@ TEST_CASE("submission decisions on the test federation", "[slurm]") {
     // Avoiding beta: the data must move; alpha and gamma tie, alpha wins by name.
     r = decide_submission(R"({"spank:place-data":"ds@beta:2T","spank:place-sites":"!beta"})", cfg, no_env, 1e9);
     CHECK(r.action == SubmitOutcome::Action::steer);
-    CHECK(r.clusters != "beta");
+    CHECK(r.clusters == "alpha");
+    // Submitted at alpha itself: staying home needs no -M.
+    auto home = cfg;
+    home.local_cluster = "alpha";
+    r = decide_submission(R"({"spank:place-data":"ds@beta:2T","spank:place-sites":"!beta"})", home, no_env, 1e9);
+    CHECK(r.action == SubmitOutcome::Action::steer);
+    CHECK(r.site == "alpha");
+    CHECK(r.clusters.empty());
 
     // Account ACL: students may never use gamma, even when they ask for it.
     r = decide_submission(R"({"account":"students","spank:place-sites":"gamma"})", cfg, no_env, 1e9);

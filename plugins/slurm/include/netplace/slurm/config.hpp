@@ -19,7 +19,10 @@ struct PluginConfig {
     // The live node's topology as hwloc XML, refreshed once per boot: reading it costs ~5 ms in
     // slurmstepd where discovering the host costs ~45 ms per step. Unset (`none`): discover.
     std::optional<std::string> topology_cache = std::string("/run/netplace/topology.xml");
-    double max_state_age_s = 600;                           // older site state: static figures
+    double max_state_age_s = 600;
+    // Not a plugstack key: ClusterName of the slurm.conf the submission uses (config_for()). A
+    // job placed there needs no -M, which saves sbatch a slurmdbd round trip.
+    std::optional<std::string> local_cluster;                           // older site state: static figures
 
     std::string links_path() const { return state_dir + "/links.json"; }
     std::string sites_path() const { return state_dir + "/sites.json"; }
@@ -35,5 +38,7 @@ PluginConfig parse_plugin_args(const std::vector<std::string>& args);
 std::optional<std::vector<std::string>> find_plugstack_args(const std::string& plugstack_path);
 // plugstack.conf of a slurm.conf: its PlugStackConfig=, else plugstack.conf next to it.
 std::string plugstack_path_for(const std::string& slurm_conf_path);
+// ClusterName= of a slurm.conf, when it has one.
+std::optional<std::string> cluster_name_of(const std::string& slurm_conf_path);
 
 }  // namespace netplace::slurm

@@ -19,7 +19,7 @@ struct SubmitOutcome {
         refuse,  // fail the submission with `message`
     };
     Action action = Action::none;
-    std::string clusters;               // for steer
+    std::string clusters;               // for steer; empty: the chosen site is the local cluster
     std::string site;                   // chosen site, when the engine chose one
     std::string reason;                 // compact, for SLURM_SPANK_NETPLACE_REASON
     std::string message;                // for refuse
