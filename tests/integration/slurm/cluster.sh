@@ -207,6 +207,15 @@ start_all() {
   local t0
   t0=$(date +%s%N)
   [ -f "$base/pids" ] && stop_all
+  # A port held by someone else (another test cluster) would surface as an obscure daemon
+  # failure half-way through; say it up front.
+  local p busy
+  busy=$(ss -Hltn 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
+  for p in "$port0" $((port0 + 1)) $(for k in $(seq 1 ${#clusters[@]}); do echo $((port0 + 10 * k)) $((port0 + 10 * k + 1)); done); do
+    if grep -qx "$p" <<<"$busy"; then
+      die "TCP port $p is in use (another test cluster?); stop it or set NETPLACE_SLURM_PORT_BASE"
+    fi
+  done
   rm -rf "${base:?}/munge" "$base/mysql" "$base/db" "${clusters[@]/#/$base/}"
   mkdir -p "$base"
   write_configs

@@ -125,7 +125,7 @@ TEST_CASE("collector parses sinfo and squeue output", "[slurm]") {
     CHECK(l.pending_core_seconds == Approx(2 * 3600.0 + 4 * 172800.0));
     CHECK(l.pending_gpu_seconds == Approx(4 * 172800.0));
     CHECK(l.running_core_seconds_left == Approx(1 * 240.0 + 2 * 86400.0));
-    CHECK_THROWS_WITH(parse_cluster_load("x", "n1|1/1/2\n", ""), Catch::Contains("not A/I/O/T"));
+    CHECK_THROWS_WITH(parse_cluster_load("x", "n1|1/1/2|idle|(null)\n", ""), Catch::Contains("not A/I/O/T"));
     CHECK_THROWS_WITH(parse_cluster_load("x", "", "RUNNING|x|5:00|4:00|N/A|1\n"), Catch::Contains("not a count"));
 }
 
