@@ -70,30 +70,26 @@ done
 # Held jobs only occupied the queue.
 for c in alpha beta gamma; do SLURM_CONF=$conf timeout "$T" scancel -M "$c" --user=root >/dev/null 2>&1 || true; done
 
-python3 - "$runs" <<PY
-import statistics, sys
-s = {
-$(for k in "${!samples[@]}"; do echo "    '$k': [${samples[$k]// /,}],"; done)
-}
-med = {k: statistics.median(v) / 1000.0 for k, v in s.items()}
-def row(name, k): print(f"  {name:<58} {med[k]:8.1f} ms   (min {min(s[k])/1000:.1f}, max {max(s[k])/1000:.1f}, n={len(s[k])})")
-print(f"netplace Slurm overhead, medians of {sys.argv[1]} runs (wall time of the whole client process)")
-print("(a) steered submission")
-row("sbatch -M alpha,beta,gamma (Slurm's own choice)", "a_slurm_M3")
-row("sbatch --place-sites=auto (stays at alpha), native Lua module", "a_netplace_module")
-row("sbatch --place-sites=auto (stays at alpha), CLI door (io.popen)", "a_netplace_cli")
-row("sbatch --place-data=ds@beta:2T (steered to beta), module", "a_netplace_remote")
-row("sbatch -M beta (the -M path alone, no netplace)", "a_slurm_M1")
-print(f"  ratio module / -M3: {med['a_netplace_module']/med['a_slurm_M3']:.2f}x (target <= 1.0x);"
-      f" CLI / -M3: {med['a_netplace_cli']/med['a_slurm_M3']:.2f}x;"
-      f" steered away / -M3: {med['a_netplace_remote']/med['a_slurm_M3']:.2f}x")
-print("(b) unsteered submission")
-row("plain sbatch", "b_plain")
-row("sbatch with netplace loaded (plugin + cli_filter)", "b_netplace_loaded")
-print(f"  difference: {med['b_netplace_loaded']-med['b_plain']:+.1f} ms (target <= +5 ms)")
-print("(c) srun -N1 true")
-row("client without netplace, NETPLACE_BIND=none in the step", "c_no_netplace_client")
-row("netplace, --place-bind=none", "c_bind_none")
-row("netplace, binding (auto)", "c_bind_auto")
-print(f"  ratio bind / none: {med['c_bind_auto']/med['c_bind_none']:.3f}x (target <= 1.02x)")
-PY
+# Median, min, max in ms of a key's samples (microseconds).
+stat() { tr ' ' '\n' <<<"${samples[$1]}" | grep . | sort -n | awk '{v[NR]=$1} END {
+  m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2; printf "%.1f %.1f %.1f %d", m/1000, v[1]/1000, v[NR]/1000, NR}'; }
+med() { stat "$1" | cut -d' ' -f1; }
+row() { read -r m lo hi n <<<"$(stat "$2")"; printf '  %-62s %8s ms   (min %s, max %s, n=%s)\n' "$1" "$m" "$lo" "$hi" "$n"; }
+ratio() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN {printf "%.3f", a / b}'; }
+echo "netplace Slurm overhead, medians of $runs runs (wall time of the whole client process)"
+echo "(a) steered submission"
+row "sbatch -M alpha,beta,gamma (Slurm's own choice)" a_slurm_M3
+row "sbatch --place-sites=auto, native Lua module" a_netplace_module
+row "sbatch --place-sites=auto, CLI door (io.popen)" a_netplace_cli
+row "sbatch --place-data=ds@beta:2T (steered to beta), module" a_netplace_remote
+row "sbatch -M beta (the -M path alone, no netplace)" a_slurm_M1
+echo "  ratio module / -M3: $(ratio a_netplace_module a_slurm_M3)x (target <= 1.0x); CLI / -M3: $(ratio a_netplace_cli a_slurm_M3)x; steered to beta / -M3: $(ratio a_netplace_remote a_slurm_M3)x"
+echo "(b) unsteered submission"
+row "plain sbatch" b_plain
+row "sbatch with netplace loaded (plugin + cli_filter)" b_netplace_loaded
+echo "  difference: $(awk -v a="$(med b_netplace_loaded)" -v b="$(med b_plain)" 'BEGIN {printf "%+.1f", a - b}') ms (target <= +5 ms)"
+echo "(c) srun -N1 true"
+row "client without netplace, NETPLACE_BIND=none in the step" c_no_netplace_client
+row "netplace, --place-bind=none" c_bind_none
+row "netplace, binding (auto)" c_bind_auto
+echo "  ratio bind / none: $(ratio c_bind_auto c_bind_none)x (target <= 1.02x)"

@@ -18,7 +18,7 @@ cli=$bin/tools/netplace/netplace
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (slurmd, munged and mariadbd run as root here)"
-for t in munged mariadbd mariadb-install-db slurmdbd slurmctld slurmd sbatch srun sacct sacctmgr hwloc-calc; do
+for t in munged mariadbd mariadb-install-db slurmdbd slurmctld slurmd sbatch srun sacct sacctmgr hwloc-calc jq; do
   command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || skip "$t not installed (scripts/install-deps.sh test)"
 done
 for f in "$spank" "$lua_filter" "$cli" "$bin/plugins/slurm/netplace_slurm.so"; do
@@ -192,22 +192,19 @@ for i in $(seq 1 50); do
 done
 "$cli" sites collect --federation "$here/federation.yaml" --output "$state/sites.json" --timeout 10s
 check "collector wrote the site state" [ -s "$state/sites.json" ]
-check "collector saw beta's running and pending job (as squeue does)" python3 - "$state/sites.json" <<'PY'
-import json, sys, subprocess
-d = json.load(open(sys.argv[1]))
-sites = {s["site"]: s for s in d["sites"]}
-ok = True
-for c in ("alpha", "beta", "gamma"):
-    q = subprocess.run(["timeout", "15", "squeue", "-M", c, "-h", "-o", "%T"], capture_output=True, text=True).stdout.split()
-    got = (sites[c]["jobs_running"], sites[c]["jobs_pending"])
-    want = (q.count("RUNNING"), q.count("PENDING"))
-    if got != want:
-        print(f"  {c}: collector {got}, squeue {want}"); ok = False
-# beta: 2 cores busy, a pending 2-core job with a 60 min limit = 7200 core-seconds.
-if sites["beta"]["cores_free"] != 0 or abs(sites["beta"]["pending_core_seconds"] - 7200) > 1:
-    print("  beta:", sites["beta"]); ok = False
-sys.exit(0 if ok else 1)
-PY
+collector_matches_squeue() {
+  local ok=0 c got want
+  for c in alpha beta gamma; do
+    got=$(jq -r --arg c "$c" '.sites[] | select(.site == $c) | "\(.jobs_running) \(.jobs_pending)"' "$state/sites.json")
+    want=$(timeout "$T" squeue -M "$c" -h -o %T | awk '/^RUNNING$/ {r++} /^PENDING$/ {p++} END {print r+0, p+0}')
+    [ "$got" = "$want" ] || { echo "  $c: collector '$got', squeue '$want'"; ok=1; }
+  done
+  # beta: both cores busy, one pending 2-core job with a 60 min limit = 7200 core-seconds.
+  got=$(jq -r '.sites[] | select(.site == "beta") | "\(.cores_free) \(.pending_core_seconds)"' "$state/sites.json")
+  [ "$got" = "0 7200" ] || { echo "  beta: cores_free/pending_core_seconds '$got', expected '0 7200'"; ok=1; }
+  return $ok
+}
+check "collector saw each cluster's running and pending jobs (as squeue does)" collector_matches_squeue
 sub idle --place-sites=auto -n1 -t 10 --place-explain --wrap true
 check "compute-only job steered to the idle site gamma" [ "$rc" = 0 -a "$cluster" = gamma ]
 [ -n "$job" ] && wait_done gamma "$job" >/dev/null
