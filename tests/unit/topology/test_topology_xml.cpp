@@ -6,9 +6,11 @@
 #include <catch2/catch.hpp>
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 using namespace netplace;
 
@@ -102,4 +104,17 @@ TEST_CASE("live host: counts agree with the CPUs this process may use", "[topolo
     size_t pus = 0;
     for (const auto& c : t.cores) pus += c.pus.size();
     CHECK(pus == t.pus);
+    // The XML export reloads to the same node (what the SPANK plugin's cache relies on).
+    const auto file = std::filesystem::temp_directory_path() / ("netplace-host-" + std::to_string(::getpid()) + ".xml");
+    {
+        std::ofstream out(file);
+        out << topology::host_xml();
+    }
+    const NodeTopology x = topology::load_xml(file.string());
+    std::filesystem::remove(file);
+    CHECK(x.pus == t.pus);
+    CHECK(x.cores.size() == t.cores.size());
+    CHECK(x.cpu_numa_count() == t.cpu_numa_count());
+    CHECK(x.nics.size() == t.nics.size());
+    CHECK(x.gpus.size() == t.gpus.size());
 }

@@ -13,4 +13,8 @@ NodeTopology load_host();
 NodeTopology load_xml(const std::string& path);
 NodeTopology load_synthetic(const std::string& description);
 
+// The live host as hwloc XML (I/O devices kept), for callers that cache the discovery in a file
+// and reload it with load_xml (e.g. the SPANK plugin's topology cache).
+std::string host_xml();
+
 }  // namespace netplace::topology
