@@ -4,8 +4,8 @@
 -- CliFilterPlugins=cli_filter/lua in slurm.conf. It reads netplace's settings from the
 -- spank_netplace.so line of plugstack.conf, so there is one place to configure.
 --
--- Hot path: a job without --place-* options (and no NETPLACE_* variable, no -M) costs one
--- string search here; the native module is loaded only when netplace has to decide. Any failure
+-- Hot path: a job without --place-* options (and no NETPLACE_* variable, no -M) costs a few
+-- getenv calls here: no JSON, no module; the native module is loaded only when netplace decides. Any failure
 -- of netplace falls back to Slurm's own choice with a warning; only a bad --place-* value or a
 -- job the admin's policy forbids everywhere fails the submission.
 
@@ -16,10 +16,13 @@ local function warn(msg)
   io.stderr:write("netplace: warning: " .. msg .. "\n")
 end
 
-local function wants_netplace(json)
-  -- sites, data, policy, explain ask for a decision; place-bind alone does not.
-  if string.find(json, '"spank:place%-[sdpe]') then return true end
-  if string.find(json, '"clusters":') then return true end  -- a user's -M is checked against the policy
+local function wants_netplace(options)
+  -- Set by spank_netplace.so's option callback for --place-sites/-data/-policy/-explain (not
+  -- --place-bind): reading it costs nothing, unlike slurm.json_cli_options().
+  if os.getenv("NETPLACE_PLACEMENT_ASKED") == "1" then return true end
+  -- A user's -M is checked against the policy.
+  local m = options["clusters"]
+  if m ~= nil and m ~= "" then return true end
   for _, v in ipairs({"NETPLACE_SITES", "NETPLACE_DATA", "NETPLACE_POLICY", "NETPLACE_EXPLAIN"}) do
     local e = os.getenv(v)
     if e ~= nil and e ~= "" then return true end
@@ -51,8 +54,8 @@ function slurm_cli_setup_defaults(options, early_pass)
 end
 
 function slurm_cli_pre_submit(options, offset)
+  if not wants_netplace(options) then return slurm.SUCCESS end
   local json = slurm.json_cli_options(options)
-  if not wants_netplace(json) then return slurm.SUCCESS end
   local np = load_module()
   if not np then return slurm.SUCCESS end
   local ok, r = pcall(np.decide, json)

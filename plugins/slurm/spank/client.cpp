@@ -11,6 +11,7 @@ namespace netplace::slurm::plugin {
 
 int client_init_post_opt(spank_t sp) {
     auto& st = state();
+    ::unsetenv(kPlacementAsked);
     try {
         apply_env(st.opts, st.given, [](const char* n) -> std::optional<std::string> {
             const char* v = std::getenv(n);

@@ -4,7 +4,9 @@
 #include "netplace/core/error.hpp"
 #include "netplace/core/log.hpp"
 
+#include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace netplace::slurm::plugin {
@@ -61,7 +63,7 @@ int init(spank_t sp, int ac, char** av) {
     return 0;
 }
 
-int option(int val, const char* optarg, int /*remote*/) {
+int option(int val, const char* optarg, int remote) {
     if (val < 0 || static_cast<size_t>(val) >= kOptions.size()) return -1;
     const auto& spec = kOptions[static_cast<size_t>(val)];
     auto& st = state();
@@ -73,6 +75,10 @@ int option(int val, const char* optarg, int /*remote*/) {
         return -1;
     }
     st.given.emplace_back(spec.name);
+    // Tell cli_filter.lua (same process, runs after option parsing) that netplace must decide,
+    // so jobs without --place-* skip building slurm.json_cli_options() on the hot path.
+    // client_init_post_opt removes it again before sbatch exports the environment.
+    if (!remote && std::string_view(spec.name) != "place-bind") ::setenv(kPlacementAsked, "1", 1);
     return 0;
 }
 

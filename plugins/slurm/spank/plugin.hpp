@@ -13,6 +13,10 @@
 
 namespace netplace::slurm::plugin {
 
+// Set in the client process by the option callback when a placement option is given; read by
+// cli_filter.lua.
+inline constexpr const char* kPlacementAsked = "NETPLACE_PLACEMENT_ASKED";
+
 struct State {
     PluginConfig config;
     UserOptions opts;

@@ -90,13 +90,14 @@ sacct_cluster() {  # the cluster sacct -M all reports for a job id
 }
 
 echo "== steering =="
-sub data --place-data=ds@beta:2T --place-explain --wrap 'echo "site=$SLURM_SPANK_NETPLACE_SITE cluster=$SLURM_CLUSTER_NAME reason=$SLURM_SPANK_NETPLACE_REASON"'
+sub data --place-data=ds@beta:2T --place-explain --wrap 'echo "site=$SLURM_SPANK_NETPLACE_SITE cluster=$SLURM_CLUSTER_NAME reason=$SLURM_SPANK_NETPLACE_REASON"; echo "leaked=$(env | grep -c -e ^NETPLACE_DECISION_ -e ^NETPLACE_PLACEMENT_ASKED)"'
 check "2 TiB at beta: submission steered to beta" [ "$rc" = 0 -a "$cluster" = beta ]
 check "--place-explain prints the per-site table on stderr" grep -q 'site .*wait .*stage-in .*total' <<<"$err"
 check "explain table lists every site" bash -c "grep -q '^  alpha ' <<<\"\$1\" && grep -q '^  beta ' <<<\"\$1\" && grep -q '^  gamma ' <<<\"\$1\"" _ "$err"
 check "data job completed on beta" [ "$(wait_done beta "$job")" = COMPLETED ]
 check "sacct -M all places the data job on beta" [ "$(sacct_cluster "$job")" = beta ]
 check "job sees SLURM_SPANK_NETPLACE_SITE=beta" grep -q '^site=beta cluster=beta reason=policy=fastest' "$base/out/data.out"
+check "netplace's submit-time variables do not leak into the job" grep -qx 'leaked=0' "$base/out/data.out"
 
 sub avoid --place-data=ds@beta:2T --place-sites='!beta' --wrap true
 # alpha and gamma have identical figures; the engine breaks the tie by name.
