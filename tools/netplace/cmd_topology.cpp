@@ -21,7 +21,8 @@ struct Source {
 };
 
 void add_source(CLI::App& cmd, Source& src) {
-    auto* in = cmd.add_option("--input", src.xml, "hwloc XML file (lstopo --of xml) instead of this host");
+    auto* in =
+        cmd.add_option("--input", src.xml, "hwloc XML file (lstopo --of xml) instead of this host");
     auto* syn = cmd.add_option("--synthetic", src.synthetic,
                                "hwloc synthetic description, e.g. \"pack:2 numa:2 core:4 pu:2\"");
     in->excludes(syn);
@@ -41,31 +42,34 @@ std::string join(const std::vector<std::string>& v) {
     return out.empty() ? "-" : out;
 }
 
-std::string gib(std::uint64_t bytes) { return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1ULL << 30)); }
+std::string gib(std::uint64_t bytes) {
+    return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1ULL << 30));
+}
 
 void print_topology(const NodeTopology& t) {
-    std::cout << fmt::format("{}: {} packages, {} NUMA nodes with CPUs, {} cores, {} PUs\n", t.source, t.packages,
-                             t.cpu_numa_count(), t.cores.size(), t.pus);
+    std::cout << fmt::format("{}: {} packages, {} NUMA nodes with CPUs, {} cores, {} PUs\n",
+                             t.source, t.packages, t.cpu_numa_count(), t.cores.size(), t.pus);
     for (const auto& n : t.numa_nodes) {
         if (n.cpu_attached) {
-            std::cout << fmt::format("  NUMA {:<3} {:>10}  package {}  cpus {}\n", n.os_index, gib(n.memory_bytes),
-                                     opt(n.package), format_cpulist(n.cpus));
+            std::cout << fmt::format("  NUMA {:<3} {:>10}  package {}  cpus {}\n", n.os_index,
+                                     gib(n.memory_bytes), opt(n.package), format_cpulist(n.cpus));
         } else {
-            std::cout << fmt::format("  NUMA {:<3} {:>10}  memory only{}{}, near cpus {}\n", n.os_index,
-                                     gib(n.memory_bytes), n.subtype.empty() ? "" : " (" + n.subtype + ")",
-                                     n.pci_bus_id.empty() ? "" : " of " + n.pci_bus_id, format_cpulist(n.locality));
+            std::cout << fmt::format(
+                "  NUMA {:<3} {:>10}  memory only{}{}, near cpus {}\n", n.os_index,
+                gib(n.memory_bytes), n.subtype.empty() ? "" : " (" + n.subtype + ")",
+                n.pci_bus_id.empty() ? "" : " of " + n.pci_bus_id, format_cpulist(n.locality));
         }
     }
     for (size_t i = 0; i < t.gpus.size(); ++i) {
         const auto& g = t.gpus[i];
-        std::cout << fmt::format("  GPU {:<2} {}  {} {}  numa {}  cpus {}  [{}]\n", i, g.pci.bus_id, g.vendor,
-                                 g.model.empty() ? "" : "\"" + g.model + "\"", opt(g.numa), format_cpulist(g.cpus),
-                                 join(g.os_devices));
+        std::cout << fmt::format("  GPU {:<2} {}  {} {}  numa {}  cpus {}  [{}]\n", i, g.pci.bus_id,
+                                 g.vendor, g.model.empty() ? "" : "\"" + g.model + "\"",
+                                 opt(g.numa), format_cpulist(g.cpus), join(g.os_devices));
     }
     for (const auto& n : t.nics) {
-        std::cout << fmt::format("  NIC    {}  {}{}  numa {}  cpus {}  [{}]\n", n.pci.bus_id, to_string(n.kind),
-                                 n.fabric ? " (fabric)" : "", opt(n.numa), format_cpulist(n.cpus),
-                                 join(n.os_devices));
+        std::cout << fmt::format("  NIC    {}  {}{}  numa {}  cpus {}  [{}]\n", n.pci.bus_id,
+                                 to_string(n.kind), n.fabric ? " (fabric)" : "", opt(n.numa),
+                                 format_cpulist(n.cpus), join(n.os_devices));
     }
     if (t.gpus.empty()) std::cout << "  no compute GPUs\n";
     if (t.nics.empty()) std::cout << "  no NICs\n";
@@ -74,8 +78,9 @@ void print_topology(const NodeTopology& t) {
 void print_plan(const NodeTopology& t, const std::vector<topology::TaskPlan>& plan) {
     std::cout << fmt::format("{}: {} tasks\n", t.source, plan.size());
     for (const auto& p : plan) {
-        std::cout << fmt::format("  rank {:<3} cpus {:<20} numa {:<3} gpus {:<28} nics {}\n", p.rank,
-                                 format_cpulist(p.cpus), opt(p.numa), join(p.gpus), join(p.nics));
+        std::cout << fmt::format("  rank {:<3} cpus {:<20} numa {:<3} gpus {:<28} nics {}\n",
+                                 p.rank, format_cpulist(p.cpus), opt(p.numa), join(p.gpus),
+                                 join(p.nics));
     }
 }
 
@@ -92,11 +97,13 @@ Registration reg(10, [](CLI::App& app) -> std::function<int()> {
     auto show_opts = std::make_shared<Options>();
     auto plan_opts = std::make_shared<Options>();
 
-    auto* show = topo->add_subcommand("show", "Packages, NUMA nodes, cores, GPUs and NICs of a node");
+    auto* show =
+        topo->add_subcommand("show", "Packages, NUMA nodes, cores, GPUs and NICs of a node");
     add_source(*show, show_opts->src);
     show->add_flag("--json", show_opts->json, "JSON output");
 
-    auto* plan = topo->add_subcommand("plan", "Cores, GPU(s), NIC(s) and NUMA node for each local task");
+    auto* plan =
+        topo->add_subcommand("plan", "Cores, GPU(s), NIC(s) and NUMA node for each local task");
     add_source(*plan, plan_opts->src);
     plan->add_option("--tasks", plan_opts->tasks, "number of tasks on the node")->required();
     plan->add_option("--gpus-per-task", plan_opts->gpus_per_task, "GPUs per task (default 0)");
@@ -105,15 +112,19 @@ Registration reg(10, [](CLI::App& app) -> std::function<int()> {
     return [=]() -> int {
         if (show->parsed()) {
             const NodeTopology t = load(show_opts->src);
-            if (show_opts->json) std::cout << topology::to_json(t).dump(2) << '\n';
-            else print_topology(t);
+            if (show_opts->json)
+                std::cout << topology::to_json(t).dump(2) << '\n';
+            else
+                print_topology(t);
             return ok;
         }
         if (plan->parsed()) {
             const NodeTopology t = load(plan_opts->src);
             const auto p = topology::plan_tasks(t, plan_opts->tasks, plan_opts->gpus_per_task);
-            if (plan_opts->json) std::cout << topology::to_json(p).dump(2) << '\n';
-            else print_plan(t, p);
+            if (plan_opts->json)
+                std::cout << topology::to_json(p).dump(2) << '\n';
+            else
+                print_plan(t, p);
             return ok;
         }
         std::cerr << "netplace topology: give a subcommand: show or plan\n";

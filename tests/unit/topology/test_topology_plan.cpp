@@ -15,7 +15,8 @@ namespace {
 
 CpuList cpus(const char* text) { return parse_cpulist(text); }
 
-Gpu gpu(const char* bus, std::vector<std::string> bridges, unsigned numa, unsigned package, const char* local) {
+Gpu gpu(const char* bus, std::vector<std::string> bridges, unsigned numa, unsigned package,
+        const char* local) {
     Gpu g;
     g.pci = {bus, std::move(bridges)};
     g.vendor = "nvidia";
@@ -26,8 +27,9 @@ Gpu gpu(const char* bus, std::vector<std::string> bridges, unsigned numa, unsign
     return g;
 }
 
-Nic nic(const char* bus, std::vector<std::string> bridges, NicKind kind, std::vector<std::string> names,
-        std::vector<std::string> rdma, std::optional<unsigned> numa, std::optional<unsigned> package) {
+Nic nic(const char* bus, std::vector<std::string> bridges, NicKind kind,
+        std::vector<std::string> names, std::vector<std::string> rdma, std::optional<unsigned> numa,
+        std::optional<unsigned> package) {
     Nic n;
     n.pci = {bus, std::move(bridges)};
     n.kind = kind;
@@ -47,12 +49,12 @@ NodeTopology four_gpu_node() {
               gpu("0000:44:00.0", {"0000:40:01.1", "0000:41:00.0", "0000:42:00.0"}, 1, 0, "8-15"),
               gpu("0000:84:00.0", {"0000:80:01.1", "0000:81:00.0", "0000:82:00.0"}, 2, 1, "16-23"),
               gpu("0000:c4:00.0", {"0000:c0:01.1", "0000:c1:00.0", "0000:c2:00.0"}, 3, 1, "24-31")};
-    t.nics = {nic("0000:04:00.0", {"0000:00:01.1", "0000:01:00.0", "0000:02:01.0"}, NicKind::infiniband,
-                  {"ib0", "mlx5_0"}, {"mlx5_0"}, 0, 0),
-              nic("0000:45:00.0", {"0000:40:01.1", "0000:41:00.0", "0000:42:01.0"}, NicKind::ethernet,
-                  {"eth0"}, {}, 1, 0),
-              nic("0000:85:00.0", {"0000:80:01.1", "0000:81:00.0", "0000:82:01.0"}, NicKind::infiniband,
-                  {"ib1", "mlx5_1"}, {"mlx5_1"}, 2, 1)};
+    t.nics = {nic("0000:04:00.0", {"0000:00:01.1", "0000:01:00.0", "0000:02:01.0"},
+                  NicKind::infiniband, {"ib0", "mlx5_0"}, {"mlx5_0"}, 0, 0),
+              nic("0000:45:00.0", {"0000:40:01.1", "0000:41:00.0", "0000:42:01.0"},
+                  NicKind::ethernet, {"eth0"}, {}, 1, 0),
+              nic("0000:85:00.0", {"0000:80:01.1", "0000:81:00.0", "0000:82:01.0"},
+                  NicKind::infiniband, {"ib1", "mlx5_1"}, {"mlx5_1"}, 2, 1)};
     return t;
 }
 
@@ -84,7 +86,8 @@ TEST_CASE("CPU-only ranks spread over NUMA nodes in contiguous blocks", "[topolo
         REQUIRE(p.size() == 4);
         for (unsigned r = 0; r < 4; ++r) {
             CHECK(p[r].rank == r);
-            CHECK(p[r].cpus == cpus((std::to_string(8 * r) + "-" + std::to_string(8 * r + 7)).c_str()));
+            CHECK(p[r].cpus ==
+                  cpus((std::to_string(8 * r) + "-" + std::to_string(8 * r + 7)).c_str()));
             CHECK(p[r].numa == r);
             CHECK(p[r].gpus.empty());
             CHECK(p[r].nics.empty());
@@ -138,9 +141,11 @@ TEST_CASE("impossible plans fail with one clear line", "[topology][plan]") {
     const NodeTopology t = topology::load_synthetic("pack:2 numa:2 core:4 pu:2");
     CHECK_THROWS_WITH(plan_tasks(t, 17, 0), Catch::Contains("17 tasks but only 16 cores"));
     CHECK_THROWS_WITH(plan_tasks(t, 0, 0), Catch::Contains("at least 1"));
-    CHECK_THROWS_WITH(plan_tasks(t, 2, 1), Catch::Contains("1 GPU per task requested but the node has no GPUs"));
+    CHECK_THROWS_WITH(plan_tasks(t, 2, 1),
+                      Catch::Contains("1 GPU per task requested but the node has no GPUs"));
     const NodeTopology g = four_gpu_node();
-    CHECK_THROWS_WITH(plan_tasks(g, 1, 5), Catch::Contains("5 GPUs per task requested but the node has only 4 GPUs"));
+    CHECK_THROWS_WITH(plan_tasks(g, 1, 5),
+                      Catch::Contains("5 GPUs per task requested but the node has only 4 GPUs"));
     CHECK_THROWS_WITH(plan_tasks(g, 17, 1), Catch::Contains("17 tasks but only 16 cores"));
     try {
         plan_tasks(t, 17, 0);
@@ -150,7 +155,8 @@ TEST_CASE("impossible plans fail with one clear line", "[topology][plan]") {
     }
 }
 
-TEST_CASE("tasks = GPUs: each rank gets its GPU's cores and the HCA nearest that GPU", "[topology][plan]") {
+TEST_CASE("tasks = GPUs: each rank gets its GPU's cores and the HCA nearest that GPU",
+          "[topology][plan]") {
     const auto p = plan_tasks(four_gpu_node(), 4, 1);
     REQUIRE(p.size() == 4);
     const char* local[] = {"0-7", "8-15", "16-23", "24-31"};
@@ -205,10 +211,13 @@ TEST_CASE("fewer tasks than GPUs spread over the node; several GPUs per task sta
 TEST_CASE("NIC choice: switch, then NUMA, then package, then NUMA distance; ties share out",
           "[topology][plan]") {
     NodeTopology t = topology::load_synthetic("pack:2 numa:2 core:4 pu:2");
-    t.gpus = {gpu("0000:03:00.0", {"0000:00:01.1"}, 0, 0, "0-7"), gpu("0000:04:00.0", {"0000:00:01.2"}, 0, 0, "0-7")};
+    t.gpus = {gpu("0000:03:00.0", {"0000:00:01.1"}, 0, 0, "0-7"),
+              gpu("0000:04:00.0", {"0000:00:01.2"}, 0, 0, "0-7")};
     SECTION("equally near HCAs are shared out, not piled on one") {
-        t.nics = {nic("0000:05:00.0", {"0000:00:01.3"}, NicKind::infiniband, {"ib0", "mlx5_0"}, {"mlx5_0"}, 0, 0),
-                  nic("0000:05:00.1", {"0000:00:01.3"}, NicKind::infiniband, {"ib1", "mlx5_1"}, {"mlx5_1"}, 0, 0)};
+        t.nics = {nic("0000:05:00.0", {"0000:00:01.3"}, NicKind::infiniband, {"ib0", "mlx5_0"},
+                      {"mlx5_0"}, 0, 0),
+                  nic("0000:05:00.1", {"0000:00:01.3"}, NicKind::infiniband, {"ib1", "mlx5_1"},
+                      {"mlx5_1"}, 0, 0)};
         const auto p = plan_tasks(t, 2, 1);
         CHECK(p[0].nics == std::vector<std::string>{"mlx5_0"});
         CHECK(p[1].nics == std::vector<std::string>{"mlx5_1"});
@@ -217,8 +226,10 @@ TEST_CASE("NIC choice: switch, then NUMA, then package, then NUMA distance; ties
         CHECK(p[1].cpus == cpus("4-7"));
     }
     SECTION("same NUMA node beats same package") {
-        t.nics = {nic("0000:45:00.0", {"0000:40:01.1"}, NicKind::infiniband, {"ib0", "mlx5_0"}, {"mlx5_0"}, 1, 0),
-                  nic("0000:05:00.0", {"0000:00:02.0"}, NicKind::infiniband, {"ib1", "mlx5_1"}, {"mlx5_1"}, 0, 0)};
+        t.nics = {nic("0000:45:00.0", {"0000:40:01.1"}, NicKind::infiniband, {"ib0", "mlx5_0"},
+                      {"mlx5_0"}, 1, 0),
+                  nic("0000:05:00.0", {"0000:00:02.0"}, NicKind::infiniband, {"ib1", "mlx5_1"},
+                      {"mlx5_1"}, 0, 0)};
         CHECK(plan_tasks(t, 1, 1)[0].nics == std::vector<std::string>{"mlx5_1"});
     }
     SECTION("another package: the smallest NUMA distance wins") {
@@ -242,7 +253,8 @@ TEST_CASE("NIC choice: switch, then NUMA, then package, then NUMA distance; ties
     }
 }
 
-TEST_CASE("more ranks on a GPU than its local cores borrow the nearest free cores", "[topology][plan]") {
+TEST_CASE("more ranks on a GPU than its local cores borrow the nearest free cores",
+          "[topology][plan]") {
     NodeTopology t = topology::load_synthetic("pack:2 numa:1 core:2 pu:1");
     t.gpus = {gpu("0000:03:00.0", {"0000:00:01.1"}, 0, 0, "0-1")};
     const auto p = plan_tasks(t, 4, 1);

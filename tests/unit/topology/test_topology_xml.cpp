@@ -18,17 +18,18 @@ namespace {
 
 std::optional<std::string> shared_xml(const char* name) {
     const char* env = std::getenv("NETPLACE_SHARED_DATA");
-    const std::filesystem::path dir = std::filesystem::path(env && *env ? env : NETPLACE_SHARED_DATA) / "hwloc";
+    const std::filesystem::path dir =
+        std::filesystem::path(env && *env ? env : NETPLACE_SHARED_DATA) / "hwloc";
     const auto file = dir / name;
     if (!std::filesystem::exists(file)) return std::nullopt;
     return file.string();
 }
 
-#define NEED_XML(var, name)                                                                  \
-    const auto var = shared_xml(name);                                                       \
-    if (!var) {                                                                              \
+#define NEED_XML(var, name)                                                                    \
+    const auto var = shared_xml(name);                                                         \
+    if (!var) {                                                                                \
         WARN("skipped: " name " not found under NETPLACE_SHARED_DATA/hwloc (../shared/data)"); \
-        return;                                                                              \
+        return;                                                                                \
     }
 
 }  // namespace
@@ -44,9 +45,9 @@ TEST_CASE("JUWELS Booster: 4 tasks x 1 GPU sit on their GPU's NUMA node with the
     REQUIRE(t.gpus.size() == 4);  // the ASPEED VGA at 62:00.0 is not one of them
     for (const auto& g : t.gpus) CHECK(g.pci.bus_id != "0000:62:00.0");
     const auto p = topology::plan_tasks(t, 4, 1);
-    // lstopo: 03:00.0 (3D) and 04:00.0 (mlx5_0) behind one switch under NUMANode P#3 (PUs 18-23,66-71);
-    // 44:00.0 + 43:00.0 (mlx5_1) under P#1 (6-11,54-59); 84:00.0 + 83:00.0 (mlx5_2) under P#7
-    // (42-47,90-95); c4:00.0 + c3:00.0 (mlx5_3) under P#5 (30-35,78-83).
+    // lstopo: 03:00.0 (3D) and 04:00.0 (mlx5_0) behind one switch under NUMANode P#3 (PUs
+    // 18-23,66-71); 44:00.0 + 43:00.0 (mlx5_1) under P#1 (6-11,54-59); 84:00.0 + 83:00.0 (mlx5_2)
+    // under P#7 (42-47,90-95); c4:00.0 + c3:00.0 (mlx5_3) under P#5 (30-35,78-83).
     const char* bus[] = {"0000:03:00.0", "0000:44:00.0", "0000:84:00.0", "0000:c4:00.0"};
     const char* local[] = {"18-23,66-71", "6-11,54-59", "42-47,90-95", "30-35,78-83"};
     const char* hca[] = {"mlx5_0", "mlx5_1", "mlx5_2", "mlx5_3"};
@@ -63,7 +64,8 @@ TEST_CASE("DGX-2: all 16 V100s, NVSwitches are not GPUs", "[topology][xml]") {
     NEED_XML(path, "hwloc-nvidiaDGX2.xml");
     const NodeTopology t = topology::load_xml(*path);
     REQUIRE(t.gpus.size() == 16);
-    for (unsigned i = 0; i < 16; ++i) CHECK(t.gpus[i].os_devices == std::vector<std::string>{"nvml" + std::to_string(i)});
+    for (unsigned i = 0; i < 16; ++i)
+        CHECK(t.gpus[i].os_devices == std::vector<std::string>{"nvml" + std::to_string(i)});
     CHECK(t.gpus[0].numa == 0u);
     CHECK(t.gpus[15].numa == 1u);
     // Topology restricted to 2 cores per package: 16 ranks cannot each get a core...
@@ -105,7 +107,8 @@ TEST_CASE("live host: counts agree with the CPUs this process may use", "[topolo
     for (const auto& c : t.cores) pus += c.pus.size();
     CHECK(pus == t.pus);
     // The XML export reloads to the same node (what the SPANK plugin's cache relies on).
-    const auto file = std::filesystem::temp_directory_path() / ("netplace-host-" + std::to_string(::getpid()) + ".xml");
+    const auto file = std::filesystem::temp_directory_path() /
+                      ("netplace-host-" + std::to_string(::getpid()) + ".xml");
     {
         std::ofstream out(file);
         out << topology::host_xml();

@@ -35,7 +35,7 @@ namespace {
 
 // RAII over the topology handle: destroyed on every path, exceptions included.
 class Topology {
-public:
+  public:
     Topology() {
         if (hwloc_topology_init(&t_) != 0) throw Error("hwloc: cannot initialise a topology");
         // Keep every I/O object: PCI devices and OS devices name the GPUs and NICs, and the
@@ -47,7 +47,7 @@ public:
     Topology& operator=(const Topology&) = delete;
     hwloc_topology_t get() const { return t_; }
 
-private:
+  private:
     hwloc_topology_t t_ = nullptr;
 };
 
@@ -64,8 +64,9 @@ CpuList to_cpulist(hwloc_const_bitmap_t set) {
 
 std::string bus_id(const hwloc_obj_t obj) {
     char buf[32];
-    if (obj->type == HWLOC_OBJ_PCI_DEVICE || (obj->type == HWLOC_OBJ_BRIDGE &&
-                                              obj->attr->bridge.upstream_type == HWLOC_OBJ_BRIDGE_PCI)) {
+    if (obj->type == HWLOC_OBJ_PCI_DEVICE ||
+        (obj->type == HWLOC_OBJ_BRIDGE &&
+         obj->attr->bridge.upstream_type == HWLOC_OBJ_BRIDGE_PCI)) {
         const auto& p = obj->attr->pcidev;
         std::snprintf(buf, sizeof buf, "%04x:%02x:%02x.%01x", static_cast<unsigned>(p.domain),
                       static_cast<unsigned>(p.bus), static_cast<unsigned>(p.dev),
@@ -112,10 +113,14 @@ constexpr unsigned short vendor_nvidia = 0x10de, vendor_amd = 0x1002, vendor_int
 
 std::string vendor_name(unsigned short id) {
     switch (id) {
-        case vendor_nvidia: return "nvidia";
-        case vendor_amd: return "amd";
-        case vendor_intel: return "intel";
-        default: return "";
+        case vendor_nvidia:
+            return "nvidia";
+        case vendor_amd:
+            return "amd";
+        case vendor_intel:
+            return "intel";
+        default:
+            return "";
     }
 }
 
@@ -128,9 +133,11 @@ std::string vendor_from_osdevs(const std::vector<OsDev>& devs) {
         if (starts_with(d.name, "rsmi") || d.subtype == "RSMI") return "amd";
         if (d.subtype == "LevelZero" || starts_with(d.name, "ze")) return "intel";
         std::string v = info(d.obj, "GPUVendor");
-        std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return std::tolower(ch); });
+        std::transform(v.begin(), v.end(), v.begin(),
+                       [](unsigned char ch) { return std::tolower(ch); });
         if (v.find("nvidia") != std::string::npos) return "nvidia";
-        if (v.find("advanced micro devices") != std::string::npos || v.find("amd") != std::string::npos)
+        if (v.find("advanced micro devices") != std::string::npos ||
+            v.find("amd") != std::string::npos)
             return "amd";
         if (v.find("intel") != std::string::npos) return "intel";
     }
@@ -138,11 +145,12 @@ std::string vendor_from_osdevs(const std::vector<OsDev>& devs) {
 }
 
 class Extractor {
-public:
+  public:
     Extractor(hwloc_topology_t t, std::string source) : t_(t) { out_.source = std::move(source); }
 
     NodeTopology run() {
-        out_.packages = static_cast<unsigned>(std::max(0, hwloc_get_nbobjs_by_type(t_, HWLOC_OBJ_PACKAGE)));
+        out_.packages =
+            static_cast<unsigned>(std::max(0, hwloc_get_nbobjs_by_type(t_, HWLOC_OBJ_PACKAGE)));
         out_.pus = static_cast<unsigned>(std::max(0, hwloc_get_nbobjs_by_type(t_, HWLOC_OBJ_PU)));
         numa();
         cores();
@@ -151,7 +159,7 @@ public:
         return std::move(out_);
     }
 
-private:
+  private:
     std::optional<unsigned> package_of(hwloc_const_bitmap_t set) const {
         const int n = hwloc_get_nbobjs_by_type(t_, HWLOC_OBJ_PACKAGE);
         if (hwloc_bitmap_iszero(set)) return std::nullopt;
@@ -174,7 +182,8 @@ private:
         std::vector<hwloc_obj_t> objs;
         for (hwloc_obj_t o = nullptr; (o = hwloc_get_next_obj_by_type(t_, HWLOC_OBJ_NUMANODE, o));)
             objs.push_back(o);
-        std::sort(objs.begin(), objs.end(), [](auto a, auto b) { return a->os_index < b->os_index; });
+        std::sort(objs.begin(), objs.end(),
+                  [](auto a, auto b) { return a->os_index < b->os_index; });
         // hwloc attaches a CPU-less node (HBM, GPU memory, CXL) next to the CPUs nearest to it,
         // so it inherits their cpuset. A PU belongs to exactly one Linux node, so among nodes
         // sharing one cpuset at most one owns those PUs: the one without a memory-only subtype
@@ -219,7 +228,8 @@ private:
             hwloc_obj_t o = hwloc_get_obj_by_type(t_, type, static_cast<unsigned>(i));
             Core c;
             c.logical_index = o->logical_index;
-            if (hwloc_obj_t p = hwloc_get_ancestor_obj_by_type(t_, HWLOC_OBJ_PACKAGE, o)) c.package = p->logical_index;
+            if (hwloc_obj_t p = hwloc_get_ancestor_obj_by_type(t_, HWLOC_OBJ_PACKAGE, o))
+                c.package = p->logical_index;
             c.numa = numa_of(o->cpuset);
             c.pus = to_cpulist(o->cpuset);
             if (!c.pus.empty()) out_.cores.push_back(std::move(c));
@@ -230,7 +240,8 @@ private:
         const size_t n = out_.numa_nodes.size();
         if (n < 2) return;
         unsigned nr = 0;
-        if (hwloc_distances_get_by_type(t_, HWLOC_OBJ_NUMANODE, &nr, nullptr, 0, 0) != 0 || nr == 0) return;
+        if (hwloc_distances_get_by_type(t_, HWLOC_OBJ_NUMANODE, &nr, nullptr, 0, 0) != 0 || nr == 0)
+            return;
         std::vector<hwloc_distances_s*> all(nr, nullptr);
         if (hwloc_distances_get_by_type(t_, HWLOC_OBJ_NUMANODE, &nr, all.data(), 0, 0) != 0) return;
         all.resize(std::min<size_t>(nr, all.size()));
@@ -253,8 +264,8 @@ private:
                 out_.numa_distances.assign(n * n, 0);
                 for (size_t i = 0; i < n; ++i)
                     for (size_t j = 0; j < n; ++j)
-                        out_.numa_distances[static_cast<size_t>(pos[i]) * n + static_cast<size_t>(pos[j])] =
-                            best->values[i * n + j];
+                        out_.numa_distances[static_cast<size_t>(pos[i]) * n +
+                                            static_cast<size_t>(pos[j])] = best->values[i * n + j];
             }
         }
         for (auto* d : all)
@@ -265,7 +276,8 @@ private:
         PciLocation loc;
         loc.bus_id = bus_id(pci);
         for (hwloc_obj_t p = pci->parent; p && p->type == HWLOC_OBJ_BRIDGE; p = p->parent)
-            if (p->attr->bridge.upstream_type == HWLOC_OBJ_BRIDGE_PCI) loc.bridges.push_back(bus_id(p));
+            if (p->attr->bridge.upstream_type == HWLOC_OBJ_BRIDGE_PCI)
+                loc.bridges.push_back(bus_id(p));
         std::reverse(loc.bridges.begin(), loc.bridges.end());
         return loc;
     }
@@ -361,7 +373,8 @@ private:
         } else {
             n.kind = NicKind::other;
         }
-        n.fabric = n.kind == NicKind::infiniband || n.kind == NicKind::omnipath || n.kind == NicKind::slingshot;
+        n.fabric = n.kind == NicKind::infiniband || n.kind == NicKind::omnipath ||
+                   n.kind == NicKind::slingshot;
         for (const auto& d : devs) {
             if (d.type == HWLOC_OBJ_OSDEV_NETWORK || d.type == HWLOC_OBJ_OSDEV_OPENFABRICS) {
                 n.os_devices.push_back(d.name);
@@ -408,7 +421,8 @@ std::string host_xml() {
     pin_pci_library();
     Topology topo;
     if (hwloc_topology_load(topo.get()) != 0)
-        throw Error(std::string("host topology: hwloc could not load it (") + std::strerror(errno) + ")");
+        throw Error(std::string("host topology: hwloc could not load it (") + std::strerror(errno) +
+                    ")");
     char* buf = nullptr;
     int len = 0;
     if (hwloc_topology_export_xmlbuffer(topo.get(), &buf, &len, 0) != 0 || !buf)
@@ -422,16 +436,19 @@ NodeTopology load_xml(const std::string& path) {
     // Check readability ourselves: hwloc's own message for a missing file is vague.
     {
         std::ifstream in(path);
-        if (!in) throw Error("hwloc XML '" + path + "': cannot read it (" + std::strerror(errno) + ")");
+        if (!in)
+            throw Error("hwloc XML '" + path + "': cannot read it (" + std::strerror(errno) + ")");
         std::string head(64, '\0');
         in.read(head.data(), static_cast<std::streamsize>(head.size()));
         head.resize(static_cast<size_t>(in.gcount()));
         if (head.find('<') == std::string::npos)
-            throw Error("hwloc XML '" + path + "': not an XML file (export one with lstopo --of xml)");
+            throw Error("hwloc XML '" + path +
+                        "': not an XML file (export one with lstopo --of xml)");
     }
     Topology topo;
     const std::string invalid =
-        "hwloc XML '" + path + "': not a valid hwloc topology export (check it with lstopo --input)";
+        "hwloc XML '" + path +
+        "': not a valid hwloc topology export (check it with lstopo --input)";
     if (hwloc_topology_set_xml(topo.get(), path.c_str()) != 0) throw Error(invalid);
     try {
         return extract(topo, path, "hwloc XML '" + path + "'");

@@ -32,8 +32,9 @@ nlohmann::json to_json(const NodeTopology& topo) {
         const size_t n = topo.numa_nodes.size();
         auto& m = j["numa_distances"] = nlohmann::json::array();
         for (size_t i = 0; i < n; ++i)
-            m.push_back(std::vector<std::uint64_t>(topo.numa_distances.begin() + static_cast<long>(i * n),
-                                                   topo.numa_distances.begin() + static_cast<long>((i + 1) * n)));
+            m.push_back(std::vector<std::uint64_t>(
+                topo.numa_distances.begin() + static_cast<long>(i * n),
+                topo.numa_distances.begin() + static_cast<long>((i + 1) * n)));
     } else {
         j["numa_distances"] = nullptr;
     }

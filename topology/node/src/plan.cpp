@@ -21,7 +21,7 @@ size_t share_begin(size_t i, size_t parts, size_t total) { return (i * total + p
 
 // A set of cores the ranks using it prefer (a GPU's locality or a NUMA node), and its ranks.
 struct Domain {
-    std::vector<unsigned> cores;   // indexes into topo.cores, ascending
+    std::vector<unsigned> cores;  // indexes into topo.cores, ascending
     std::vector<unsigned> ranks;
     std::vector<unsigned> owned;   // cores it finally hands out, home cores first
     std::optional<unsigned> numa;  // where "near" is measured from when it must borrow
@@ -37,7 +37,7 @@ bool subset(const CpuList& small, const CpuList& big) {
 }
 
 class Planner {
-public:
+  public:
     Planner(const NodeTopology& topo, unsigned tasks, unsigned gpus_per_task)
         : topo_(topo), tasks_(tasks), per_(gpus_per_task) {}
 
@@ -45,24 +45,31 @@ public:
         check();
         plans_.resize(tasks_);
         for (unsigned r = 0; r < tasks_; ++r) plans_[r].rank = r;
-        if (per_ > 0) gpu_domains(); else numa_domains();
+        if (per_ > 0)
+            gpu_domains();
+        else
+            numa_domains();
         allocate_cores();
         assign_nics();
         return std::move(plans_);
     }
 
-private:
+  private:
     void check() const {
         const std::string where = topo_.source.empty() ? "this node" : topo_.source;
-        if (tasks_ == 0) throw Error("plan for " + where + ": the number of tasks must be at least 1");
+        if (tasks_ == 0)
+            throw Error("plan for " + where + ": the number of tasks must be at least 1");
         if (topo_.cores.empty()) throw Error("plan for " + where + ": the topology has no cores");
         if (tasks_ > topo_.cores.size())
             throw Error("plan for " + where + ": " + plural(tasks_, "task") + " but only " +
-                        plural(topo_.cores.size(), "core") + " (each task needs a core of its own)");
+                        plural(topo_.cores.size(), "core") +
+                        " (each task needs a core of its own)");
         if (per_ > 0 && topo_.gpus.empty())
-            throw Error("plan for " + where + ": " + plural(per_, "GPU") + " per task requested but the node has no GPUs");
+            throw Error("plan for " + where + ": " + plural(per_, "GPU") +
+                        " per task requested but the node has no GPUs");
         if (per_ > topo_.gpus.size())
-            throw Error("plan for " + where + ": " + plural(per_, "GPU") + " per task requested but the node has only " +
+            throw Error("plan for " + where + ": " + plural(per_, "GPU") +
+                        " per task requested but the node has only " +
                         plural(topo_.gpus.size(), "GPU"));
     }
 
@@ -96,7 +103,8 @@ private:
         });
         std::vector<std::vector<unsigned>> groups;
         for (size_t i = 0; i + per_ <= order.size(); i += per_) {
-            std::vector<unsigned> g(order.begin() + static_cast<long>(i), order.begin() + static_cast<long>(i + per_));
+            std::vector<unsigned> g(order.begin() + static_cast<long>(i),
+                                    order.begin() + static_cast<long>(i + per_));
             std::sort(g.begin(), g.end());
             groups.push_back(std::move(g));
         }
@@ -108,7 +116,8 @@ private:
             for (unsigned r = 0; r < tasks_; ++r) group_of[r] = share_begin(r, tasks_, ng);
         } else {
             for (size_t g = 0; g < ng; ++g)
-                for (size_t r = share_begin(g, ng, tasks_); r < share_begin(g + 1, ng, tasks_); ++r) group_of[r] = g;
+                for (size_t r = share_begin(g, ng, tasks_); r < share_begin(g + 1, ng, tasks_); ++r)
+                    group_of[r] = g;
         }
         std::vector<int> domain_of_group(ng, -1);  // ranks sharing a group share its domain
         for (unsigned r = 0; r < tasks_; ++r) {
@@ -120,7 +129,8 @@ private:
             int& di = domain_of_group[group_of[r]];
             if (di < 0) {
                 CpuList local;
-                for (unsigned gi : g) local.insert(local.end(), gpus[gi].cpus.begin(), gpus[gi].cpus.end());
+                for (unsigned gi : g)
+                    local.insert(local.end(), gpus[gi].cpus.begin(), gpus[gi].cpus.end());
                 std::sort(local.begin(), local.end());
                 local.erase(std::unique(local.begin(), local.end()), local.end());
                 auto cores = cores_within(local);
@@ -146,8 +156,10 @@ private:
         std::map<unsigned, std::vector<unsigned>> by_numa;  // os_index -> cores
         std::vector<unsigned> homeless;
         for (unsigned c = 0; c < topo_.cores.size(); ++c) {
-            if (topo_.cores[c].numa) by_numa[*topo_.cores[c].numa].push_back(c);
-            else homeless.push_back(c);
+            if (topo_.cores[c].numa)
+                by_numa[*topo_.cores[c].numa].push_back(c);
+            else
+                homeless.push_back(c);
         }
         std::vector<std::pair<std::optional<unsigned>, std::vector<unsigned>>> parts;
         for (auto& [os, cores] : by_numa) parts.emplace_back(os, std::move(cores));
@@ -157,7 +169,8 @@ private:
         unsigned rank = 0;
         for (auto& [os, cores] : parts) {
             const size_t n = cores.size();
-            const size_t begin = share_begin(before, total, tasks_), end = share_begin(before + n, total, tasks_);
+            const size_t begin = share_begin(before, total, tasks_),
+                         end = share_begin(before + n, total, tasks_);
             before += n;
             if (begin == end) continue;
             Domain d;
@@ -186,8 +199,9 @@ private:
         std::vector<bool> taken(topo_.cores.size(), false);
         std::vector<size_t> order(domains_.size());
         for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::stable_sort(order.begin(), order.end(),
-                         [&](size_t a, size_t b) { return domains_[a].cores.size() < domains_[b].cores.size(); });
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return domains_[a].cores.size() < domains_[b].cores.size();
+        });
         for (size_t i : order) {
             for (unsigned c : domains_[i].cores)
                 if (!taken[c]) {
@@ -214,10 +228,12 @@ private:
                 Domain* donor = nullptr;
                 for (auto& o : domains_) {
                     if (&o == &d || o.owned.size() <= o.ranks.size()) continue;
-                    if (!donor || o.owned.size() * donor->ranks.size() > donor->owned.size() * o.ranks.size())
+                    if (!donor ||
+                        o.owned.size() * donor->ranks.size() > donor->owned.size() * o.ranks.size())
                         donor = &o;
                 }
-                if (!donor) throw Error("plan: internal error: no core left for a rank");  // tasks <= cores
+                if (!donor)
+                    throw Error("plan: internal error: no core left for a rank");  // tasks <= cores
                 d.owned.push_back(donor->owned.back());
                 donor->owned.pop_back();
             }
@@ -252,7 +268,8 @@ private:
     Key nic_nearness(const Nic& nic, const PciLocation* pci, std::optional<unsigned> numa,
                      std::optional<unsigned> package, unsigned index) const {
         if (pci)
-            if (size_t s = shared_bridges(*pci, nic.pci); s > 0) return {0, 1000 - std::min<size_t>(s, 999), index};
+            if (size_t s = shared_bridges(*pci, nic.pci); s > 0)
+                return {0, 1000 - std::min<size_t>(s, 999), index};
         if (numa && nic.numa && *numa == *nic.numa) return {1, 0, index};
         if (package && nic.package && *package == *nic.package) return {2, 0, index};
         if (numa && nic.numa)
@@ -272,7 +289,8 @@ private:
             std::erase_if(candidates, [&](unsigned i) { return !topo_.nics[i].fabric; });
         if (candidates.empty()) return;
         std::vector<unsigned> load(topo_.nics.size(), 0);
-        auto pick = [&](const PciLocation* pci, std::optional<unsigned> numa, std::optional<unsigned> package) {
+        auto pick = [&](const PciLocation* pci, std::optional<unsigned> numa,
+                        std::optional<unsigned> package) {
             // Equally near NICs share the ranks out: the least used one wins, then PCI order.
             unsigned best = candidates.front();
             auto key = [&](unsigned i) {
@@ -296,7 +314,8 @@ private:
                 for (unsigned gi : p.gpu_indices) {
                     const Gpu& g = topo_.gpus[gi];
                     const unsigned n = pick(&g.pci, g.numa, g.package);
-                    if (std::find(chosen.begin(), chosen.end(), n) == chosen.end()) chosen.push_back(n);
+                    if (std::find(chosen.begin(), chosen.end(), n) == chosen.end())
+                        chosen.push_back(n);
                 }
             }
             for (unsigned n : chosen) {

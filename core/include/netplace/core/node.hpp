@@ -14,24 +14,24 @@ namespace netplace {
 struct NumaNode {
     unsigned os_index = 0;
     std::uint64_t memory_bytes = 0;
-    CpuList cpus;               // PUs local to this node (empty for memory-only nodes)
-    bool cpu_attached = true;   // false: GPU memory / HBM-only / CXL node without CPUs
-    std::string subtype;        // hwloc subtype when given ("GPUMemory", "MCDRAM", ...)
+    CpuList cpus;              // PUs local to this node (empty for memory-only nodes)
+    bool cpu_attached = true;  // false: GPU memory / HBM-only / CXL node without CPUs
+    std::string subtype;       // hwloc subtype when given ("GPUMemory", "MCDRAM", ...)
     // Memory-only nodes: the PUs hwloc attaches them to (their nearest CPUs); CPU nodes: == cpus.
     CpuList locality;
     std::optional<unsigned> package;  // logical index, when all its PUs sit in one package
-    std::string pci_bus_id;     // GPU memory nodes: the GPU owning this memory, when known
+    std::string pci_bus_id;           // GPU memory nodes: the GPU owning this memory, when known
 };
 
 struct Core {
     unsigned logical_index = 0;
-    unsigned package = 0;                // logical index of its package (0 without packages)
-    std::optional<unsigned> numa;        // os_index of its CPU NUMA node
-    CpuList pus;                         // OS indexes of its hardware threads
+    unsigned package = 0;          // logical index of its package (0 without packages)
+    std::optional<unsigned> numa;  // os_index of its CPU NUMA node
+    CpuList pus;                   // OS indexes of its hardware threads
 };
 
 struct PciLocation {
-    std::string bus_id;                  // "0000:03:00.0"
+    std::string bus_id;  // "0000:03:00.0"
     // Bus ids of the PCI-to-PCI bridges above the device, root port first (host bridges have
     // no bus id and are left out). Two devices behind the same PCIe switch (or root port)
     // share a prefix of this path; the longer the shared prefix, the closer they are.
@@ -40,12 +40,12 @@ struct PciLocation {
 
 struct Gpu {
     PciLocation pci;
-    std::string vendor;                  // "nvidia" | "amd" | "intel"
-    std::string model;                   // e.g. "A100-SXM4-40GB" when known
-    std::vector<std::string> os_devices; // cuda0, nvml0, rsmi0, opencl0d0, card0 ...
-    std::optional<unsigned> numa;        // os_index of the CPU NUMA node holding its locality
-    std::optional<unsigned> package;     // logical index, when its locality is in one package
-    CpuList cpus;                        // locality cpuset
+    std::string vendor;                   // "nvidia" | "amd" | "intel"
+    std::string model;                    // e.g. "A100-SXM4-40GB" when known
+    std::vector<std::string> os_devices;  // cuda0, nvml0, rsmi0, opencl0d0, card0 ...
+    std::optional<unsigned> numa;         // os_index of the CPU NUMA node holding its locality
+    std::optional<unsigned> package;      // logical index, when its locality is in one package
+    CpuList cpus;                         // locality cpuset
 };
 
 enum class NicKind { infiniband, slingshot, omnipath, ethernet, other };
@@ -53,22 +53,22 @@ enum class NicKind { infiniband, slingshot, omnipath, ethernet, other };
 struct Nic {
     PciLocation pci;
     NicKind kind = NicKind::other;
-    bool fabric = false;                 // high-speed interconnect (IB, OPA, Slingshot)
-    std::vector<std::string> os_devices; // mlx5_0, ib0, hsn0, eth0 ... (hwloc order)
+    bool fabric = false;                    // high-speed interconnect (IB, OPA, Slingshot)
+    std::vector<std::string> os_devices;    // mlx5_0, ib0, hsn0, eth0 ... (hwloc order)
     std::vector<std::string> rdma_devices;  // the OpenFabrics subset of os_devices (mlx5_0, hfi1_0)
     std::optional<unsigned> numa;
     std::optional<unsigned> package;
-    CpuList cpus;                        // locality cpuset
+    CpuList cpus;  // locality cpuset
 };
 
 struct NodeTopology {
-    std::string source;                  // "this host", an XML path or "synthetic:<desc>"
+    std::string source;  // "this host", an XML path or "synthetic:<desc>"
     unsigned packages = 0;
     unsigned pus = 0;
-    std::vector<NumaNode> numa_nodes;    // CPU-attached and memory-only, by os_index
-    std::vector<Core> cores;             // by logical index; PUs stand in when hwloc has no cores
-    std::vector<Gpu> gpus;               // PCI bus id order (the order CUDA_DEVICE_ORDER=PCI_BUS_ID uses)
-    std::vector<Nic> nics;               // PCI bus id order
+    std::vector<NumaNode> numa_nodes;  // CPU-attached and memory-only, by os_index
+    std::vector<Core> cores;           // by logical index; PUs stand in when hwloc has no cores
+    std::vector<Gpu> gpus;  // PCI bus id order (the order CUDA_DEVICE_ORDER=PCI_BUS_ID uses)
+    std::vector<Nic> nics;  // PCI bus id order
     // Row-major NUMA distances between numa_nodes (same order), when the topology has them.
     std::vector<std::uint64_t> numa_distances;
 

@@ -11,12 +11,13 @@
 namespace netplace::topology {
 
 struct TaskPlan {
-    unsigned rank = 0;                     // local rank on the node
-    CpuList cpus;                          // PUs (OS indexes) of the rank's cores
-    std::vector<std::string> gpus;         // PCI bus ids
-    std::vector<unsigned> gpu_indices;     // index into NodeTopology::gpus (PCI order)
-    std::vector<std::string> nics;         // OpenFabrics names (mlx5_0) when the NIC has any, else netdev names
-    std::optional<unsigned> numa;          // os_index of the NUMA node holding most of its cores
+    unsigned rank = 0;                  // local rank on the node
+    CpuList cpus;                       // PUs (OS indexes) of the rank's cores
+    std::vector<std::string> gpus;      // PCI bus ids
+    std::vector<unsigned> gpu_indices;  // index into NodeTopology::gpus (PCI order)
+    std::vector<std::string>
+        nics;  // OpenFabrics names (mlx5_0) when the NIC has any, else netdev names
+    std::optional<unsigned> numa;  // os_index of the NUMA node holding most of its cores
 };
 
 // Plans `tasks` local ranks with `gpus_per_task` GPUs each (0: CPU-only, ranks spread over
