@@ -121,3 +121,37 @@ TEST_CASE("live host: counts agree with the CPUs this process may use", "[topolo
     CHECK(x.nics.size() == t.nics.size());
     CHECK(x.gpus.size() == t.gpus.size());
 }
+
+TEST_CASE("JUWELS Booster: two ranks per GPU share its NUMA node; two GPUs per rank keep both HCAs",
+          "[topology][plan][xml]") {
+    NEED_XML(path, "psmgmt-topo.jwb0004.xml");
+    const NodeTopology t = topology::load_xml(*path);
+    // lstopo: NUMANode P#3 holds Cores P#24-26 (PUs 18-20 + 66-68) and P#28-30 (21-23 + 69-71).
+    const auto p = topology::plan_tasks(t, 8, 1);
+    CHECK(p[0].cpus == parse_cpulist("18-20,66-68"));
+    CHECK(p[1].cpus == parse_cpulist("21-23,69-71"));
+    CHECK(p[0].gpus == p[1].gpus);
+    CHECK(p[1].nics == std::vector<std::string>{"mlx5_0"});
+    CHECK(p[2].gpus == std::vector<std::string>{"0000:44:00.0"});
+    CHECK(p[2].cpus == parse_cpulist("6-8,54-56"));
+    CHECK(p[2].nics == std::vector<std::string>{"mlx5_1"});
+    // Per package: the A100s of NUMA 1 and 3 together, their cores and both their HCAs.
+    const auto q = topology::plan_tasks(t, 2, 2);
+    CHECK(q[0].gpus == std::vector<std::string>{"0000:03:00.0", "0000:44:00.0"});
+    CHECK(q[0].cpus == parse_cpulist("6-11,18-23,54-59,66-71"));
+    CHECK(q[0].nics == std::vector<std::string>{"mlx5_0", "mlx5_1"});
+    CHECK(q[0].numa == 1u);
+    CHECK(q[1].gpus == std::vector<std::string>{"0000:84:00.0", "0000:c4:00.0"});
+    CHECK(q[1].nics == std::vector<std::string>{"mlx5_2", "mlx5_3"});
+    // 48 ranks: 12 per GPU but 6 cores per GPU NUMA node; the rest borrow the GPU-less nodes'.
+    const auto r = topology::plan_tasks(t, 48, 1);
+    CpuList all;
+    for (const auto& x : r) {
+        CHECK(x.cpus.size() == 2);
+        all.insert(all.end(), x.cpus.begin(), x.cpus.end());
+    }
+    std::sort(all.begin(), all.end());
+    CHECK(all == parse_cpulist("0-95"));
+    CHECK(r[0].cpus == parse_cpulist("18,66"));
+    CHECK(r[0].numa == 3u);
+}

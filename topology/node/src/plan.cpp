@@ -185,10 +185,11 @@ class Planner {
     Key core_nearness(const Domain& d, unsigned core) const {
         const Core& c = topo_.cores[core];
         if (d.numa && c.numa && *d.numa == *c.numa) return {0, 0, core};
-        if (d.package && c.package == *d.package) return {1, 0, core};
-        if (d.numa && c.numa)
-            if (auto dist = topo_.numa_distance(*d.numa, *c.numa)) return {2, *dist, core};
-        return {3, 0, core};
+        std::uint64_t dist = std::numeric_limits<std::uint64_t>::max();
+        if (d.numa && c.numa) dist = topo_.numa_distance(*d.numa, *c.numa).value_or(dist);
+        if (d.package && c.package == *d.package)
+            return {1, dist, core};  // nearer nodes of the package first
+        return {2, dist, core};
     }
 
     // Every domain takes its own cores (smaller, more specific domains first where localities
