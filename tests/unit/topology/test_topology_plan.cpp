@@ -190,7 +190,7 @@ TEST_CASE("tasks > GPUs: ranks sharing a GPU split its cores evenly", "[topology
     CHECK(q[3].cpus == cpus("16-19"));
 }
 
-TEST_CASE("fewer tasks than GPUs spread over the node; several GPUs per task stay together",
+TEST_CASE("fewer tasks than GPUs spread over the node, several GPUs per task stay together",
           "[topology][plan]") {
     const NodeTopology t = four_gpu_node();
     const auto p = plan_tasks(t, 2, 1);
@@ -208,7 +208,7 @@ TEST_CASE("fewer tasks than GPUs spread over the node; several GPUs per task sta
     CHECK(r[1].cpus == cpus("8-15"));
 }
 
-TEST_CASE("NIC choice: switch, then NUMA, then package, then NUMA distance; ties share out",
+TEST_CASE("NIC choice: switch, then NUMA, then package, then NUMA distance, ties shared out",
           "[topology][plan]") {
     NodeTopology t = topology::load_synthetic("pack:2 numa:2 core:4 pu:2");
     t.gpus = {gpu("0000:03:00.0", {"0000:00:01.1"}, 0, 0, "0-7"),

@@ -122,7 +122,7 @@ TEST_CASE("live host: counts agree with the CPUs this process may use", "[topolo
     CHECK(x.gpus.size() == t.gpus.size());
 }
 
-TEST_CASE("JUWELS Booster: two ranks per GPU share its NUMA node; two GPUs per rank keep both HCAs",
+TEST_CASE("JUWELS Booster: two ranks per GPU share its NUMA node, two GPUs per rank keep both HCAs",
           "[topology][plan][xml]") {
     NEED_XML(path, "psmgmt-topo.jwb0004.xml");
     const NodeTopology t = topology::load_xml(*path);
