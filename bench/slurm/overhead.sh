@@ -63,9 +63,9 @@ for i in $(seq 1 "$runs"); do
   ms a_slurm_M1 "$plain" "${hold[@]}" -M beta
   ms b_plain "$plain" "${hold[@]}"
   ms b_netplace_loaded "$conf" "${hold[@]}"
-  ms c_no_netplace_client "$plain" env NETPLACE_BIND=none srun -M alpha -N1 true
-  ms c_bind_none "$conf" srun -M alpha -N1 --place-bind=none true
-  ms c_bind_auto "$conf" srun -M alpha -N1 true
+  ms c_no_netplace_client "$plain" env NETPLACE_BIND=none srun -N1 true
+  ms c_bind_none "$conf" srun -N1 --place-bind=none true
+  ms c_bind_auto "$conf" srun -N1 true
 done
 # Held jobs only occupied the queue.
 for c in alpha beta gamma; do SLURM_CONF=$conf timeout "$T" scancel -M "$c" --user=root >/dev/null 2>&1 || true; done
