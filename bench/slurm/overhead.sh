@@ -55,14 +55,24 @@ for i in 1 2 3; do
   ms warm "$plain" "${hold[@]}"; ms warm "$conf" "${hold[@]}" --place-sites=auto
   ms warm "$plain" srun -N1 true
 done
+# SECTIONS="c" (any of a b c) limits the run, e.g. for more runs of one comparison.
+sections=${SECTIONS:-a b c}
+on() { [[ " $sections " == *" $1 "* ]]; }
 for i in $(seq 1 "$runs"); do
+  on a || continue
   ms a_slurm_M3 "$plain" "${hold[@]}" -M alpha,beta,gamma
   ms a_netplace_module "$conf" "${hold[@]}" --place-sites=auto
   ms a_netplace_cli "$cli" "${hold[@]}" --place-sites=auto
   ms a_netplace_remote "$conf" "${hold[@]}" --place-data=ds@beta:2T
   ms a_slurm_M1 "$plain" "${hold[@]}" -M beta
+done
+for i in $(seq 1 "$runs"); do
+  on b || continue
   ms b_plain "$plain" "${hold[@]}"
   ms b_netplace_loaded "$conf" "${hold[@]}"
+done
+for i in $(seq 1 "$runs"); do
+  on c || continue
   ms c_no_netplace_client "$plain" env NETPLACE_BIND=none srun -N1 true
   ms c_bind_none "$conf" srun -N1 --place-bind=none true
   ms c_bind_auto "$conf" srun -N1 true
@@ -77,6 +87,7 @@ med() { stat "$1" | cut -d' ' -f1; }
 row() { read -r m lo hi n <<<"$(stat "$2")"; printf '  %-62s %8s ms   (min %s, max %s, n=%s)\n' "$1" "$m" "$lo" "$hi" "$n"; }
 ratio() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN {printf "%.3f", a / b}'; }
 echo "netplace Slurm overhead, medians of $runs runs (wall time of the whole client process)"
+if on a; then
 echo "(a) steered submission"
 row "sbatch -M alpha,beta,gamma (Slurm's own choice)" a_slurm_M3
 row "sbatch --place-sites=auto, native Lua module" a_netplace_module
@@ -84,12 +95,17 @@ row "sbatch --place-sites=auto, CLI door (io.popen)" a_netplace_cli
 row "sbatch --place-data=ds@beta:2T (steered to beta), module" a_netplace_remote
 row "sbatch -M beta (the -M path alone, no netplace)" a_slurm_M1
 echo "  ratio module / -M3: $(ratio a_netplace_module a_slurm_M3)x (target <= 1.0x); CLI / -M3: $(ratio a_netplace_cli a_slurm_M3)x; steered to beta / -M3: $(ratio a_netplace_remote a_slurm_M3)x"
+fi
+if on b; then
 echo "(b) unsteered submission"
 row "plain sbatch" b_plain
 row "sbatch with netplace loaded (plugin + cli_filter)" b_netplace_loaded
 echo "  difference: $(awk -v a="$(med b_netplace_loaded)" -v b="$(med b_plain)" 'BEGIN {printf "%+.1f", a - b}') ms (target <= +5 ms)"
+fi
+if on c; then
 echo "(c) srun -N1 true"
 row "client without netplace, NETPLACE_BIND=none in the step" c_no_netplace_client
 row "netplace, --place-bind=none" c_bind_none
 row "netplace, binding (auto)" c_bind_auto
 echo "  ratio bind / none: $(ratio c_bind_auto c_bind_none)x (target <= 1.02x)"
+fi
