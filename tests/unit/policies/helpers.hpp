@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace netplace::test {
+namespace netplace::policies_test {
 
 inline Site make_site(const std::string& name, unsigned cores, double speed, double core_hour, double static_wait_s) {
     Site s;
@@ -77,4 +77,4 @@ inline const SiteEstimate& est(const PlacementDecision& d, const std::string& si
     throw std::runtime_error("site " + site + " not in ranking");
 }
 
-}  // namespace netplace::test
+}  // namespace netplace::policies_test

@@ -10,7 +10,7 @@
 #include <random>
 
 using namespace netplace;
-using namespace netplace::test;
+using namespace netplace::policies_test;
 using policies::PolicySet;
 
 namespace {

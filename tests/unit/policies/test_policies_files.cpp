@@ -253,16 +253,16 @@ TEST_CASE("site state: round trip, and every bad file falls back to empty", "[po
     CHECK(partial[0].site == "b");
     CHECK_FALSE(partial[0].age_s);
 
-    Federation f = test::fed3();
+    Federation f = policies_test::fed3();
     const auto aligned = policies::align_loads(f, {back[1], back[0]});
     REQUIRE(aligned.size() == 2);
     CHECK(aligned[0].site == "a");
 }
 
 TEST_CASE("the decision as JSON follows the contract", "[policies][files]") {
-    JobRequest j = test::job(10, 100);
+    JobRequest j = policies_test::job(10, 100);
     j.hints.avoided = {"c"};
-    const auto d = policies::place(j, test::fed3(), test::links3(), {}, PolicySet::builtin());
+    const auto d = policies::place(j, policies_test::fed3(), policies_test::links3(), {}, PolicySet::builtin());
     const auto out = nlohmann::json::parse(policies::decision_to_json(d));
     // a: 600 s static wait + 100 s run; b: 3600 + 50; c avoided.
     CHECK(out["site"] == "a");

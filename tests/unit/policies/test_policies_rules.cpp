@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 using namespace netplace;
-using namespace netplace::test;
+using namespace netplace::policies_test;
 using policies::PolicySet;
 
 namespace {
