@@ -24,9 +24,9 @@ case $case_name in
 hand-schedule)
     # waits 0,0,9,0,2,3; turnarounds 10,5,12,4,4,4; BSLD (tau 10) 1,1,1.2,1,1,1;
     # busy 20+5+12+4+2+2 = 45 core-s of 4 cores x 13 s.
-    "$netplace" sim --trace "$here/easy.swf" --federation "$here/solo.yaml" --policies local,earliest-start,fastest \
-        --json >"$tmp/out.json"
-    for p in local earliest-start fastest; do
+    "$netplace" sim --trace "$here/easy.swf" --federation "$here/solo.yaml" --policy-file "$here/policies.yaml" \
+        --policies local,earliest-start,fastest,mine --json >"$tmp/out.json"
+    for p in local earliest-start fastest mine; do
         "$check" "$tmp/out.json" jobs=6 \
             policies.$p.mean_wait_s=2.3333333333333333 policies.$p.median_wait_s=0 policies.$p.p95_wait_s=9 \
             policies.$p.mean_turnaround_s=6.5 policies.$p.median_turnaround_s=4 policies.$p.p95_turnaround_s=12 \
@@ -47,6 +47,9 @@ bad-input)
         --data-model "$here/bad-model.yaml"
     expect_fail 2 "unknown policy 'quickest': use one of local, random" -- \
         "$netplace" sim --trace "$here/easy.swf" --federation "$here/solo.yaml" --policies quickest
+    expect_fail 2 "policy 'hidden' in $here/policies.yaml is not user_selectable" -- \
+        "$netplace" sim --trace "$here/easy.swf" --federation "$here/solo.yaml" --policy-file "$here/policies.yaml" \
+        --policies mine,hidden
     expect_fail 2 "cannot open trace" -- \
         "$netplace" sim --trace "$tmp/none.swf" --federation "$here/solo.yaml" --policies local
     ;;

@@ -119,6 +119,15 @@ TEST_CASE("SWF: malformed lines are reported with line numbers, skipped or fatal
     }
 }
 
+TEST_CASE("SWF: CRLF line ends and tabs are whitespace", "[sim]") {
+    const auto t = parse_swf("; MaxJobs: 1\r\n1\t0 -1 83 1 -1 -1 -1 1200 -1 -1 1 1 -1 -1 7 -1 -1\r\n", "dos.swf");
+    REQUIRE(t.jobs.size() == 1);
+    CHECK(t.malformed == 0);
+    CHECK(t.jobs[0].partition == 7);
+    CHECK(t.jobs[0].extra.empty());
+    CHECK(t.header.find("MaxJobs") == "1");
+}
+
 TEST_CASE("SWF: unreadable, truncated gzip and binary files are clear errors", "[sim]") {
     const auto dir = temp_dir();
     CHECK_THROWS_WITH(read_swf((dir / "missing.swf").string()), Catch::Contains("cannot open trace"));

@@ -64,13 +64,13 @@ std::optional<LineError> parse_record(std::string_view line, SwfJob& job) {
     double values[18];
     std::size_t pos = 0;
     for (int f = 0; f < 18; ++f) {
-        while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
+        while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t' || line[pos] == '\r')) ++pos;
         if (pos >= line.size())
             return LineError{static_cast<int>(pos) + 1,
                              fmt::format("only {} of the 18 SWF fields (missing field {}: {})", f, f + 1,
                                          kFieldNames[f])};
         const std::size_t start = pos;
-        while (pos < line.size() && line[pos] != ' ' && line[pos] != '\t') ++pos;
+        while (pos < line.size() && line[pos] != ' ' && line[pos] != '\t' && line[pos] != '\r') ++pos;
         const std::string_view token = line.substr(start, pos - start);
         if (!parse_number(token, values[f]))
             return LineError{static_cast<int>(start) + 1,
