@@ -219,3 +219,31 @@ TEST_CASE("a home link without bandwidth excludes the site instead of ranking it
     CHECK(est(p, "b").wait_s == 0);
     CHECK(est(p, "a").wait_s == Approx(600));
 }
+
+TEST_CASE("the presets weigh the same estimates differently", "[policies][engine]") {
+    // 100 cores for 1 h, 100 GB at b. a: 600 + (8e11 bit / 8 Gbit/s = 100 s + 0.01) + 3600 = 4300.01;
+    // b: 3600 + 0 + 1800 = 5400; c: 0 + (800 s + 0.1) + 7200 = 8000.1. Prices all 1.0; WAN 100 GB
+    // for a and c.
+    JobRequest j = job(100, 3600);
+    j.inputs = {{"d", "b", 100'000'000'000ull, {}}};
+    const auto presets = PolicySet::builtin();
+    auto under = [&](const char* name) {
+        JobRequest x = j;
+        x.hints.policy = name;
+        return policies::place(x, fed3(), links3(), {}, presets);
+    };
+    auto d = under("fastest");
+    CHECK(*d.site == "a");
+    CHECK(est(d, "a").score == Approx(4300.01 - 0));
+    d = under("data-local");  // a: 4300.01 + 9 x 100.01 + 60 x 100 = 11200.1; b: 5400
+    CHECK(*d.site == "b");
+    CHECK(est(d, "a").score == Approx(11200.1));
+    CHECK(est(d, "b").score == Approx(5400));
+    d = under("balanced");  // a: 4300.01 + 100.01 + 3600 + 100 = 8100.02; b: 5400 + 3600 = 9000
+    CHECK(*d.site == "a");
+    CHECK(est(d, "a").score == Approx(8100.02));
+    CHECK(est(d, "b").score == Approx(9000));
+    d = under("cheapest");  // equal prices: 1e6 each, time decides
+    CHECK(*d.site == "a");
+    CHECK(est(d, "c").score == Approx(8000.1 + 1e6));
+}
