@@ -79,6 +79,14 @@ void BM_read_link_state_1000_links(benchmark::State& state) {
 }
 BENCHMARK(BM_read_link_state_1000_links)->Unit(benchmark::kMillisecond);
 
+// The same file through the hot-path reader current_links() uses (skips writer bookkeeping).
+void BM_read_link_state_for_estimates_1000_links(benchmark::State& state) {
+    const std::string path = make_state(1001, false);
+    for (auto _ : state) benchmark::DoNotOptimize(network::read_link_state_for_estimates(path));
+    ::unlink(path.c_str());
+}
+BENCHMARK(BM_read_link_state_for_estimates_1000_links)->Unit(benchmark::kMillisecond);
+
 // The fallback path: a missing file (static figures only).
 void BM_current_links_missing_file(benchmark::State& state) {
     const Federation fed = make_federation(100);

@@ -92,6 +92,15 @@ TEST_CASE("link state round-trips through JSON", "[network][link_state]") {
     CHECK(b.last_error == std::string("HTTP 500"));
     CHECK(b.recent_bps == std::vector<double>{9e9, 9.5e9, 1e10});
     CHECK(b.bytes_today == 123456789u);
+    // The hot-path reader skips the writer's bookkeeping but keeps what estimates need.
+    const auto fast = network::read_link_state_for_estimates(path);
+    REQUIRE(fast.links.size() == 1);
+    CHECK(fast.links[0].recent_bps.empty());
+    CHECK(fast.links[0].bytes_today == 0);
+    CHECK_FALSE(fast.links[0].last_error);
+    CHECK(fast.links[0].bandwidth_bps == 9.5e9);
+    CHECK(fast.links[0].health == LinkHealth::degraded);
+    CHECK(fast.links[0].last_success == 1700000000.0);
 }
 
 TEST_CASE("current_links: fresh measurements win, then links:, then defaults", "[network][link_state]") {
@@ -152,7 +161,7 @@ TEST_CASE("current_links never throws on a bad state file and says so once", "[n
         bool exists = true;
     };
     std::string future = good;
-    future.replace(future.find("\"version\": 1"), 12, "\"version\": 99");
+    future.replace(future.find("\"version\":1"), 11, "\"version\":99");
     const std::vector<Case> cases = {
         {"missing", "", false},
         {"truncated", good.substr(0, good.size() / 2)},

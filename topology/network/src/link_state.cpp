@@ -16,6 +16,7 @@
 #include <cstring>
 #include <string_view>
 #include <sys/stat.h>
+#include <set>
 #include <unordered_map>
 
 namespace netplace::network {
@@ -104,14 +105,6 @@ LinkRecord parse_record(const json& o) {
     return r;
 }
 
-std::string pair_key(std::string_view from, std::string_view to) {
-    std::string k;
-    k.reserve(from.size() + to.size() + 1);
-    k.append(from);
-    k.push_back('\0');
-    k.append(to);
-    return k;
-}
 
 }  // namespace
 
@@ -155,19 +148,37 @@ std::string to_json_text(const LinkState& state) {
         o["backoff_s"] = r.backoff_s;
         links.push_back(std::move(o));
     }
-    json doc = {{"schema", kLinkStateSchema},
-                {"version", kLinkStateVersion},
-                {"federation", state.federation},
-                {"writer_site", state.writer_site},
-                {"written_at", state.written_at},
-                {"links", std::move(links)}};
-    return doc.dump(1) + "\n";
+    // One link per line: compact to parse, still readable with grep and diff.
+    json head = {{"schema", kLinkStateSchema},
+                 {"version", kLinkStateVersion},
+                 {"federation", state.federation},
+                 {"writer_site", state.writer_site},
+                 {"written_at", state.written_at}};
+    std::string out = head.dump();
+    out.pop_back();  // reopen the object for "links"
+    out += ",\"links\":[\n";
+    for (size_t i = 0; i < links.size(); ++i) {
+        out += links[i].dump();
+        out += i + 1 < links.size() ? ",\n" : "\n";
+    }
+    out += "]}\n";
+    return out;
 }
 
-LinkState parse_link_state(const std::string& text, const std::string& name) {
+LinkState parse_link_state(const std::string& text, const std::string& name, bool estimates_only) {
     json doc;
     try {
-        doc = json::parse(text);
+        if (estimates_only) {
+            // Skip the writer's bookkeeping while parsing: less to allocate on the hot path.
+            static const std::set<std::string, std::less<>> skip = {
+                "recent_bps", "recent_latency_s", "next_bandwidth_due", "next_latency_due", "bytes_today",
+                "budget_day", "backoff_s", "usual_bandwidth_bps", "last_attempt", "last_error"};
+            doc = json::parse(text, [](int depth, json::parse_event_t ev, json& parsed) {
+                return !(depth == 3 && ev == json::parse_event_t::key && skip.count(parsed.get_ref<const std::string&>()));
+            });
+        } else {
+            doc = json::parse(text);
+        }
     } catch (const json::parse_error& e) {
         throw Error(name + ": not a complete JSON document (truncated or corrupt?): " + e.what());
     }
@@ -208,6 +219,10 @@ LinkState read_link_state(const std::string& path) {
     return parse_link_state(file::read_all(path, kLinkStateMaxBytes), path);
 }
 
+LinkState read_link_state_for_estimates(const std::string& path) {
+    return parse_link_state(file::read_all(path, kLinkStateMaxBytes), path, true);
+}
+
 LinkState update_link_state(const std::string& path, const std::function<void(LinkState&)>& mutate,
                             double now_unix_s) {
     const std::string lock_path = path + ".lock";
@@ -237,52 +252,62 @@ LinkState update_link_state(const std::string& path, const std::function<void(Li
 }
 
 std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state, double now_unix_s) {
-    std::unordered_map<std::string, const LinkRecord*> records;
+    // Pairs are looked up by site index: placement calls this on every decision, and a large
+    // federation has n(n-1) pairs.
+    const size_t n = fed.sites.size();
+    std::unordered_map<std::string_view, size_t> index;
+    index.reserve(n);
+    for (size_t i = 0; i < n; ++i) index.emplace(fed.sites[i].name, i);
+    auto pair_of = [&](const std::string& from, const std::string& to) -> std::optional<std::uint64_t> {
+        const auto a = index.find(from), b = index.find(to);
+        if (a == index.end() || b == index.end() || a->second == b->second) return std::nullopt;
+        return static_cast<std::uint64_t>(a->second) * n + b->second;
+    };
+    std::unordered_map<std::uint64_t, const LinkRecord*> records;
     if (state) {
         records.reserve(state->links.size());
-        for (const auto& r : state->links) records[pair_key(r.from, r.to)] = &r;
+        for (const auto& r : state->links)
+            if (auto k = pair_of(r.from, r.to)) records[*k] = &r;
     }
-    std::unordered_map<std::string, const LinkFigures*> statics;
+    std::unordered_map<std::uint64_t, const LinkFigures*> statics;
     statics.reserve(fed.links.size());
-    for (const auto& l : fed.links) statics[pair_key(l.from, l.to)] = &l;
+    for (const auto& l : fed.links)
+        if (auto k = pair_of(l.from, l.to)) statics[*k] = &l;
 
     const ProbeSettings& p = fed.probing;
     std::vector<LinkEstimate> out;
-    const size_t n = fed.sites.size();
     out.reserve(n > 1 ? n * (n - 1) : 0);
-    std::string key;
-    for (const auto& from : fed.sites) {
-        for (const auto& to : fed.sites) {
-            if (&from == &to) continue;
-            key = pair_key(from.name, to.name);
-            LinkEstimate e;
-            e.from = from.name;
-            e.to = to.name;
-            const auto st = statics.find(key);
-            const LinkFigures* fig = st == statics.end() ? nullptr : st->second;
+    for (size_t i = 0; i < n; ++i) {
+        for (size_t j = 0; j < n; ++j) {
+            if (i == j) continue;
+            const std::uint64_t key = static_cast<std::uint64_t>(i) * n + j;
+            LinkEstimate& e = out.emplace_back();
+            e.from = fed.sites[i].name;
+            e.to = fed.sites[j].name;
+            const LinkFigures* fig = nullptr;
+            if (!statics.empty())
+                if (const auto st = statics.find(key); st != statics.end()) fig = st->second;
             e.bandwidth_bps = fig && fig->bandwidth_bps ? *fig->bandwidth_bps : fed.default_bandwidth_bps;
             e.latency_s = fig && fig->latency_s ? *fig->latency_s : fed.default_latency_s;
             e.source = fig ? "static" : "default";
 
             const auto rt = records.find(key);
-            if (rt != records.end()) {
-                const LinkRecord& r = *rt->second;
-                const bool down = r.health == LinkHealth::down || r.consecutive_failures >= p.failures_down;
-                if (r.last_success) e.age_s = std::max(0.0, now_unix_s - *r.last_success);
-                const bool fresh = e.age_s && *e.age_s <= p.max_age_s;
-                if (fresh && (r.bandwidth_bps || r.latency_s)) {
-                    if (r.bandwidth_bps && *r.bandwidth_bps > 0) e.bandwidth_bps = *r.bandwidth_bps;
-                    if (r.latency_s) e.latency_s = *r.latency_s;
-                    e.jitter_s = r.jitter_s;
-                    e.measured = true;
-                    e.source = r.source;
-                    e.health = r.health == LinkHealth::degraded ? LinkHealth::degraded : LinkHealth::up;
-                } else if (e.age_s) {
-                    e.health = LinkHealth::stale;
-                }
-                if (down) e.health = LinkHealth::down;
+            if (rt == records.end()) continue;
+            const LinkRecord& r = *rt->second;
+            const bool down = r.health == LinkHealth::down || r.consecutive_failures >= p.failures_down;
+            if (r.last_success) e.age_s = std::max(0.0, now_unix_s - *r.last_success);
+            const bool fresh = e.age_s && *e.age_s <= p.max_age_s;
+            if (fresh && (r.bandwidth_bps || r.latency_s)) {
+                if (r.bandwidth_bps && *r.bandwidth_bps > 0) e.bandwidth_bps = *r.bandwidth_bps;
+                if (r.latency_s) e.latency_s = *r.latency_s;
+                e.jitter_s = r.jitter_s;
+                e.measured = true;
+                e.source = r.source;
+                e.health = r.health == LinkHealth::degraded ? LinkHealth::degraded : LinkHealth::up;
+            } else if (e.age_s) {
+                e.health = LinkHealth::stale;
             }
-            out.push_back(std::move(e));
+            if (down) e.health = LinkHealth::down;
         }
     }
     return out;
@@ -297,7 +322,7 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const std::string
                            "(start netplace-probed or run `netplace probe run --once`)");
             return current_links(fed, nullptr, now_unix_s);
         }
-        const LinkState st = read_link_state(state_path);
+        const LinkState st = read_link_state_for_estimates(state_path);
         return current_links(fed, &st, now_unix_s);
     } catch (const std::exception& e) {
         log::warn_once("link-state-bad:" + state_path,

@@ -57,12 +57,15 @@ struct LinkState {
 std::string to_json_text(const LinkState& state);
 // Parses a state file's text; throws netplace::Error naming `name` and what is wrong
 // (not JSON, wrong schema, future version, bad field).
-LinkState parse_link_state(const std::string& text, const std::string& name);
+// `estimates_only` skips the writer's bookkeeping (sample windows, schedule, budget, last error):
+// what current_links() needs, parsed faster.
+LinkState parse_link_state(const std::string& text, const std::string& name, bool estimates_only = false);
 
 // Atomic replace (temp + fsync + rename, mode 0644). Throws netplace::Error.
 void write_link_state(const std::string& path, const LinkState& state);
 // Throws netplace::Error for a missing, oversized or bad file.
 LinkState read_link_state(const std::string& path);
+LinkState read_link_state_for_estimates(const std::string& path);
 // Read-modify-write for writers (daemon, importers, `probe run`): holds an exclusive flock on
 // "<path>.lock" so concurrent writers do not lose each other's links. A missing file starts
 // empty; an unreadable one is replaced (with a warning naming why). Returns what was written.
