@@ -81,7 +81,7 @@ TEST_CASE("EASY backfills into cores and GPUs the head will not need", "[sim]") 
     CHECK(r.records[3].end_s == Approx(14));
 }
 
-TEST_CASE("site speed scales runtime; jobs bigger than every site are rejected", "[sim]") {
+TEST_CASE("site speed scales runtime and jobs bigger than every site are rejected", "[sim]") {
     Federation fed;
     fed.sites.push_back(simtest::site("slow", 2, 0, 2.0));
     const Network net = make_network(fed, {});

@@ -104,7 +104,7 @@ TEST_CASE("data model: mistakes are file:line:col errors", "[sim]") {
     CHECK_THROWS_WITH(load_data_model("/nonexistent/model.yaml", fed), Catch::Contains("/nonexistent/model.yaml"));
 }
 
-TEST_CASE("determinism: same seed, same JSON; another seed, other data", "[sim]") {
+TEST_CASE("determinism: same seed gives the same JSON, another seed other data", "[sim]") {
     const auto fed = three_sites();
     const auto model = parse_data_model(kModel, "model.yaml", fed);
     auto run = [&](std::uint64_t seed) {
