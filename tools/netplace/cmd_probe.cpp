@@ -101,8 +101,14 @@ int cmd_run(const Common& c, bool once, const std::string& prom) {
     install_signals();
     if (once) {
         const Federation fed = network::load_federation(c.federation);
-        const auto ev = network::probe_round(fed, c.state_path(fed),
-                                             prom.empty() ? std::nullopt : std::optional<std::string>(prom), &g_stop);
+        std::vector<network::ProbeEvent> ev;
+        try {
+            ev = network::probe_round(fed, c.state_path(fed),
+                                      prom.empty() ? std::nullopt : std::optional<std::string>(prom), &g_stop);
+        } catch (const network::ProbeAborted&) {
+            std::cerr << "netplace probe run: interrupted; finished probes were saved to " << c.state_path(fed) << '\n';
+            return failure;
+        }
         bool all_ok = true;
         for (const auto& e : ev) {
             std::cout << e.from << " -> " << e.to << " " << e.kind << ": " << (e.ok ? "" : "FAILED: ") << e.detail << '\n';

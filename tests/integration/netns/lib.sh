@@ -57,7 +57,8 @@ np_tmpdir() {
     echo "$d"
 }
 
-# np_nginx DIR ADDR PORT [NETNS]: serves DIR/www/ (probe.bin: 256 MiB sparse file) on ADDR:PORT.
+# np_nginx DIR ADDR PORT [NETNS]: serves DIR/www/ (probe.bin: 256 MiB sparse file) on ADDR:PORT,
+# and over HTTPS on ADDR:8443 when DIR/tls.pem and DIR/tls.key exist.
 np_nginx() {
     local dir=$1 addr=$2 port=$3 ns=${4:-}
     mkdir -p "$dir/www/netplace" "$dir/tmp" "$dir/logs"
@@ -85,6 +86,7 @@ http {
         root $dir/www;
         location = /status/500 { return 500; }
     }
+$( [ -e "$dir/tls.pem" ] && printf '    server {\n        listen %s:8443 ssl;\n        ssl_certificate %s/tls.pem;\n        ssl_certificate_key %s/tls.key;\n        root %s/www;\n    }\n' "$addr" "$dir" "$dir" "$dir")
 }
 CONF
     if [ -n "$ns" ]; then

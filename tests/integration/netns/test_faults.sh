@@ -14,7 +14,18 @@ np_local alpha
 np_site good 1 100
 np_site victim 2 100
 np_site odd 3 100
-np_nginx "$(np_tmpdir)" 10.231.1.2 8080 "${NP_PREFIX}-good" >/dev/null
+good_dir=$(np_tmpdir)
+TLS=0
+if command -v openssl >/dev/null; then
+    # A private CA and a server certificate for the good site's address (HTTPS on 8443).
+    (cd "$good_dir" &&
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=netplace-test-ca &&
+        openssl req -newkey rsa:2048 -nodes -keyout tls.key -out tls.csr -subj /CN=10.231.1.2 &&
+        echo "subjectAltName=IP:10.231.1.2" >ext.cnf &&
+        openssl x509 -req -in tls.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out tls.pem -days 1 -extfile ext.cnf
+    ) >/dev/null 2>&1 && TLS=1
+fi
+np_nginx "$good_dir" 10.231.1.2 8080 "${NP_PREFIX}-good" >/dev/null
 victim_pid=$(np_nginx "$(np_tmpdir)" 10.231.2.2 8080 "${NP_PREFIX}-victim")
 odd=10.231.3.2
 np_nginx "$(np_tmpdir)" $odd 8080 "${NP_PREFIX}-odd" >/dev/null
@@ -118,4 +129,18 @@ for url in "http://$odd:8081/x" "http://$odd:8082/x" "http://$odd:8080/nothing" 
     [ "$rc" = 2 ] || np_fail "probe url $url exited $rc, expected 2"
     echo "$out" | jq -e --arg u "$url" '.url == $u and (.error | length > 0)' >/dev/null || np_fail "bad failure JSON: $out"
 done
+# TLS verification is on: an unknown CA fails, the right --cacert works.
+if [ "$TLS" = 1 ]; then
+    for _ in $(seq 50); do [ -n "$(ip netns exec "${NP_PREFIX}-good" ss -Hltn 'sport = :8443')" ] && break; sleep 0.1; done
+    rc=0
+    out=$(np_in "$NETPLACE" probe url --json --max-bytes 4MiB https://10.231.1.2:8443/netplace/probe.bin) || rc=$?
+    np_log "https without the CA -> rc $rc $out"
+    [ "$rc" = 2 ] && grep -qi "certificate" <<<"$out" || np_fail "an untrusted certificate was accepted: $out"
+    out=$(np_in "$NETPLACE" probe url --json --max-bytes 4MiB --cacert "$good_dir/ca.pem" https://10.231.1.2:8443/netplace/probe.bin) ||
+        np_fail "https with the right CA failed: $out"
+    np_log "https with --cacert: $out"
+    echo "$out" | jq -e '.bandwidth_bps > 50e6' >/dev/null || np_fail "https probe result implausible: $out"
+else
+    np_log "openssl not installed: HTTPS checks skipped"
+fi
 np_log "faults: OK"
