@@ -53,7 +53,14 @@ function slurm_cli_setup_defaults(options, early_pass)
   return slurm.SUCCESS
 end
 
+-- A heterogeneous job's components must share one cluster: decide for the first, reuse it.
+local het_clusters = nil
+
 function slurm_cli_pre_submit(options, offset)
+  if offset ~= nil and offset > 0 and het_clusters ~= nil then
+    options["clusters"] = het_clusters
+    return slurm.SUCCESS
+  end
   if not wants_netplace(options) then return slurm.SUCCESS end
   local json = slurm.json_cli_options(options)
   local np = load_module()
@@ -72,6 +79,7 @@ function slurm_cli_pre_submit(options, offset)
   -- No clusters with "steer": the local cluster was chosen; no -M needed.
   if r.action == "steer" and r.clusters and r.clusters ~= "" then
     options["clusters"] = r.clusters
+    het_clusters = r.clusters
   end
   return slurm.SUCCESS
 end

@@ -104,6 +104,12 @@ sub avoid --place-data=ds@beta:2T --place-sites='!beta' --wrap true
 check "--place-sites=!beta honoured (alpha by tie-break)" [ "$rc" = 0 -a "$cluster" = alpha ]
 [ -n "$job" ] && wait_done alpha "$job" >/dev/null
 
+printf '#!/bin/bash\ntrue\n' >"$base/het.sh"
+sub het --place-data=ds@beta:2T -n1 : -n1 "$base/het.sh"
+check "heterogeneous job: all components steered to one cluster (beta)" [ "$rc" = 0 -a "$cluster" = beta ]
+# Only the steering matters here; its components would queue behind each other on one node.
+[ -n "$job" ] && timeout "$T" scancel -M beta "$job" >/dev/null 2>&1
+
 echo "== bad option values fail the submission =="
 sub bad1 --place-data=ds@beta --wrap true
 check "bad --place-data refused" [ "$rc" != 0 -a -z "$job" ]
