@@ -4,6 +4,7 @@
 #include "spank_c.hpp"
 
 #include "netplace/core/node.hpp"
+#include "netplace/slurm/binding.hpp"
 #include "netplace/slurm/config.hpp"
 #include "netplace/slurm/options.hpp"
 
@@ -21,8 +22,10 @@ struct State {
     PluginConfig config;
     UserOptions opts;
     std::vector<std::string> given;        // options given on the command line
-    std::optional<NodeTopology> topo;      // slurmstepd: loaded once in user_init
-    std::optional<std::string> topo_error; // why it could not be loaded (reported in task_init)
+    // slurmstepd: the step's binding, planned once in user_init for every local task.
+    Bind bind = Bind::none;
+    std::optional<std::vector<TaskBinding>> plans;
+    std::optional<std::string> plan_error;  // why not (reported by task_init, never user_init)
 };
 State& state();
 

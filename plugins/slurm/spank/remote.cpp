@@ -8,6 +8,8 @@
 
 #include "netplace/core/file.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <hwloc.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -140,52 +142,123 @@ std::optional<std::string> job_getenv(spank_t sp, const char* name) {
 
 int remote_init_post_opt(spank_t) { return 0; }
 
+namespace {
+
+std::optional<long> mtime(const std::string& path) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return static_cast<long>(st.st_mtime);
+}
+
+// Plans of the live node keyed by what they depend on, next to the topology cache: a step then
+// reads a few hundred bytes instead of loading hwloc (~2 ms even from XML). Valid while newer
+// than the topology cache, which itself is valid for the current boot only.
+std::optional<std::string> plan_cache_path(const PluginConfig& cfg, Bind bind, unsigned ntasks,
+                                           std::optional<unsigned> gpt) {
+    if (cfg.topology || !cfg.topology_cache) return std::nullopt;
+    return *cfg.topology_cache + ".plan-v1-" + to_string(bind) + "-" + std::to_string(ntasks) + "-" +
+           (gpt ? std::to_string(*gpt) : std::string("x")) + ".json";
+}
+
+std::optional<std::vector<TaskBinding>> read_plans(const PluginConfig& cfg, const std::string& path, unsigned ntasks) {
+    auto boot = boot_time();
+    auto topo_t = mtime(*cfg.topology_cache);
+    auto plan_t = mtime(path);
+    if (!boot || !topo_t || !plan_t || *topo_t < *boot || *plan_t < *topo_t) return std::nullopt;
+    try {
+        auto j = nlohmann::json::parse(file::read_all(path, 1 << 20));
+        std::vector<TaskBinding> out;
+        for (const auto& t : j.at("tasks")) {
+            TaskBinding b;
+            b.cpus = t.at("cpus").get<CpuList>();
+            for (const auto& kv : t.at("env")) b.env.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
+            out.push_back(std::move(b));
+        }
+        if (out.size() != ntasks) return std::nullopt;
+        return out;
+    } catch (const std::exception& e) {
+        log::warn("plan cache {} unreadable ({}); planning again", path, e.what());
+        return std::nullopt;
+    }
+}
+
+void write_plans(const std::string& path, const std::vector<TaskBinding>& plans) {
+    nlohmann::json tasks = nlohmann::json::array();
+    for (const auto& b : plans) {
+        nlohmann::json env = nlohmann::json::array();
+        for (const auto& [k, v] : b.env) env.push_back({k, v});
+        tasks.push_back({{"cpus", b.cpus}, {"env", env}});
+    }
+    try {
+        file::write_atomic(path, nlohmann::json{{"tasks", tasks}}.dump());
+    } catch (const std::exception& e) {
+        log::warn("plan cache {} not written ({})", path, e.what());
+    }
+}
+
+}  // namespace
+
 int remote_user_init(spank_t sp) {
+    // Never fails: whatever goes wrong is kept for task_init, which may fail the step.
     auto& st = state();
     try {
-        if (effective_bind(sp) == Bind::none) return 0;
-        // hwloc discovery costs milliseconds: once per step here, not once per task.
-        st.topo = load_node(st.config);
+        st.bind = effective_bind(sp);
+        if (st.bind == Bind::none) return 0;
+        uint32_t ntasks = 0;
+        if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) != ESPANK_SUCCESS || ntasks == 0)
+            throw Error("cannot read the step's local task count");
+        auto getenv = [sp](const char* n) { return job_getenv(sp, n); };
+        auto gpt = gpus_per_task_from_env(getenv, ntasks);
+        auto cache = plan_cache_path(st.config, st.bind, ntasks, gpt);
+        if (cache) {
+            if (auto p = read_plans(st.config, *cache, ntasks)) {
+                st.plans = std::move(*p);
+                return 0;
+            }
+        }
+        // Planned without the user's environment: which NCCL/UCX variables the user set is
+        // checked per task when applying, so cached plans serve every job.
+        const NodeTopology topo = load_node(st.config);
+        auto none = [](const char*) -> std::optional<std::string> { return std::nullopt; };
+        std::vector<TaskBinding> plans;
+        for (unsigned r = 0; r < ntasks; ++r) {
+            auto b = plan_binding(topo, st.bind, ntasks, r, gpt, none);
+            if (!b) return 0;
+            plans.push_back(std::move(*b));
+        }
+        if (cache) write_plans(*cache, plans);
+        st.plans = std::move(plans);
     } catch (const std::exception& e) {
-        st.topo_error = e.what();
+        st.plan_error = e.what();
     }
     return 0;
 }
 
 int remote_task_init(spank_t sp) {
     auto& st = state();
-    Bind bind = Bind::none;
-    try {
-        bind = effective_bind(sp);
-    } catch (const Error& e) {
-        slurm_error("netplace: %s", e.what());
-        return -1;
-    }
-    if (bind == Bind::none) return 0;
-    if (!st.topo) {
-        slurm_error("netplace: cannot bind tasks: node topology: %s",
-                    st.topo_error ? st.topo_error->c_str() : "not loaded");
-        return -1;
-    }
-    uint32_t ntasks = 0;
     int rank = 0;
-    if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) != ESPANK_SUCCESS ||
-        spank_get_item(sp, S_TASK_ID, &rank) != ESPANK_SUCCESS) {
-        slurm_error("netplace: cannot read the task's local id and count");
+    if (spank_get_item(sp, S_TASK_ID, &rank) != ESPANK_SUCCESS) rank = -1;
+    if (st.plan_error) {
+        slurm_error("netplace: task %d: cannot bind (--place-bind=%s): %s", rank, to_string(st.bind).c_str(),
+                    st.plan_error->c_str());
         return -1;
     }
-    auto getenv = [sp](const char* n) { return job_getenv(sp, n); };
+    if (st.bind == Bind::none || !st.plans) return 0;
+    if (rank < 0 || static_cast<size_t>(rank) >= st.plans->size()) {
+        slurm_error("netplace: task %d: no binding planned for it", rank);
+        return -1;
+    }
+    const TaskBinding& b = (*st.plans)[static_cast<size_t>(rank)];
     try {
-        auto b = plan_binding(*st.topo, bind, ntasks, static_cast<unsigned>(rank),
-                              gpus_per_task_from_env(getenv, ntasks), getenv);
-        if (!b) return 0;
         // An emulated node (topology=XML) plans CPUs this host may not have: environment only.
-        if (!st.config.topology) apply_affinity(b->cpus, static_cast<unsigned>(rank));
-        for (const auto& [k, v] : b->env)
+        if (!st.config.topology) apply_affinity(b.cpus, static_cast<unsigned>(rank));
+        for (const auto& [k, v] : b.env) {
+            if ((k == "NCCL_IB_HCA" || k == "UCX_NET_DEVICES") && job_getenv(sp, k.c_str())) continue;
             if (spank_setenv(sp, k.c_str(), v.c_str(), 1) != ESPANK_SUCCESS)
                 throw Error("cannot set " + k + " in the task's environment");
+        }
     } catch (const std::exception& e) {
-        slurm_error("netplace: task %d: cannot bind (--place-bind=%s): %s", rank, to_string(bind).c_str(), e.what());
+        slurm_error("netplace: task %d: cannot bind (--place-bind=%s): %s", rank, to_string(st.bind).c_str(), e.what());
         return -1;
     }
     return 0;

@@ -160,6 +160,10 @@ check "option wins over NETPLACE_BIND" [ "$l" != unset ]
 l=$(timeout "$T" srun -M alpha -N1 -n1 --place-bind=gpu-nic true 2>&1); r=$?
 check "gpu-nic on a node without GPUs fails the step with a message" bash -c "[ $r != 0 ] && grep -q 'netplace: task 0: cannot bind (--place-bind=gpu-nic).*has no GPU' <<<\"\$1\"" _ "$l"
 check "host topology cached as hwloc XML for later steps" [ -s "$base/topology.xml" ]
+check "step plans cached next to it" bash -c "ls '$base'/topology.xml.plan-v1-auto-*.json >/dev/null"
+# A second step with the same shape comes from the plan cache: same binding.
+again=$(timeout "$T" srun -M alpha -N1 -n"$ntasks" bash -c 'echo "$SLURM_LOCALID|${NETPLACE_CPUS:-}|$(sed -n "s/^Cpus_allowed_list:\s*//p" /proc/self/status)|${NETPLACE_NUMA:-}"' 2>/dev/null | sort -n)
+check "cached plan gives the same binding" [ "$again" = "$lines" ]
 check "node not drained by the failed step" [ "$(timeout "$T" sinfo -M alpha -h -n alpha1 -o %T)" = idle ]
 
 if [ -r "$gpu_xml" ]; then
