@@ -32,20 +32,32 @@ probing:
   prometheus_file: $work/netplace.prom
 YAML
 
-np_in "$NETPLACE" probe run --once -f "$work/fed.yaml"
-np_in "$NETPLACE" probe show -f "$work/fed.yaml"
-np_in "$NETPLACE" probe show --json --strict -f "$work/fed.yaml" >"$work/show.json"
-
-for s in beta gamma delta; do
-    want=$((RATE[$s] * 1000000))
-    got=$(jq -r ".links[] | select(.from==\"$s\" and .to==\"alpha\") | .bandwidth_bps" "$work/show.json")
-    state=$(jq -r ".links[] | select(.from==\"$s\" and .to==\"alpha\") | .state" "$work/show.json")
-    measured=$(jq -r ".links[] | select(.from==\"$s\" and .to==\"alpha\") | .measured" "$work/show.json")
-    err=$(jq -n "($got - $want) / $want * 100 | . * 10 | round / 10")
-    np_log "$s -> alpha: shaped ${RATE[$s]} Mbit/s, measured $got bit/s (error $err %), state $state"
-    [ "$state" = up ] || np_fail "$s -> alpha state is $state, expected up"
-    [ "$measured" = true ] || np_fail "$s -> alpha not marked measured"
-    jq -e -n "($got - $want | fabs) <= 0.10 * $want" >/dev/null || np_fail "$s: $got bit/s is not within 10 % of $want"
+# check_round: every link up, measured and within 10 % of its shaped rate.
+check_round() {
+    local ok=0
+    for s in beta gamma delta; do
+        want=$((RATE[$s] * 1000000))
+        got=$(jq -r ".links[] | select(.from==\"$s\" and .to==\"alpha\") | .bandwidth_bps" "$work/show.json")
+        state=$(jq -r ".links[] | select(.from==\"$s\" and .to==\"alpha\") | .state" "$work/show.json")
+        measured=$(jq -r ".links[] | select(.from==\"$s\" and .to==\"alpha\") | .measured" "$work/show.json")
+        err=$(jq -n "($got - $want) / $want * 100 | . * 10 | round / 10")
+        np_log "$s -> alpha: shaped ${RATE[$s]} Mbit/s, measured $got bit/s (error $err %), state $state"
+        [ "$state" = up ] || { np_log "$s -> alpha state is $state, expected up"; ok=1; }
+        [ "$measured" = true ] || { np_log "$s -> alpha not marked measured"; ok=1; }
+        jq -e -n "($got - $want | fabs) <= 0.10 * $want" >/dev/null || { np_log "$s: not within 10 % of $want"; ok=1; }
+    done
+    return $ok
+}
+# A CI host running other suites beside this one can starve the receiving process for a moment;
+# one fresh round (new state file) is allowed, and said so, before failing.
+for attempt in 1 2; do
+    rm -f "$work/links.json"
+    np_in "$NETPLACE" probe run --once -f "$work/fed.yaml"
+    np_in "$NETPLACE" probe show -f "$work/fed.yaml"
+    np_in "$NETPLACE" probe show --json --strict -f "$work/fed.yaml" >"$work/show.json"
+    check_round && break
+    [ "$attempt" = 2 ] && np_fail "measured rates not within 10 % of the shaped rates in two rounds"
+    np_log "round $attempt outside 10 %: trying one more round"
 done
 order=$(jq -r '[.links[] | select(.to=="alpha")] | sort_by(-.bandwidth_bps) | map(.from) | join(" ")' "$work/show.json")
 [ "$order" = "delta gamma beta" ] || np_fail "ranking by bandwidth is '$order', expected 'delta gamma beta'"
