@@ -65,7 +65,7 @@ std::string links_table(const std::vector<LinkEstimate>& est, const LinkState* s
         if (st)
             if (const LinkRecord* r = st->find(e.from, e.to); r && r->last_error) err = *r->last_error;
         out += fmt::format("{:<12} {:<12} {:>14} {:>10} {:<9} {:<8} {:>9}  {}\n", e.from, e.to,
-                           units::format_rate(e.bandwidth_bps), units::format_duration(e.latency_s),
+                           units::format_rate(e.bandwidth_bps), fmt::format("{:.3f} ms", e.latency_s * 1e3),
                            to_string(e.health), e.source, e.age_s ? units::format_duration(*e.age_s) : "-", err);
     }
     return out;
