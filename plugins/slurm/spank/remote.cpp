@@ -10,7 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <hwloc.h>
 #include <sched.h>
 #include <sys/stat.h>
 
@@ -75,34 +74,13 @@ std::optional<long> boot_time() {
     return std::nullopt;
 }
 
-struct HwlocTopo {
-    hwloc_topology_t t = nullptr;
-    ~HwlocTopo() {
-        if (t) hwloc_topology_destroy(t);
-    }
-};
-struct HwlocXmlBuffer {
-    hwloc_topology_t t;
-    char* buf = nullptr;
-    ~HwlocXmlBuffer() {
-        if (buf) hwloc_free_xmlbuffer(t, buf);
-    }
-};
-
-// Discovers this host with every I/O object kept (GPUs, NICs: what the planner needs) and
+// Discovers this host (through the topology library, the one place that speaks hwloc) and
 // writes it as hwloc XML, atomically so concurrent steps never read half a file.
 void write_host_xml(const std::string& path) {
-    HwlocTopo h;
-    if (hwloc_topology_init(&h.t) != 0) throw Error("hwloc_topology_init failed");
-    hwloc_topology_set_io_types_filter(h.t, HWLOC_TYPE_FILTER_KEEP_ALL);
-    if (hwloc_topology_load(h.t) != 0) throw Error(std::string("hwloc_topology_load: ") + std::strerror(errno));
-    HwlocXmlBuffer x{h.t};
-    int len = 0;
-    if (hwloc_topology_export_xmlbuffer(h.t, &x.buf, &len, 0) != 0 || !x.buf)
-        throw Error("hwloc XML export failed");
+    const std::string xml = topology::host_xml();
     auto slash = path.rfind('/');
     if (slash != std::string::npos && slash > 0) ::mkdir(path.substr(0, slash).c_str(), 0755);
-    file::write_atomic(path, std::string(x.buf, len > 0 ? static_cast<size_t>(len - 1) : 0));
+    file::write_atomic(path, xml);
 }
 
 NodeTopology load_node(const PluginConfig& cfg) {

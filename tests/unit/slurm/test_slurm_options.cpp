@@ -23,7 +23,7 @@ std::string why(const std::function<void()>& f) {
 }
 }  // namespace
 
-TEST_CASE("--place-sites forms", "[slurm]") {
+TEST_CASE("option place-sites: accepted forms", "[slurm]") {
     CHECK(parse_sites("auto").automatic());
     auto c = parse_sites("beta, alpha,!gamma");
     CHECK(c.wanted == std::vector<std::string>{"beta", "alpha"});
@@ -37,7 +37,7 @@ TEST_CASE("--place-sites forms", "[slurm]") {
     CHECK_THAT(why([] { parse_sites("alpha,"); }), Catch::Contains("'' is not a site name"));
 }
 
-TEST_CASE("--place-data forms and sizes", "[slurm]") {
+TEST_CASE("option place-data: forms and sizes", "[slurm]") {
     auto d = parse_data("genome@beta:500G,refs@alpha:10GB");
     REQUIRE(d.size() == 2);
     CHECK(d[0].name == "genome");
@@ -52,7 +52,7 @@ TEST_CASE("--place-data forms and sizes", "[slurm]") {
     CHECK_THAT(why([] { parse_data("g@:1G"); }), Catch::Contains("bad site name"));
 }
 
-TEST_CASE("--place-bind, --place-policy, flags", "[slurm]") {
+TEST_CASE("options place-bind, place-policy and flags", "[slurm]") {
     CHECK(parse_bind("auto") == Bind::automatic);
     CHECK(parse_bind("none") == Bind::none);
     CHECK(parse_bind("gpu-nic") == Bind::gpu_nic);
