@@ -4,6 +4,7 @@
 #include "netplace/core/error.hpp"
 #include "netplace/core/yaml.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/probe.hpp"
 #include "netplace/policies/policy.hpp"
 
 #include <fmt/format.h>
@@ -70,7 +71,7 @@ int list(const PolicyOptions& o) {
 int check(const PolicyOptions& o) {
     const auto set = policies::PolicySet::load_file(o.file);
     if (!o.federation.empty()) {
-        const Federation fed = network::load_federation(o.federation);
+        const Federation fed = network::load_federation(o.federation, network::probe_url_problem);
         std::vector<std::string> names;
         for (const auto& s : fed.sites) names.push_back(s.name);
         for (const auto& m : set.site_mentions()) {

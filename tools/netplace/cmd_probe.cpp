@@ -100,7 +100,7 @@ int cmd_url(const std::string& url, unsigned streams, const std::string& max_byt
 int cmd_run(const Common& c, bool once, const std::string& prom) {
     install_signals();
     if (once) {
-        const Federation fed = network::load_federation(c.federation);
+        const Federation fed = network::load_federation(c.federation, network::probe_url_problem);
         std::vector<network::ProbeEvent> ev;
         try {
             ev = network::probe_round(fed, c.state_path(fed),
@@ -131,7 +131,7 @@ int cmd_run(const Common& c, bool once, const std::string& prom) {
 }
 
 int cmd_show(const Common& c, bool json, bool prometheus, bool strict) {
-    const Federation fed = network::load_federation(c.federation);
+    const Federation fed = network::load_federation(c.federation, network::probe_url_problem);
     const std::string path = c.state_path(fed);
     std::optional<network::LinkState> st;
     std::optional<std::string> err;
@@ -160,7 +160,7 @@ int cmd_show(const Common& c, bool json, bool prometheus, bool strict) {
 
 int cmd_import(const Common& c, const std::string& kind, const std::string& input, const std::string& from,
                const std::string& to, const std::string& at_text) {
-    const Federation fed = network::load_federation(c.federation);
+    const Federation fed = network::load_federation(c.federation, network::probe_url_problem);
     const std::string text = file::read_all(input, 256u << 20);
     double at = network::now_unix();
     if (!at_text.empty()) {

@@ -1,5 +1,6 @@
 #include "netplace/core/error.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/probe.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -90,4 +91,19 @@ TEST_CASE("federation errors name file:line:col and the fix", "[network][federat
     CHECK_THROWS_WITH(load_federation_string("federation: d\nsites:\n  - name: a\nprobing: {streams: 0}\n", "f.yaml"),
                       Contains("f.yaml:4:20: probing.streams is 0: must be between 1 and 64"));
     CHECK_THROWS_AS(load_federation("/nonexistent/federation.yaml"), ConfigError);
+}
+
+TEST_CASE("probe URLs: scheme checked on load and libcurl's parser where probing happens", "[network]") {
+    const std::string bad_host = "federation: d\nsites:\n  - name: a\n    probe: 'http://bad host/p.bin'\n";
+    // The submission path (no deep check) accepts what only libcurl can judge ...
+    CHECK(load_federation_string(bad_host, "f.yaml").sites[0].probe_urls.size() == 1);
+    // ... probing programs refuse it at its position.
+    CHECK_THROWS_WITH(load_federation_string(bad_host, "f.yaml", netplace::network::probe_url_problem),
+                      "f.yaml:4:12: probe URL 'http://bad host/p.bin' of site 'a' is not a valid URL: "
+                      "write it as http://host[:port]/path");
+    CHECK_THROWS_WITH(load_federation_string("federation: d\nsites:\n  - name: a\n    probe: 'https:///p'\n", "f.yaml"),
+                      "f.yaml:4:12: probe URL 'https:///p' of site 'a' has no host");
+    CHECK(netplace::network::probe_url_problem("https://probe.example.org:8443/netplace/probe.bin") == std::nullopt);
+    CHECK(netplace::network::probe_url_problem("gopher://x/") ==
+          std::optional<std::string>("uses scheme 'gopher': only http and https probe endpoints are supported"));
 }

@@ -3,8 +3,7 @@
 #include "netplace/core/error.hpp"
 #include "netplace/core/yaml.hpp"
 
-#include <curl/curl.h>
-
+#include <cctype>
 #include <memory>
 #include <set>
 
@@ -21,34 +20,23 @@ using yaml::as_string;
 using yaml::check_map;
 using yaml::fail;
 
-struct UrlDeleter {
-    void operator()(CURLU* u) const { curl_url_cleanup(u); }
-};
-
-// libcurl's own URL parser decides what is a URL, so the daemon never meets one it rejects later.
+// Only the scheme is checked here; a full parse needs libcurl, which the submission path (the
+// cli_filter module inside sbatch) should not have to load. Probing processes pass libcurl's
+// parser as `deep` (probe_url_problem) so they never meet a URL they reject later.
 void check_probe_url(const std::string& file, const YAML::Node& node, const std::string& url,
-                     const std::string& site) {
-    std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
-    if (!u) throw Error("out of memory parsing URL");
+                     const std::string& site, const UrlCheck& deep) {
     const std::string what = "probe URL '" + url + "' of site '" + site + "'";
-    if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
-        fail(file, node, what + " is not a valid URL: write it as http://host[:port]/path");
+    const auto sep = url.find("://");
+    if (sep == std::string::npos || sep == 0) fail(file, node, what + " has no scheme: use http:// or https://");
+    std::string scheme = url.substr(0, sep);
+    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (scheme != "http" && scheme != "https") {
+        fail(file, node, what + " uses scheme '" + scheme + "': only http and https probe endpoints are supported");
     }
-    char* scheme = nullptr;
-    if (curl_url_get(u.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK || !scheme) {
-        fail(file, node, what + " has no scheme: use http:// or https://");
+    if (url.size() == sep + 3 || url[sep + 3] == '/') fail(file, node, what + " has no host");
+    if (deep) {
+        if (auto problem = deep(url)) fail(file, node, what + " " + *problem);
     }
-    const std::string s(scheme);
-    curl_free(scheme);
-    if (s != "http" && s != "https") {
-        fail(file, node, what + " uses scheme '" + s + "': only http and https probe endpoints are supported");
-    }
-    char* host = nullptr;
-    if (curl_url_get(u.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {
-        if (host) curl_free(host);
-        fail(file, node, what + " has no host");
-    }
-    curl_free(host);
 }
 
 unsigned as_count(const std::string& file, const YAML::Node& n, const std::string& what) {
@@ -76,7 +64,7 @@ double positive(const std::string& file, const YAML::Node& n, double v, const st
     return v;
 }
 
-Site parse_site(const std::string& file, const YAML::Node& n) {
+Site parse_site(const std::string& file, const YAML::Node& n, const UrlCheck& deep) {
     check_map(file, n, "site",
               {"name", "cluster", "probe", "capacity", "speed", "price", "features", "partitions",
                "static_wait", "regions"});
@@ -88,9 +76,9 @@ Site parse_site(const std::string& file, const YAML::Node& n) {
         s.probe_urls = yaml::as_string_list(file, p, what + " probe");
         if (p.IsSequence()) {
             size_t i = 0;
-            for (const auto& item : p) check_probe_url(file, item, s.probe_urls[i++], s.name);
+            for (const auto& item : p) check_probe_url(file, item, s.probe_urls[i++], s.name, deep);
         } else {
-            for (const auto& u : s.probe_urls) check_probe_url(file, p, u, s.name);
+            for (const auto& u : s.probe_urls) check_probe_url(file, p, u, s.name, deep);
         }
     }
     if (n["capacity"]) s.capacity = parse_capacity(file, n["capacity"], what + " capacity");
@@ -149,7 +137,7 @@ void parse_probing(const std::string& file, const YAML::Node& n, ProbeSettings& 
         p.degraded_fraction = as_number(file, n["degraded_fraction"], "probing.degraded_fraction", 0, 1);
 }
 
-Federation parse(const yaml::Doc& doc) {
+Federation parse(const yaml::Doc& doc, const UrlCheck& deep) {
     const std::string& file = doc.file();
     const YAML::Node& root = doc.root();
     check_map(file, root, "federation file", {"federation", "local_site", "defaults", "sites", "links", "probing"});
@@ -172,7 +160,7 @@ Federation parse(const yaml::Doc& doc) {
     std::set<std::string> names, clusters;
     std::set<std::string> regions;
     for (const auto& sn : sites) {
-        Site s = parse_site(file, sn);
+        Site s = parse_site(file, sn, deep);
         if (!names.insert(s.name).second) fail(file, sn["name"], "site '" + s.name + "' is defined twice");
         if (!clusters.insert(s.cluster).second) {
             fail(file, sn["cluster"] ? sn["cluster"] : sn["name"],
@@ -224,10 +212,12 @@ Federation parse(const yaml::Doc& doc) {
 
 }  // namespace
 
-Federation load_federation(const std::string& path) { return parse(yaml::Doc::load_file(path)); }
+Federation load_federation(const std::string& path, const UrlCheck& deep) {
+    return parse(yaml::Doc::load_file(path), deep);
+}
 
-Federation load_federation_string(const std::string& text, const std::string& name) {
-    return parse(yaml::Doc::load_string(text, name));
+Federation load_federation_string(const std::string& text, const std::string& name, const UrlCheck& deep) {
+    return parse(yaml::Doc::load_string(text, name), deep);
 }
 
 LinkFigures static_figures(const Federation& fed, const std::string& from, const std::string& to) {

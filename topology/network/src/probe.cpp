@@ -413,4 +413,31 @@ BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt)
     return res;
 }
 
+std::optional<std::string> probe_url_problem(const std::string& url) {
+    struct UrlDeleter {
+        void operator()(CURLU* u) const { curl_url_cleanup(u); }
+    };
+    struct StrDeleter {
+        void operator()(char* p) const { curl_free(p); }
+    };
+    std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+    if (!u) return "could not be parsed (out of memory)";
+    if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+        return "is not a valid URL: write it as http://host[:port]/path";
+    }
+    char* raw = nullptr;
+    if (curl_url_get(u.get(), CURLUPART_SCHEME, &raw, 0) != CURLUE_OK || !raw) {
+        return "has no scheme: use http:// or https://";
+    }
+    const std::unique_ptr<char, StrDeleter> scheme(raw);
+    if (std::string(scheme.get()) != "http" && std::string(scheme.get()) != "https") {
+        return "uses scheme '" + std::string(scheme.get()) + "': only http and https probe endpoints are supported";
+    }
+    raw = nullptr;
+    const CURLUcode hc = curl_url_get(u.get(), CURLUPART_HOST, &raw, 0);
+    const std::unique_ptr<char, StrDeleter> host(raw);
+    if (hc != CURLUE_OK || !host || !*host) return "has no host";
+    return std::nullopt;
+}
+
 }  // namespace netplace::network

@@ -4,6 +4,7 @@
 #include "netplace/core/log.hpp"
 #include "netplace/network/exporters.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/probe.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -95,7 +96,7 @@ std::vector<ProbeEvent> probe_round(const Federation& fed, const std::string& st
 }
 
 int run_service(const ServiceOptions& opt) {
-    Federation fed = load_federation(opt.federation_path);
+    Federation fed = load_federation(opt.federation_path, probe_url_problem);
     probe_targets(fed);  // fails early when local_site is missing
     auto state_path = [&] { return opt.state_path ? *opt.state_path : fed.probing.state_file; };
     Scheduler sched(fed, opt.stop);
@@ -108,7 +109,7 @@ int run_service(const ServiceOptions& opt) {
     while (!stopping()) {
         if (opt.reload && opt.reload->exchange(false)) {
             try {
-                Federation nf = load_federation(opt.federation_path);
+                Federation nf = load_federation(opt.federation_path, probe_url_problem);
                 probe_targets(nf);
                 fed = std::move(nf);
                 sched.set_federation(fed);

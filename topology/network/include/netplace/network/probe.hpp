@@ -64,6 +64,10 @@ struct BandwidthResult {
     bool ranges = false;                  // the server honoured byte ranges
 };
 
+// libcurl's URL parser on a probe URL: the problem, or nullopt when libcurl accepts it with an
+// http(s) scheme and a host. Pass it to load_federation in programs that probe.
+std::optional<std::string> probe_url_problem(const std::string& url);
+
 LatencyResult probe_latency(const std::string& url, const ProbeOptions& opt);
 BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt);
 
