@@ -12,24 +12,11 @@
 #include <cstdlib>
 #include <iostream>
 
-namespace {
-
-std::atomic<bool> g_stop{false};
-std::atomic<bool> g_reload{false};
-
-extern "C" void on_signal(int sig) {
-    if (sig == SIGHUP) g_reload.store(true);
-    else g_stop.store(true);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
     using namespace netplace;
     CLI::App app{"netplace-probed: measures inter-site links towards the local site and keeps the link-state file"};
     app.set_version_flag("--version", std::string("netplace-probed ") + NETPLACE_VERSION);
-    std::string federation = "/etc/netplace/federation.yaml";
-    if (const char* e = std::getenv("NETPLACE_FEDERATION"); e && *e) federation = e;
+    std::string federation = network::default_federation_path();
     std::string state, prometheus, level = "info";
     app.add_option("--federation,-f", federation, "federation file (default $NETPLACE_FEDERATION or /etc/netplace/federation.yaml)");
     app.add_option("--state", state, "link-state file (default: probing.state_file)");
@@ -42,10 +29,7 @@ int main(int argc, char** argv) {
         return rc == 0 ? 0 : 2;
     }
 
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaction(s, &sa, nullptr);
+    const network::ServiceSignals signals = network::install_service_signals();
     std::signal(SIGPIPE, SIG_IGN);
 
     try {
@@ -54,8 +38,8 @@ int main(int argc, char** argv) {
         so.federation_path = federation;
         if (!state.empty()) so.state_path = state;
         if (!prometheus.empty()) so.prometheus_path = prometheus;
-        so.stop = &g_stop;
-        so.reload = &g_reload;
+        so.stop = &signals.stop;
+        so.reload = &signals.reload;
         so.on_event = [](const network::ProbeEvent& e) {
             if (e.ok) log::info("{} -> {} {}: {}", e.from, e.to, e.kind, e.detail);
         };

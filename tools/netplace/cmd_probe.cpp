@@ -21,28 +21,8 @@
 namespace netplace::cli {
 namespace {
 
-std::atomic<bool> g_stop{false};
-std::atomic<bool> g_reload{false};
-
-extern "C" void on_signal(int sig) {
-    if (sig == SIGHUP) g_reload.store(true);
-    else g_stop.store(true);
-}
-
-void install_signals() {
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaction(s, &sa, nullptr);
-}
-
-std::string default_federation() {
-    if (const char* e = std::getenv("NETPLACE_FEDERATION"); e && *e) return e;
-    return "/etc/netplace/federation.yaml";
-}
-
 struct Common {
-    std::string federation = default_federation();
+    std::string federation = network::default_federation_path();
     std::string state;
     void add(CLI::App* c) {
         c->add_option("--federation,-f", federation, "federation file (default $NETPLACE_FEDERATION or /etc/netplace/federation.yaml)");
@@ -59,8 +39,7 @@ int cmd_url(const std::string& url, unsigned streams, const std::string& max_byt
     opt.timeout_s = timeout;
     opt.connect_timeout_s = connect_timeout;
     if (!cacert.empty()) opt.ca_file = cacert;
-    install_signals();
-    opt.abort = &g_stop;
+    opt.abort = &network::install_service_signals().stop;
     try {
         opt.max_bytes = units::parse_size(max_bytes);
         if (opt.max_bytes < 64 * 1024) throw Error("--max-bytes must be at least 64KiB");
@@ -98,13 +77,13 @@ int cmd_url(const std::string& url, unsigned streams, const std::string& max_byt
 }
 
 int cmd_run(const Common& c, bool once, const std::string& prom) {
-    install_signals();
+    const network::ServiceSignals signals = network::install_service_signals();
     if (once) {
         const Federation fed = network::load_federation(c.federation, network::probe_url_problem);
         std::vector<network::ProbeEvent> ev;
         try {
             ev = network::probe_round(fed, c.state_path(fed),
-                                      prom.empty() ? std::nullopt : std::optional<std::string>(prom), &g_stop);
+                                      prom.empty() ? std::nullopt : std::optional<std::string>(prom), &signals.stop);
         } catch (const network::ProbeAborted&) {
             std::cerr << "netplace probe run: interrupted; finished probes were saved to " << c.state_path(fed) << '\n';
             return failure;
@@ -121,8 +100,8 @@ int cmd_run(const Common& c, bool once, const std::string& prom) {
     so.federation_path = c.federation;
     if (!c.state.empty()) so.state_path = c.state;
     if (!prom.empty()) so.prometheus_path = prom;
-    so.stop = &g_stop;
-    so.reload = &g_reload;
+    so.stop = &signals.stop;
+    so.reload = &signals.reload;
     so.on_event = [](const network::ProbeEvent& e) {
         std::cout << e.from << " -> " << e.to << " " << e.kind << ": " << (e.ok ? "" : "FAILED: ") << e.detail
                   << std::endl;

@@ -6,7 +6,9 @@
 #include "netplace/network/federation.hpp"
 #include "netplace/network/probe.hpp"
 
+#include <csignal>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -150,6 +152,28 @@ int run_service(const ServiceOptions& opt) {
     }
     log::info("netplace-probed: stopped");
     return 0;
+}
+
+namespace {
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+extern "C" void on_service_signal(int sig) {
+    if (sig == SIGHUP) g_reload.store(true);
+    else g_stop.store(true);
+}
+}  // namespace
+
+ServiceSignals install_service_signals() {
+    struct sigaction sa {};
+    sa.sa_handler = on_service_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaction(s, &sa, nullptr);
+    return ServiceSignals{g_stop, g_reload};
+}
+
+std::string default_federation_path() {
+    if (const char* e = std::getenv("NETPLACE_FEDERATION"); e && *e) return e;
+    return "/etc/netplace/federation.yaml";
 }
 
 }  // namespace netplace::network

@@ -12,6 +12,17 @@ namespace netplace::network {
 
 double now_unix();
 
+// Flags raised by SIGTERM/SIGINT (stop) and SIGHUP (reload) once install_service_signals() ran;
+// shared by netplace-probed and `netplace probe run|url` so both stop and reload alike.
+struct ServiceSignals {
+    std::atomic<bool>& stop;
+    std::atomic<bool>& reload;
+};
+ServiceSignals install_service_signals();
+
+// The federation file when none is given: $NETPLACE_FEDERATION, else /etc/netplace/federation.yaml.
+std::string default_federation_path();
+
 struct ServiceOptions {
     std::string federation_path;
     std::optional<std::string> state_path;          // overrides probing.state_file
