@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,18 +13,8 @@
 #include <string>
 
 using namespace netplace;
+using netplace::test::TempDir;
 namespace fs = std::filesystem;
-
-namespace {
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "netplace-test-XXXXXX").string();
-        path = ::mkdtemp(t.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
-}  // namespace
 
 TEST_CASE("atomic writes replace the file whole, with mode 0644, leaving no temp files", "[core][file]") {
     TempDir d;

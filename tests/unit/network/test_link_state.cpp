@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../support/temp_dir.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,19 +17,10 @@
 #include <vector>
 
 using namespace netplace;
+using netplace::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "netplace-ls-XXXXXX").string();
-        REQUIRE(::mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 const char* kFed = R"(federation: demo
 local_site: alpha

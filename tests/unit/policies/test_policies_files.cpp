@@ -8,6 +8,8 @@
 #include "netplace/policies/site_state.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "../support/temp_dir.hpp"
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 using namespace netplace;
+using netplace::test::TempDir;
 using policies::PolicySet;
 
 namespace {
@@ -38,15 +41,6 @@ std::string job_error(const std::string& text, bool json = false) {
     }
     return "no error";
 }
-
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/netplace-policies-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 }  // namespace
 
