@@ -6,7 +6,8 @@
 #   bench/slurm/overhead.sh BUILD_DIR [RUNS]        (root; RUNS default 20)
 #
 # (a) steered sbatch (netplace picks among alpha, beta, gamma)   vs  plain `sbatch -M alpha,beta,gamma`
-#     and the same decision through the CLI door (io.popen of `netplace slurm decide`)
+#     and the same decision through the CLI door (io.popen of `netplace slurm decide`); steering to
+#     another cluster directly (default) and through Slurm's -M path (steer=dbd)
 # (b) unsteered sbatch with netplace loaded (plugin + cli_filter) vs  plain sbatch
 # (c) srun -N1 true with binding (bind=auto)                     vs  --place-bind=none / no netplace
 set -euo pipefail
@@ -34,8 +35,16 @@ mkdir -p "$base/alpha/etc-cli"
 cp "$conf" "$base/alpha/etc-cli/slurm.conf"
 sed "s|@NETPLACE_CLI@|$bin/tools/netplace/netplace|" "$src/bench/slurm/cli_filter_cli.lua" >"$base/alpha/etc-cli/cli_filter.lua"
 cli=$base/alpha/etc-cli/slurm.conf
+# Steering through Slurm's -M path (steer=dbd): the module sets options["clusters"] and sbatch asks
+# slurmdbd for the cluster's record, as `sbatch -M beta` does.
+mkdir -p "$base/alpha/etc-dbd"
+sed "s|^PlugStackConfig=.*|PlugStackConfig=$base/alpha/etc-dbd/plugstack.conf|" "$conf" >"$base/alpha/etc-dbd/slurm.conf"
+sed 's|$| steer=dbd|' "$base/alpha/etc/plugstack.conf" >"$base/alpha/etc-dbd/plugstack.conf"
+cp "$base/alpha/etc/cli_filter.lua" "$base/alpha/etc-dbd/cli_filter.lua"
+dbd=$base/alpha/etc-dbd/slurm.conf
 export NETPLACE_MUNGE_SOCKET=$base/munge/munge.socket
-# A realistic cached state: the collector's view of the three (idle) clusters.
+# A realistic cached state: the collector's view of the three (idle) clusters, and their
+# controller records (slurm-controllers.json) for direct steering.
 SLURM_CONF=$conf "$bin/tools/netplace/netplace" sites collect --federation "$here/federation.yaml" \
   --output "$base/state/sites.json" >/dev/null 2>&1 || true
 
@@ -64,6 +73,7 @@ for i in $(seq 1 "$runs"); do
   ms a_netplace_module "$conf" "${hold[@]}" --place-sites=auto
   ms a_netplace_cli "$cli" "${hold[@]}" --place-sites=auto
   ms a_netplace_remote "$conf" "${hold[@]}" --place-data=ds@beta:2T
+  ms a_netplace_remote_dbd "$dbd" "${hold[@]}" --place-data=ds@beta:2T
   ms a_slurm_M1 "$plain" "${hold[@]}" -M beta
 done
 for i in $(seq 1 "$runs"); do
@@ -92,9 +102,10 @@ echo "(a) steered submission"
 row "sbatch -M alpha,beta,gamma (Slurm's own choice)" a_slurm_M3
 row "sbatch --place-sites=auto, native Lua module" a_netplace_module
 row "sbatch --place-sites=auto, CLI door (io.popen)" a_netplace_cli
-row "sbatch --place-data=ds@beta:2T (steered to beta), module" a_netplace_remote
+row "sbatch --place-data=ds@beta:2T (steered to beta), direct" a_netplace_remote
+row "the same with steer=dbd (Slurm's -M path, slurmdbd lookup)" a_netplace_remote_dbd
 row "sbatch -M beta (the -M path alone, no netplace)" a_slurm_M1
-echo "  ratio module / -M3: $(ratio a_netplace_module a_slurm_M3)x (target <= 1.0x); CLI / -M3: $(ratio a_netplace_cli a_slurm_M3)x; steered to beta / -M3: $(ratio a_netplace_remote a_slurm_M3)x"
+echo "  ratio module / -M3: $(ratio a_netplace_module a_slurm_M3)x (target <= 1.0x); CLI / -M3: $(ratio a_netplace_cli a_slurm_M3)x; steered to beta / -M3: $(ratio a_netplace_remote a_slurm_M3)x (steer=dbd: $(ratio a_netplace_remote_dbd a_slurm_M3)x)"
 fi
 if on b; then
 echo "(b) unsteered submission"

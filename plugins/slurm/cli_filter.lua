@@ -17,6 +17,9 @@ local function warn(msg)
 end
 
 local function wants_netplace(options)
+  -- srun inside an allocation starts a step of that job: there is nothing to place (the job's
+  -- --place-* options reach its steps through the environment).
+  if options["type"] == "srun" and os.getenv("SLURM_JOB_ID") ~= nil then return false end
   -- Set by spank_netplace.so's option callback for --place-sites/-data/-policy/-explain (not
   -- --place-bind): reading it costs nothing, unlike slurm.json_cli_options().
   if os.getenv("NETPLACE_PLACEMENT_ASKED") == "1" then return true end
@@ -55,11 +58,16 @@ end
 
 -- A heterogeneous job's components must share one cluster: decide for the first, reuse it.
 local het_clusters = nil
+local het_direct = false
 
 function slurm_cli_pre_submit(options, offset)
-  if offset ~= nil and offset > 0 and het_clusters ~= nil then
-    options["clusters"] = het_clusters
-    return slurm.SUCCESS
+  if offset ~= nil and offset > 0 then
+    -- Steered directly: libslurm's working cluster already carries every component there.
+    if het_direct then return slurm.SUCCESS end
+    if het_clusters ~= nil then
+      options["clusters"] = het_clusters
+      return slurm.SUCCESS
+    end
   end
   if not wants_netplace(options) then return slurm.SUCCESS end
   local json = slurm.json_cli_options(options)
@@ -76,10 +84,15 @@ function slurm_cli_pre_submit(options, offset)
     io.stderr:write((r.message or "netplace: the job was refused") .. "\n")
     return slurm.ERROR
   end
-  -- No clusters with "steer": the local cluster was chosen; no -M needed.
+  -- No clusters with "steer": the local cluster was chosen; no -M needed. "direct": the module
+  -- pointed sbatch at the chosen cluster's controller itself (no slurmdbd lookup); -M would undo it.
   if r.action == "steer" and r.clusters and r.clusters ~= "" then
-    options["clusters"] = r.clusters
-    het_clusters = r.clusters
+    if r.direct then
+      het_direct = true
+    else
+      options["clusters"] = r.clusters
+      het_clusters = r.clusters
+    end
   end
   return slurm.SUCCESS
 end

@@ -38,13 +38,17 @@ Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
         std::string federation = "/etc/netplace/federation.yaml";
         std::string output = "/var/lib/netplace/sites.json";
         std::string timeout = "10s";
+        std::string controllers;  // default: slurm-controllers.json next to --output
         bool print = false;
     };
     auto o = std::make_shared<Options>();
     auto* collect = sites->add_subcommand("collect", "Read every site's cluster (sinfo/squeue -M) into the site-state file");
     collect->add_option("--federation", o->federation, "federation file (sites and their Slurm clusters)");
     collect->add_option("--output", o->output, "site-state file, replaced atomically");
-    collect->add_option("--timeout", o->timeout, "bound for each sinfo/squeue call (default 10s)");
+    collect->add_option("--timeout", o->timeout, "bound for each sinfo/squeue/sacctmgr call (default 10s)");
+    collect->add_option("--controllers", o->controllers,
+                        "controller records for direct steering (sacctmgr show cluster), replaced atomically; "
+                        "default: slurm-controllers.json next to --output; 'none': do not write");
     collect->add_flag("--print", o->print, "also print the collected state on stdout");
     return [=]() -> int {
         const Federation fed = network::load_federation(o->federation);
@@ -63,7 +67,25 @@ Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
         if (o->print) std::cout << policies::format_site_state(r.loads, now_s());
         std::cerr << fmt::format("netplace sites collect: {} of {} sites written to {}\n", r.loads.size(),
                                  fed.sites.size(), o->output);
-        return r.errors.empty() ? ok : failure;
+        bool failed = !r.errors.empty();
+        if (o->controllers != "none") {
+            std::string path = o->controllers;
+            if (path.empty()) {
+                auto slash = o->output.rfind('/');
+                path = (slash == std::string::npos ? std::string(".") : o->output.substr(0, slash)) + "/slurm-controllers.json";
+            }
+            // Only clusters that just answered get a record; when sacctmgr fails the old file is
+            // kept and ages out (controller_max_age), after which steering uses Slurm's -M path.
+            try {
+                auto recs = slurm::collect_controllers(r.answered, timeout_s);
+                slurm::write_controllers(path, recs, now_s());
+                std::cerr << fmt::format("netplace sites collect: {} controller record(s) written to {}\n", recs.size(), path);
+            } catch (const std::exception& e) {
+                std::cerr << "netplace sites collect: controllers: " << e.what() << '\n';
+                failed = true;
+            }
+        }
+        return failed ? failure : ok;
     };
 });
 

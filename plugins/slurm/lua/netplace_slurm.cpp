@@ -1,7 +1,8 @@
 // Lua 5.1 native module for cli_filter.lua: `local np = require("netplace_slurm")`,
-// `np.decide(json_cli_options, slurm_conf)` → table {action=, clusters=, site=, reason=,
+// `np.decide(json_cli_options, slurm_conf)` → table {action=, clusters=, direct=, site=, reason=,
 // message=, explain=, warnings={...}}. Runs inside sbatch/srun/salloc, so: no fork, no network,
 // and no exception or longjmp crosses a C++ frame with live destructors.
+#include "direct_steer.hpp"
 #include "netplace/slurm/placement.hpp"
 
 extern "C" {
@@ -19,8 +20,10 @@ namespace {
 
 using netplace::slurm::SubmitOutcome;
 
-SubmitOutcome run(const std::string& json, const std::string& slurm_conf) {
+// `direct`: the working cluster is set (steer_directly), so cli_filter.lua must not set -M.
+SubmitOutcome run(const std::string& json, const std::string& slurm_conf, bool& direct) {
     SubmitOutcome out;
+    direct = false;
     try {
         auto cfg = netplace::slurm::config_for(slurm_conf);
         if (!cfg) {
@@ -33,7 +36,23 @@ SubmitOutcome run(const std::string& json, const std::string& slurm_conf) {
             };
             timespec ts{};
             clock_gettime(CLOCK_REALTIME, &ts);
-            out = netplace::slurm::decide_submission(json, *cfg, env, double(ts.tv_sec) + ts.tv_nsec * 1e-9);
+            const double now = double(ts.tv_sec) + ts.tv_nsec * 1e-9;
+            out = netplace::slurm::decide_submission(json, *cfg, env, now);
+            // A user's -M stays Slurm's -M path (sbatch would overwrite the working cluster).
+            if (out.action == SubmitOutcome::Action::steer && !out.clusters.empty() && !out.user_clusters &&
+                cfg->steer == netplace::slurm::PluginConfig::Steer::direct && netplace::slurm::direct_steer_applies()) {
+                auto look = netplace::slurm::find_controller(cfg->controllers_path(), out.clusters, now,
+                                                             cfg->controller_max_age_s);
+                // No usable record (collector not run, stale, cluster not answering): Slurm's -M
+                // path, which asks slurmdbd. Said in the reason, not as a warning on every job.
+                if (look.controller) {
+                    auto why = netplace::slurm::steer_directly(*look.controller);
+                    direct = why.empty();
+                    if (!direct) out.warnings.push_back("direct steering: " + why + "; using -M");
+                }
+            }
+            if (out.action == SubmitOutcome::Action::steer && !out.clusters.empty())
+                out.reason += direct ? " route=direct" : " route=slurmdbd";
         }
     } catch (const std::exception& e) {
         out = SubmitOutcome{};
@@ -60,21 +79,25 @@ int l_decide(lua_State* L) {
     std::string json(j, n);
     std::string slurm_conf = conf ? conf : (std::getenv("SLURM_CONF") ? std::getenv("SLURM_CONF") : "/etc/slurm/slurm.conf");
     SubmitOutcome out;
+    bool direct = false;
     try {
-        out = run(json, slurm_conf);
+        out = run(json, slurm_conf, direct);
     } catch (...) {
         out = SubmitOutcome{};
+        direct = false;
         out.warnings.push_back("internal error; Slurm chooses the cluster");
     }
     // Only Lua API calls from here on. A Lua memory error would longjmp past `out` and leak it;
     // nothing else can go wrong, and the submission process is about to exit anyway.
-    lua_createtable(L, 0, 8);
+    lua_createtable(L, 0, 9);
     const char* action = out.action == SubmitOutcome::Action::steer    ? "steer"
                          : out.action == SubmitOutcome::Action::refuse ? "refuse"
                                                                         : "none";
     lua_pushstring(L, action);
     lua_setfield(L, -2, "action");
     if (!out.clusters.empty()) set_field(L, "clusters", out.clusters);
+    lua_pushboolean(L, direct ? 1 : 0);
+    lua_setfield(L, -2, "direct");
     if (!out.site.empty()) set_field(L, "site", out.site);
     if (!out.reason.empty()) set_field(L, "reason", out.reason);
     if (!out.message.empty()) set_field(L, "message", out.message);

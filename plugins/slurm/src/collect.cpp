@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -200,10 +201,26 @@ CollectResult collect_sites(const Federation& fed, double timeout_s, const std::
             auto a = run_command({sinfo, "-M", cluster, "-h", "-N", "-o", kSinfoFormat}, timeout_s);
             auto b = run_command({squeue, "-M", cluster, "-h", "-t", "PD,R,CF", "-o", kSqueueFormat}, timeout_s);
             r.loads.push_back(parse_cluster_load(s.name, a, b));
+            r.answered.push_back(cluster);
         } catch (const std::exception& e) {
             r.errors.push_back(fmt::format("site {} (cluster {}): {}", s.name, cluster, e.what()));
         }
     }
+    return r;
+}
+
+std::vector<Controller> collect_controllers(const std::vector<std::string>& clusters, double timeout_s,
+                                            const std::string& sacctmgr) {
+    if (clusters.empty()) return {};
+    std::string list;
+    for (const auto& c : clusters) list += (list.empty() ? "" : ",") + c;
+    auto out = run_command({sacctmgr, "-n", "-P", "show", "cluster", "where", "cluster=" + list,
+                            std::string("format=") + kSacctmgrClusterFormat},
+                           timeout_s);
+    auto all = parse_sacctmgr_clusters(out);
+    std::vector<Controller> r;
+    for (auto& c : all)
+        if (std::find(clusters.begin(), clusters.end(), c.cluster) != clusters.end()) r.push_back(std::move(c));
     return r;
 }
 

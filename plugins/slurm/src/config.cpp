@@ -75,14 +75,17 @@ std::optional<std::vector<std::string>> scan(const std::string& path, int depth)
     return std::nullopt;
 }
 
+constexpr const char* kKeys =
+    "federation, policy, state_dir, default_policy, bind, topology, topology_cache, max_state_age, steer, "
+    "controller_max_age";
+
 }  // namespace
 
 PluginConfig parse_plugin_args(const std::vector<std::string>& args) {
     PluginConfig c;
     for (const auto& a : args) {
         auto eq = a.find('=');
-        if (eq == std::string::npos) bad(a, "expected key=value (keys: federation, policy, state_dir, "
-                                             "default_policy, bind, topology, topology_cache, max_state_age)");
+        if (eq == std::string::npos) bad(a, fmt::format("expected key=value (keys: {})", kKeys));
         std::string key = a.substr(0, eq);
         std::string v = a.substr(eq + 1);
         if (key == "federation") c.federation = need_abs_path(key, v);
@@ -107,12 +110,21 @@ PluginConfig parse_plugin_args(const std::vector<std::string>& args) {
             } catch (const Error& e) {
                 bad(key, e.what());
             }
+        } else if (key == "controller_max_age") {
+            try {
+                c.controller_max_age_s = units::parse_duration_s(v);
+            } catch (const Error& e) {
+                bad(key, e.what());
+            }
+        } else if (key == "steer") {
+            if (v == "direct") c.steer = PluginConfig::Steer::direct;
+            else if (v == "dbd") c.steer = PluginConfig::Steer::dbd;
+            else bad(key, fmt::format("'{}' is not direct or dbd", v));
         } else if (key == "topology_cache") {
             if (v == "none") c.topology_cache.reset();
             else c.topology_cache = need_abs_path(key, v);
         } else {
-            bad(key, "unknown key (keys: federation, policy, state_dir, default_policy, bind, topology, "
-                     "topology_cache, max_state_age)");
+            bad(key, fmt::format("unknown key (keys: {})", kKeys));
         }
     }
     return c;

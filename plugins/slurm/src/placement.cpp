@@ -281,6 +281,7 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
             return out;
         }
         out.action = A::steer;
+        out.user_clusters = user_clusters.has_value();
         out.site = *d.site;
         out.clusters = d.cluster.empty() ? *d.site : d.cluster;
         // Staying home needs no -M (and sbatch then skips its slurmdbd lookup), unless the user

@@ -97,6 +97,7 @@ check "explain table lists every site" bash -c "grep -q '^  alpha ' <<<\"\$1\" &
 check "data job completed on beta" [ "$(wait_done beta "$job")" = COMPLETED ]
 check "sacct -M all places the data job on beta" [ "$(sacct_cluster "$job")" = beta ]
 check "job sees SLURM_SPANK_NETPLACE_SITE=beta" grep -q '^site=beta cluster=beta reason=policy=fastest' "$base/out/data.out"
+check "no controller records cached yet: steered through Slurm's -M path" grep -q 'route=slurmdbd' "$base/out/data.out"
 check "netplace's submit-time variables do not leak into the job" grep -qx 'leaked=0' "$base/out/data.out"
 
 sub avoid --place-data=ds@beta:2T --place-sites='!beta' --wrap true
@@ -216,9 +217,25 @@ collector_matches_squeue() {
   return $ok
 }
 check "collector saw each cluster's running and pending jobs (as squeue does)" collector_matches_squeue
-sub idle --place-sites=auto -n1 -t 10 --place-explain --wrap true
+controllers_match_slurm() {  # each record names the port in that cluster's own slurm.conf
+  local ok=0 c got want
+  for c in alpha beta gamma; do
+    got=$(jq -r --arg c "$c" '.controllers[] | select(.cluster == $c) | "\(.port) \(.rpc_version)"' "$state/slurm-controllers.json")
+    want="$(sed -n 's/^SlurmctldPort=//p' "$base/$c/etc/slurm.conf") $(timeout "$T" sacctmgr -n -P show cluster "$c" format=RPC)"
+    [ "$got" = "$want" ] || { echo "  $c: record '$got', slurm.conf/sacctmgr '$want'"; ok=1; }
+  done
+  return $ok
+}
+check "collector cached each cluster's controller (port as in its slurm.conf)" controllers_match_slurm
+sub idle --place-sites=auto -n1 -t 10 --place-explain --wrap 'echo "$SLURM_SPANK_NETPLACE_REASON"'
 check "compute-only job steered to the idle site gamma" [ "$rc" = 0 -a "$cluster" = gamma ]
 [ -n "$job" ] && wait_done gamma "$job" >/dev/null
+check "sacct -M all places the compute-only job on gamma" [ "$(sacct_cluster "$job")" = gamma ]
+check "steered directly with the cached controller record" grep -q 'route=direct' "$base/out/idle.out"
+sub het2 --place-sites=gamma -n1 : -n1 "$base/het.sh"
+check "heterogeneous job steered directly: every component on gamma" \
+  bash -c "[ $rc = 0 ] && [ '$cluster' = gamma ] && [ \"\$(timeout $T squeue -M gamma -h -j '$job' -o %i | wc -l)\" = 2 ]"
+[ -n "$job" ] && timeout "$T" scancel -M gamma "$job" >/dev/null 2>&1
 
 echo "== policy: account students may never use gamma =="
 sub deny1 -A students --place-sites=gamma --wrap true
@@ -242,6 +259,31 @@ sub missing --place-data=ds@beta:2T --wrap true
 check "missing state: submitted (beta)" [ "$rc" = 0 -a "$cluster" = beta ]
 sub plain --wrap true
 check "job without netplace options: plain local submission" [ "$rc" = 0 -a "$cluster" = alpha -a -z "$err" ]
+
+echo "== direct steering: record checks, and a slurmdbd outage =="
+"$cli" sites collect --federation "$here/federation.yaml" --output "$state/sites.json" --timeout 10s 2>/dev/null
+good=$(cat "$state/slurm-controllers.json")
+jq '.generated_unix_s -= 3600' <<<"$good" >"$state/slurm-controllers.json"
+sub stale --place-data=ds@beta:2T --wrap 'echo "$SLURM_SPANK_NETPLACE_REASON"'
+[ -n "$job" ] && wait_done beta "$job" >/dev/null
+check "controller record older than controller_max_age: Slurm's -M path, still beta" \
+  bash -c "[ $rc = 0 ] && [ '$cluster' = beta ] && grep -q 'route=slurmdbd' '$base/out/stale.out'"
+jq '(.controllers[] | select(.cluster == "beta") | .select_plugin_id) = 4242' <<<"$good" >"$state/slurm-controllers.json"
+sub badrec --place-data=ds@beta:2T --wrap true
+check "a record libslurm refuses: warned, Slurm's -M path, still beta" \
+  bash -c "[ $rc = 0 ] && [ '$cluster' = beta ] && grep -q 'direct steering: libslurm refused the cached record of cluster beta' <<<\"\$1\"" _ "$err"
+printf '%s\n' "$good" >"$state/slurm-controllers.json"
+# Stop slurmdbd (by its recorded PID): Slurm's own -M needs it for every submission, a directly
+# steered one does not.
+dbd_pid=$(awk '$2 == "slurmdbd" {print $1}' "$base/pids")
+kill -TERM "$dbd_pid" 2>/dev/null
+for i in $(seq 1 100); do [ -d "/proc/$dbd_pid" ] || break; sleep 0.1; done
+timeout "$T" sbatch -M beta -o /dev/null --wrap true >/dev/null 2>"$base/out/m-nodbd.err"; r=$?
+check "without slurmdbd, Slurm's own sbatch -M beta fails" bash -c "[ $r != 0 ] && grep -qi 'database' '$base/out/m-nodbd.err'"
+sub nodbd --place-data=ds@beta:2T --wrap 'echo "$SLURM_CLUSTER_NAME $SLURM_SPANK_NETPLACE_REASON"'
+check "without slurmdbd, a steered job still reaches beta" [ "$rc" = 0 -a "$cluster" = beta ]
+for i in $(seq 1 100); do [ -s "$base/out/nodbd.out" ] && break; sleep 0.2; done
+check "and runs there (route=direct)" grep -q '^beta .*route=direct' "$base/out/nodbd.out"
 
 echo "== $failures failure(s); whole run $(( ($(date +%s%N) - t0) / 1000 / 1000 )) ms =="
 [ $failures = 0 ]

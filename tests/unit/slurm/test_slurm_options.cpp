@@ -118,6 +118,16 @@ TEST_CASE("plugstack arguments", "[slurm]") {
     CHECK_THAT(why([] { parse_plugin_args({"bind=tight"}); }), Catch::Contains("bind: 'tight' is not a binding"));
     CHECK_THAT(why([] { parse_plugin_args({"federation=rel.yaml"}); }), Catch::Contains("not an absolute path"));
     CHECK_THAT(why([] { parse_plugin_args({"verbose"}); }), Catch::Contains("verbose: expected key=value"));
+    // Steering route: direct by default, with the controller records next to the other state.
+    CHECK(parse_plugin_args({}).steer == PluginConfig::Steer::direct);
+    CHECK(parse_plugin_args({}).controller_max_age_s == 600);
+    c = parse_plugin_args({"state_dir=/s", "steer=dbd", "controller_max_age=2m"});
+    CHECK(c.steer == PluginConfig::Steer::dbd);
+    CHECK(c.controller_max_age_s == 120);
+    CHECK(c.controllers_path() == "/s/slurm-controllers.json");
+    CHECK_THAT(why([] { parse_plugin_args({"steer=fast"}); }), Catch::Contains("steer: 'fast' is not direct or dbd"));
+    CHECK_THAT(why([] { parse_plugin_args({"controller_max_age=soon"}); }), Catch::Contains("controller_max_age:"));
+    CHECK_THAT(why([] { parse_plugin_args({"colour=blue"}); }), Catch::Contains("steer, controller_max_age"));
 }
 
 TEST_CASE("plugstack.conf lookup follows includes", "[slurm]") {

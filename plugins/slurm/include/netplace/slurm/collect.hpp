@@ -3,6 +3,7 @@
 // the SiteLoad records of the site-state file that placement reads. Run by
 // `netplace sites collect` from a systemd timer; never on a submission path.
 #include "netplace/core/site.hpp"
+#include "netplace/slurm/controllers.hpp"
 
 #include <string>
 #include <vector>
@@ -24,9 +25,16 @@ std::string run_command(const std::vector<std::string>& argv, double timeout_s);
 struct CollectResult {
     std::vector<SiteLoad> loads;
     std::vector<std::string> errors;  // one per cluster that could not be read
+    std::vector<std::string> answered;  // clusters whose sinfo and squeue answered
 };
 // Every site of `fed` (by its cluster name), each client call bounded by `timeout_s`.
 CollectResult collect_sites(const Federation& fed, double timeout_s, const std::string& sinfo = "sinfo",
                             const std::string& squeue = "squeue");
+
+// Controller records (sacctmgr show cluster) of `clusters`, in one bounded call. Only clusters
+// that just answered sinfo/squeue should be passed: a cluster that does not answer gets no
+// record, so steered jobs take Slurm's own -M path to it. Throws netplace::Error.
+std::vector<Controller> collect_controllers(const std::vector<std::string>& clusters, double timeout_s,
+                                            const std::string& sacctmgr = "sacctmgr");
 
 }  // namespace netplace::slurm

@@ -20,12 +20,20 @@ struct PluginConfig {
     // slurmstepd where discovering the host costs ~45 ms per step. Unset (`none`): discover.
     std::optional<std::string> topology_cache = std::string("/run/netplace/topology.xml");
     double max_state_age_s = 600;
+    // How a steered sbatch reaches the chosen cluster. direct: libslurm's working cluster is set
+    // from the controller record the collector cached (slurm-controllers.json, no older than
+    // controller_max_age), falling back to dbd when there is none; dbd: always options["clusters"],
+    // so sbatch asks slurmdbd for the record itself (Slurm's -M path, one extra round trip).
+    enum class Steer { direct, dbd };
+    Steer steer = Steer::direct;
+    double controller_max_age_s = 600;
     // Not a plugstack key: ClusterName of the slurm.conf the submission uses (config_for()). A
     // job placed there needs no -M, which saves sbatch a slurmdbd round trip.
     std::optional<std::string> local_cluster;                           // older site state: static figures
 
     std::string links_path() const { return state_dir + "/links.json"; }
     std::string sites_path() const { return state_dir + "/sites.json"; }
+    std::string controllers_path() const { return state_dir + "/slurm-controllers.json"; }
 };
 
 // Throws netplace::ConfigError "plugstack.conf: spank_netplace.so: <key>: <why>" for an

@@ -25,6 +25,7 @@ struct SubmitOutcome {
     std::string message;                // for refuse
     std::optional<std::string> explain; // per-site table when --place-explain
     std::vector<std::string> warnings;  // fallbacks used; shown once on the submitter's stderr
+    bool user_clusters = false;         // the user gave -M (then Slurm's -M path must carry the choice)
 };
 
 // The job as the engine sees it, from cli_filter's option JSON (ntasks, nodes, cpus-per-task,
