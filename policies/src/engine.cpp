@@ -462,7 +462,7 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
         }
     }
     if (unmeasured_links > 0) {
-        d.warnings.push_back("some links have no measurement yet: static figures from the federation file used");
+        d.state_warnings.push_back("some links have no measurement yet: static figures from the federation file used");
     }
 
     // Eligible first by (score, total, name); excluded after in federation order.

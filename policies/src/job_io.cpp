@@ -332,7 +332,7 @@ std::string decision_to_json(const PlacementDecision& d, int indent) {
                 {"cluster", d.site ? ojson(d.cluster) : ojson(nullptr)},
                 {"policy", d.policy},
                 {"ranking", std::move(ranking)},
-                {"warnings", d.warnings}};
+                {"warnings", all_warnings(d)}};
     return out.dump(indent);
 }
 

@@ -127,9 +127,9 @@ void print_table(std::ostream& out, const PlacementDecision& d) {
         any = true;
         out << fmt::format("  {}: {}\n", e.site, join(e.notes, "; "));
     }
-    if (!d.warnings.empty()) {
+    if (auto all = all_warnings(d); !all.empty()) {
         out << "warnings:\n";
-        for (const auto& wn : d.warnings) out << "  " << wn << '\n';
+        for (const auto& wn : all) out << "  " << wn << '\n';
     }
 }
 
@@ -180,7 +180,7 @@ int run(const PlaceOptions& o) {
         print_table(std::cout, d);
     }
     if (!o.explain) {
-        for (const auto& wn : d.warnings) std::cerr << "netplace: warning: " << wn << '\n';
+        for (const auto& wn : all_warnings(d)) std::cerr << "netplace: warning: " << wn << '\n';
     }
     if (!d.site) {
         std::cerr << fmt::format("netplace: no site qualifies for {} under policy '{}':\n", label, d.policy);

@@ -119,7 +119,10 @@ Registration slurm_reg(61, [](CLI::App& app) -> std::function<int()> {
             if (!r.reason.empty()) out["reason"] = r.reason;
             if (!r.message.empty()) out["message"] = r.message;
             if (r.explain) out["explain"] = *r.explain;
-            out["warnings"] = r.warnings;
+            // A one-shot view: every warning, job and state alike.
+            auto all = r.state_warnings;
+            all.insert(all.end(), r.warnings.begin(), r.warnings.end());
+            out["warnings"] = all;
         }
         std::cout << out.dump() << '\n';
         return ok;

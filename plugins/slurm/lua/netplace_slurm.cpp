@@ -4,6 +4,7 @@
 // and no exception or longjmp crosses a C++ frame with live destructors.
 #include "direct_steer.hpp"
 #include "netplace/slurm/placement.hpp"
+#include "netplace/slurm/warn_once.hpp"
 
 extern "C" {
 #include <lauxlib.h>
@@ -53,6 +54,11 @@ SubmitOutcome run(const std::string& json, const std::string& slurm_conf, bool& 
             }
             if (out.action == SubmitOutcome::Action::steer && !out.clusters.empty())
                 out.reason += direct ? " route=direct" : " route=slurmdbd";
+            // State fallbacks once per user and hour, before the submission's own warnings.
+            auto state = netplace::slurm::first_showing(out.state_warnings, netplace::slurm::warn_once_dir(), now);
+            state.insert(state.end(), out.warnings.begin(), out.warnings.end());
+            out.warnings = std::move(state);
+            out.state_warnings.clear();
         }
     } catch (const std::exception& e) {
         out = SubmitOutcome{};

@@ -187,12 +187,13 @@ SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig&
     // A plain `-M x` is only checked against the policy: state fallbacks do not concern it.
     if (out.action != SubmitOutcome::Action::refuse && quiet_unless_refused(cli_json, getenv)) {
         out.warnings.clear();
+        out.state_warnings.clear();
         return out;
     }
-    std::vector<std::string> all = std::move(logged);
-    for (auto& w : out.warnings)
-        if (std::find(all.begin(), all.end(), w) == all.end()) all.push_back(std::move(w));
-    out.warnings = std::move(all);
+    std::vector<std::string> state = std::move(logged);
+    for (auto& w : out.state_warnings)
+        if (std::find(state.begin(), state.end(), w) == state.end()) state.push_back(std::move(w));
+    out.state_warnings = std::move(state);
     return out;
 }
 
@@ -266,11 +267,12 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
                                        [&](const SiteLoad& l) { return l.age_s && *l.age_s > cfg.max_state_age_s; }),
                         loads.end());
             if (loads.size() < before)
-                out.warnings.push_back(fmt::format("site state older than {} for {} site(s): static queue waits",
+                out.state_warnings.push_back(fmt::format("site state older than {} for {} site(s): static queue waits",
                                                    units::format_duration(cfg.max_state_age_s), before - loads.size()));
         }
         auto d = policies::place(job, fed, links, policies::align_loads(fed, loads), pols);
         for (auto& w : d.warnings) out.warnings.push_back(w);
+        for (auto& w : d.state_warnings) out.state_warnings.push_back(w);
         if (opts.explain) out.explain = explain_table(d);
         if (!d.site) {
             out.action = A::refuse;

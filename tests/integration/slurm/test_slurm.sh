@@ -31,6 +31,9 @@ state=$base/state
 mkdir -p "$state" "$base/out"
 T=15
 started=0
+# State warnings are shown once per user: keep that memory private to this run.
+export XDG_RUNTIME_DIR=$base/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
 cleanup() {
   local rc=$?
   if [ $started = 1 ]; then "$here/cluster.sh" stop "$base" || true; fi
@@ -253,7 +256,10 @@ printf '{"schema": "netplace.sites", "sites": [trunc' >"$state/sites.json"
 head -c 300 /dev/urandom >"$state/links.json"
 sub corrupt --place-data=ds@beta:2T --wrap true
 check "corrupt state: submitted (beta)" [ "$rc" = 0 -a "$cluster" = beta ]
-check "corrupt state: warned" grep -q 'netplace: warning' <<<"$err"
+check "corrupt state: warned" grep -q 'netplace: warning: site state .*corrupt' <<<"$err"
+sub corrupt2 --place-data=ds@beta:2T --wrap true
+check "the same state trouble is not repeated on the next job (a warning once)" \
+  bash -c "[ $rc = 0 ] && [ '$cluster' = beta ] && ! grep -q 'netplace: warning' <<<\"\$1\"" _ "$err"
 rm -f "$state/sites.json" "$state/links.json"
 sub missing --place-data=ds@beta:2T --wrap true
 check "missing state: submitted (beta)" [ "$rc" = 0 -a "$cluster" = beta ]

@@ -117,3 +117,37 @@ TEST_CASE("controllers file: written atomically, read back with limits", "[slurm
     CHECK(j["controllers"].size() == 2);
 }
 #endif
+
+// In this file too: the other piece of submission-path bookkeeping in local files.
+#include "netplace/slurm/warn_once.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+TEST_CASE("state warnings are shown once per user and window", "[slurm]") {
+    test::TempDir dir;
+    const std::string d = (dir.path / "np").string();
+    const std::vector<std::string> two = {"link state /s/links.json does not exist yet", "site state /s/sites.json is stale"};
+    CHECK(first_showing(two, d, 1000) == two);  // creates the directory, 0700
+    CHECK((std::filesystem::status(d).permissions() & std::filesystem::perms::group_write) == std::filesystem::perms::none);
+    CHECK(first_showing(two, d, 1001).empty());
+    CHECK(first_showing({two[0], "new trouble"}, d, 1002) == std::vector<std::string>{"new trouble"});
+    CHECK(first_showing(two, d, 1000 + 3599).empty());
+    CHECK(first_showing(two, d, 1000 + 3601) == two);  // the window has passed: a reminder
+    CHECK(first_showing({}, d, 5000).empty());
+
+    // Bookkeeping trouble never hides a warning.
+    std::ofstream(d + "/shown-warnings") << "garbage\n\x01\x02 zz\n";
+    CHECK(first_showing(two, d, 6000) == two);
+    CHECK(first_showing(two, d, 6001).empty());  // and the file was rewritten
+    const std::string open_dir = (dir.path / "open").string();
+    std::filesystem::create_directory(open_dir);
+    std::filesystem::permissions(open_dir, std::filesystem::perms::all);
+    CHECK(first_showing(two, open_dir, 1000) == two);
+    CHECK(first_showing(two, open_dir, 1001) == two);  // world-writable: not used, so never remembered
+    const std::string link = (dir.path / "link").string();
+    std::filesystem::create_directory_symlink(d, link);
+    CHECK(first_showing({"via a symlink"}, link, 1000) == std::vector<std::string>{"via a symlink"});
+    CHECK(first_showing({"via a symlink"}, link, 1001) == std::vector<std::string>{"via a symlink"});
+    CHECK(first_showing(two, "/proc/no/such/dir", 1000) == two);
+}

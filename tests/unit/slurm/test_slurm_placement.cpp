@@ -56,8 +56,8 @@ TEST_CASE("submission decisions on the test federation", "[slurm]") {
     REQUIRE(r.explain);
     CHECK_THAT(*r.explain, Catch::Contains("gamma"));
     bool warned = false;
-    for (const auto& w : r.warnings) warned |= w.find("sites.json") != std::string::npos;
-    CHECK(warned);  // sites.json is missing: static waits, said once
+    for (const auto& w : r.state_warnings) warned |= w.find("sites.json") != std::string::npos;
+    CHECK(warned);  // sites.json is missing: static waits, a state warning (shown once per user)
 
     // Avoiding beta: the data must move; alpha and gamma tie, alpha wins by name.
     r = decide_submission(R"({"spank:place-data":"ds@beta:2T","spank:place-sites":"!beta"})", cfg, no_env, 1e9);

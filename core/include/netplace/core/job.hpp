@@ -76,7 +76,17 @@ struct PlacementDecision {
     std::string cluster;
     std::string policy;
     std::vector<SiteEstimate> ranking;     // best first, excluded sites last
-    std::vector<std::string> warnings;
+    std::vector<std::string> warnings;     // about this job's request
+    // About the cached state (links, site load), the same for every job until the state changes:
+    // a submission door shows each of these to a user once, not on every job.
+    std::vector<std::string> state_warnings;
 };
+
+// Job warnings first, then state warnings: what a one-shot tool (netplace place) prints.
+inline std::vector<std::string> all_warnings(const PlacementDecision& d) {
+    std::vector<std::string> all = d.warnings;
+    all.insert(all.end(), d.state_warnings.begin(), d.state_warnings.end());
+    return all;
+}
 
 }  // namespace netplace

@@ -24,7 +24,10 @@ struct SubmitOutcome {
     std::string reason;                 // compact, for SLURM_SPANK_NETPLACE_REASON
     std::string message;                // for refuse
     std::optional<std::string> explain; // per-site table when --place-explain
-    std::vector<std::string> warnings;  // fallbacks used; shown once on the submitter's stderr
+    std::vector<std::string> warnings;  // about this submission; shown on the submitter's stderr
+    // State fallbacks (missing/stale/corrupt links.json or sites.json, unmeasured links): the same
+    // for every job until fixed, so the Lua door shows each once per user (warn_once.hpp).
+    std::vector<std::string> state_warnings;
     bool user_clusters = false;         // the user gave -M (then Slurm's -M path must carry the choice)
 };
 
