@@ -25,6 +25,7 @@ struct State {
     // slurmstepd: the step's binding, planned once in user_init for every local task.
     Bind bind = Bind::none;
     std::optional<std::vector<TaskBinding>> plans;
+    std::optional<std::vector<unsigned>> step_gpus;  // the GPUs Slurm gave the step on this node
     std::optional<std::string> plan_error;  // why not (reported by task_init, never user_init)
 };
 State& state();

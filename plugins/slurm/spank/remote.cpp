@@ -132,10 +132,15 @@ std::optional<long> mtime(const std::string& path) {
 // reads a few hundred bytes instead of loading hwloc (~2 ms even from XML). Valid while newer
 // than the topology cache, which itself is valid for the current boot only.
 std::optional<std::string> plan_cache_path(const PluginConfig& cfg, Bind bind, unsigned ntasks,
-                                           std::optional<unsigned> gpt) {
+                                           std::optional<unsigned> gpt, const std::optional<std::vector<unsigned>>& gpus) {
     if (cfg.topology || !cfg.topology_cache) return std::nullopt;
-    return *cfg.topology_cache + ".plan-v1-" + to_string(bind) + "-" + std::to_string(ntasks) + "-" +
-           (gpt ? std::to_string(*gpt) : std::string("x")) + ".json";
+    std::string g = "all";
+    if (gpus) {
+        g = format_cpulist(*gpus);
+        for (auto& ch : g) ch = ch == ',' ? '_' : ch;
+    }
+    return *cfg.topology_cache + ".plan-v2-" + to_string(bind) + "-" + std::to_string(ntasks) + "-" +
+           (gpt ? std::to_string(*gpt) : std::string("x")) + "-g" + g + ".json";
 }
 
 std::optional<std::vector<TaskBinding>> read_plans(const PluginConfig& cfg, const std::string& path, unsigned ntasks) {
@@ -187,7 +192,8 @@ int remote_user_init(spank_t sp) {
             throw Error("cannot read the step's local task count");
         auto getenv = [sp](const char* n) { return job_getenv(sp, n); };
         auto gpt = gpus_per_task_from_env(getenv, ntasks);
-        auto cache = plan_cache_path(st.config, st.bind, ntasks, gpt);
+        st.step_gpus = step_gpus_from_env(getenv);
+        auto cache = plan_cache_path(st.config, st.bind, ntasks, gpt, st.step_gpus);
         if (cache) {
             if (auto p = read_plans(st.config, *cache, ntasks)) {
                 st.plans = std::move(*p);
@@ -200,7 +206,7 @@ int remote_user_init(spank_t sp) {
         auto none = [](const char*) -> std::optional<std::string> { return std::nullopt; };
         std::vector<TaskBinding> plans;
         for (unsigned r = 0; r < ntasks; ++r) {
-            auto b = plan_binding(topo, st.bind, ntasks, r, gpt, none);
+            auto b = plan_binding(topo, st.bind, ntasks, r, gpt, none, st.step_gpus);
             if (!b) return 0;
             plans.push_back(std::move(*b));
         }
@@ -226,7 +232,27 @@ int remote_task_init(spank_t sp) {
         slurm_error("netplace: task %d: no binding planned for it", rank);
         return -1;
     }
-    const TaskBinding& b = (*st.plans)[static_cast<size_t>(rank)];
+    const TaskBinding* plan = &(*st.plans)[static_cast<size_t>(rank)];
+    // Slurm may bind GPUs to tasks itself (--gpus-per-task, --gpu-bind): then this task's
+    // SLURM_STEP_GPUS is its own share. The task keeps Slurm's GPU and takes the plan made for
+    // that GPU (cores and NIC near it), whichever rank it was planned for.
+    if (st.step_gpus) {
+        try {
+            auto mine = step_gpus_from_env([sp](const char* n) { return job_getenv(sp, n); });
+            if (mine && *mine != *st.step_gpus && *mine != planned_gpus(*plan)) {
+                const TaskBinding* match = nullptr;
+                for (const auto& p : *st.plans)
+                    if (planned_gpus(p) == *mine) match = &p;
+                if (match) plan = match;
+                else
+                    log::warn("task {}: Slurm bound it to GPU(s) {}, which no planned task has; binding as planned for it",
+                              rank, format_cpulist(*mine));
+            }
+        } catch (const std::exception& e) {
+            log::warn("task {}: {}; binding as planned", rank, e.what());
+        }
+    }
+    const TaskBinding& b = *plan;
     try {
         // An emulated node (topology=XML) plans CPUs this host may not have: environment only.
         if (!st.config.topology) apply_affinity(b.cpus, static_cast<unsigned>(rank));

@@ -38,10 +38,50 @@ std::optional<unsigned> gpus_per_task_from_env(const GetEnv& env, unsigned local
     return std::nullopt;
 }
 
-std::optional<TaskBinding> plan_binding(const NodeTopology& topo, Bind bind, unsigned tasks, unsigned rank,
-                                        std::optional<unsigned> gpus_per_task, const GetEnv& user_env) {
+std::optional<std::vector<unsigned>> step_gpus_from_env(const GetEnv& env) {
+    for (const char* name : {"SLURM_STEP_GPUS", "SLURM_JOB_GPUS"}) {
+        auto v = env(name);
+        if (!v || v->empty()) continue;
+        try {
+            return parse_cpulist(*v);  // the same "0,2-3" list syntax
+        } catch (const Error& e) {
+            throw Error(fmt::format("{}={}: not a list of GPU indexes ({})", name, *v, e.what()));
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<unsigned> planned_gpus(const TaskBinding& binding) {
+    for (const auto& [k, v] : binding.env)
+        if (k == "NETPLACE_GPU") return parse_cpulist(v);
+    return {};
+}
+
+std::optional<TaskBinding> plan_binding(const NodeTopology& node, Bind bind, unsigned tasks, unsigned rank,
+                                        std::optional<unsigned> gpus_per_task, const GetEnv& user_env,
+                                        const std::optional<std::vector<unsigned>>& step_gpus) {
     if (bind == Bind::none) return std::nullopt;
     if (rank >= tasks) throw Error(fmt::format("local task {} of {} does not exist", rank, tasks));
+    // Plan on the step's GPUs only; `gpu_index[i]` is the node index of the i-th GPU planned on.
+    const NodeTopology* plan_on = &node;
+    NodeTopology restricted;
+    std::vector<unsigned> gpu_index;
+    if (step_gpus) {
+        restricted = node;
+        restricted.gpus.clear();
+        for (unsigned g : *step_gpus) {
+            if (g >= node.gpus.size())
+                throw Error(fmt::format("Slurm gave the step GPU {}, but the node topology ({}) has {} GPU(s): "
+                                        "gres.conf File= numbering must follow the GPUs' PCI order",
+                                        g, node.source, node.gpus.size()));
+            restricted.gpus.push_back(node.gpus[g]);
+            gpu_index.push_back(g);
+        }
+        plan_on = &restricted;
+    } else {
+        for (unsigned g = 0; g < node.gpus.size(); ++g) gpu_index.push_back(g);
+    }
+    const NodeTopology& topo = *plan_on;
     const auto ngpus = static_cast<unsigned>(topo.gpus.size());
     unsigned per_task = 0;
     switch (bind) {
@@ -63,7 +103,9 @@ std::optional<TaskBinding> plan_binding(const NodeTopology& topo, Bind bind, uns
     b.env.emplace_back("NETPLACE_CPUS", format_cpulist(p.cpus));
     if (p.numa) b.env.emplace_back("NETPLACE_NUMA", std::to_string(*p.numa));
     if (!p.gpu_indices.empty()) {
-        b.env.emplace_back("NETPLACE_GPU", fmt::format("{}", fmt::join(p.gpu_indices, ",")));
+        std::vector<unsigned> idx;
+        for (unsigned i : p.gpu_indices) idx.push_back(gpu_index.at(i));
+        b.env.emplace_back("NETPLACE_GPU", fmt::format("{}", fmt::join(idx, ",")));
         b.env.emplace_back("NETPLACE_GPU_PCI", fmt::format("{}", fmt::join(p.gpus, ",")));
     }
     if (!p.nics.empty()) {

@@ -15,6 +15,7 @@
 #   NETPLACE_PLUGSTACK_ARGS_<cluster>  extra arguments for one cluster (e.g. a topology XML)
 #   NETPLACE_CLI_FILTER       cli_filter.lua to install next to each slurm.conf; unset: none
 #   NETPLACE_CLUSTERS         cluster names (default "alpha beta gamma")
+#   NETPLACE_NODE_GRES_<cluster>  GPUs of that cluster's node as gpu:COUNT (device nodes under BASE/<cluster>/dev)
 #
 # Per cluster C: BASE/C/etc/slurm.conf (netplace loaded) and BASE/C/etc-plain/slurm.conf (the same
 # cluster seen by a client without netplace: no plugstack, no cli_filter) for side-by-side runs.
@@ -133,6 +134,8 @@ EOF
   for c in "${clusters[@]}"; do
     i=$((i + 1))
     local d=$base/$c
+    local gres_var="NETPLACE_NODE_GRES_$c" gres
+    gres=${!gres_var:-}
     mkdir -p "$d/etc" "$d/etc-plain" "$d/state" "$d/spool" "$d/log"
     cat >"$d/etc/slurm.conf" <<EOF
 ClusterName=$c
@@ -170,9 +173,21 @@ KillWait=2
 MinJobAge=300
 SlurmctldTimeout=30
 SlurmdTimeout=60
-NodeName=${c}1 NodeHostname=$host NodeAddr=127.0.0.1 $layout RealMemory=$mem State=UNKNOWN
+NodeName=${c}1 NodeHostname=$host NodeAddr=127.0.0.1 $layout RealMemory=$mem ${gres:+Gres=$gres }State=UNKNOWN
 PartitionName=batch Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
+    if [ -n "$gres" ]; then
+      # Slurm 22.05 drops GPUs without File= ("file-less GPU") and wants character devices: one
+      # node per GPU with /dev/null's numbers (nothing opens them), so Slurm allocates GPUs by
+      # index and sets SLURM_STEP_GPUS/CUDA_VISIBLE_DEVICES as on a real GPU node.
+      local n=${gres##*:} k
+      mkdir -p "$d/dev"
+      for k in $(seq 0 $((n - 1))); do
+        mknod "$d/dev/nvidia$k" c 1 3 2>/dev/null || : >"$d/dev/nvidia$k"
+      done
+      echo "GresTypes=${gres%%:*}" >>"$d/etc/slurm.conf"
+      echo "NodeName=${c}1 Name=${gres%%:*} File=$d/dev/nvidia[0-$((n - 1))]" >"$d/etc/gres.conf"
+    fi
     # The client-only twin: the same cluster without netplace, for side-by-side benchmarks.
     sed -e '/^PlugStackConfig=/d' -e '/^CliFilterPlugins=/d' "$d/etc/slurm.conf" >"$d/etc-plain/slurm.conf"
     echo "PlugStackConfig=$d/etc-plain/plugstack.conf" >>"$d/etc-plain/slurm.conf"

@@ -49,8 +49,12 @@ gpu_xml=$shared/hwloc/psmgmt-topo.jwb0004.xml
 export NETPLACE_SPANK_SO=$spank
 export NETPLACE_CLI_FILTER=$lua_filter
 export NETPLACE_PLUGSTACK_ARGS="federation=$here/federation.yaml policy=$here/policy.yaml state_dir=$state topology_cache=$base/topology.xml"
-# gamma's slurmd plays a JUWELS Booster node (4 A100 + 4 HDR HCAs) through its hwloc XML.
-[ -r "$gpu_xml" ] && export NETPLACE_PLUGSTACK_ARGS_gamma="topology=$gpu_xml"
+# gamma's slurmd plays a JUWELS Booster node (4 A100 + 4 HDR HCAs) through its hwloc XML, with
+# 4 GPUs as Slurm GRES so Slurm allocates them to jobs.
+if [ -r "$gpu_xml" ]; then
+  export NETPLACE_PLUGSTACK_ARGS_gamma="topology=$gpu_xml"
+  export NETPLACE_NODE_GRES_gamma=gpu:4
+fi
 
 t0=$(date +%s%N)
 started=1
@@ -164,7 +168,7 @@ check "option wins over NETPLACE_BIND" [ "$l" != unset ]
 l=$(timeout "$T" srun -M alpha -N1 -n1 --place-bind=gpu-nic true 2>&1); r=$?
 check "gpu-nic on a node without GPUs fails the step with a message" bash -c "[ $r != 0 ] && grep -q 'netplace: task 0: cannot bind (--place-bind=gpu-nic).*has no GPU' <<<\"\$1\"" _ "$l"
 check "host topology cached as hwloc XML for later steps" [ -s "$base/topology.xml" ]
-check "step plans cached next to it" bash -c "ls '$base'/topology.xml.plan-v1-auto-*.json >/dev/null"
+check "step plans cached next to it" bash -c "ls '$base'/topology.xml.plan-v2-auto-*-gall.json >/dev/null"
 # A second step with the same shape comes from the plan cache: same binding.
 again=$(timeout "$T" srun -M alpha -N1 -n"$ntasks" bash -c 'echo "$SLURM_LOCALID|${NETPLACE_CPUS:-}|$(sed -n "s/^Cpus_allowed_list:\s*//p" /proc/self/status)|${NETPLACE_NUMA:-}"' 2>/dev/null | sort -n)
 check "cached plan gives the same binding" [ "$again" = "$lines" ]
@@ -193,6 +197,42 @@ if [ -r "$gpu_xml" ]; then
   check "GPUs and HCAs distinct across tasks" [ "$(xargs -n1 <<<"$gpus" | sort -u | wc -l)" = 4 -a "$(xargs -n1 <<<"$nics" | sort -u | wc -l)" = 4 ]
   l=$(NCCL_IB_HCA=mine timeout "$T" srun -M gamma -N1 -n1 --place-bind=gpu-nic bash -c 'echo "$NCCL_IB_HCA|$NETPLACE_NIC"' 2>/dev/null)
   check "a user's NCCL_IB_HCA is kept" bash -c "[[ \"\$1\" == mine\|mlx5_* ]]" _ "$l"
+
+  # GPUs as Slurm GRES: another job holds two of them; a step's binding must use only the GPUs
+  # Slurm gave it, follow Slurm's per-task GPU binding, and put the HCA next to that GPU.
+  gconf=$base/gamma/etc/slurm.conf   # GRES requests are checked against the client's own slurm.conf
+  holder=$(SLURM_CONF=$gconf timeout "$T" sbatch --parsable --gpus=2 -o /dev/null --wrap 'sleep 300')
+  for i in $(seq 1 50); do
+    [ "$(SLURM_CONF=$gconf timeout "$T" squeue -h -j "$holder" -o %T)" = RUNNING ] && break; sleep 0.2
+  done
+  held=$(SLURM_CONF=$gconf timeout "$T" scontrol show job -d "$holder" | sed -n 's/.*GRES=gpu[^(]*(IDX:\([0-9,-]*\)).*/\1/p' | head -1)
+  echo "  job $holder holds GPUs $held"
+  gpu_task_check() {  # gpu_task_check LINES: each task's GPU is Slurm's, unheld, distinct, HCA beside it
+    local ok=0 rank gpu nic step cvd seen=""
+    [ "$(grep -c '|' <<<"$1")" = 2 ] || { echo "  expected 2 tasks"; ok=1; }
+    while IFS='|' read -r rank gpu nic step cvd; do
+      [ "$gpu" = "$step" ] && [ "$gpu" = "$cvd" ] || { echo "  task $rank: NETPLACE_GPU=$gpu, SLURM_STEP_GPUS=$step, CUDA_VISIBLE_DEVICES=$cvd"; ok=1; }
+      case ",$(expand "$held")," in *",$gpu,"*) echo "  task $rank: GPU $gpu belongs to job $holder"; ok=1 ;; esac
+      case " $seen " in *" $gpu "*) echo "  task $rank: GPU $gpu shared"; ok=1 ;; esac
+      seen="$seen $gpu"
+      pci=$(sed -n "$((gpu + 1))p" <<<"$pci_order")
+      gn=$(hwloc-calc --input "$gpu_xml" --physical-output --intersect numa "pci=$pci" 2>/dev/null)
+      nn=$(hwloc-calc --input "$gpu_xml" --physical-output --intersect numa "os=$nic" 2>/dev/null)
+      [ -n "$gn" ] && [ "$gn" = "$nn" ] || { echo "  task $rank: GPU $gpu ($pci) on NUMA $gn, HCA $nic on NUMA $nn"; ok=1; }
+    done <<<"$1"
+    return $ok
+  }
+  show='echo "$SLURM_LOCALID|${NETPLACE_GPU:-}|${NETPLACE_NIC:-}|${SLURM_STEP_GPUS:-}|${CUDA_VISIBLE_DEVICES:-}"'
+  lines=$(SLURM_CONF=$gconf timeout "$T" srun -N1 -n2 --overcommit --gpus-per-task=1 bash -c "$show" 2>"$base/out/gres.err" | sort -n)
+  echo "$lines" | sed 's/^/  /'
+  check "GRES step: each task binds the GPU Slurm gave it (not the held ones) and the HCA beside it" gpu_task_check "$lines"
+  # map_gpu takes node GPU ids: the two free ones, last first.
+  free=$(for g in 0 1 2 3; do case ",$(expand "$held")," in *",$g,"*) ;; *) echo "$g" ;; esac; done | sort -rn | paste -sd,)
+  lines=$(SLURM_CONF=$gconf timeout "$T" srun -N1 -n2 --overcommit --gpus-per-task=1 --gpu-bind=map_gpu:"$free" bash -c "$show" 2>>"$base/out/gres.err" | sort -n)
+  echo "$lines" | sed 's/^/  /'
+  task0_gpu_is() { gpu_task_check "$1" && [ "$(sed -n 1p <<<"$1" | cut -d'|' -f2)" = "$2" ]; }
+  check "GRES step with --gpu-bind=map_gpu:$free (reversed): netplace follows Slurm's GPUs" task0_gpu_is "$lines" "${free%%,*}"
+  [ -n "$holder" ] && SLURM_CONF=$gconf timeout "$T" scancel "$holder" >/dev/null 2>&1
 else
   echo "SKIP (part): $gpu_xml absent: emulated GPU node not tested"
 fi
