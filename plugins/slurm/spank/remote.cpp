@@ -131,16 +131,33 @@ std::optional<long> mtime(const std::string& path) {
 // Plans of the live node keyed by what they depend on, next to the topology cache: a step then
 // reads a few hundred bytes instead of loading hwloc (~2 ms even from XML). Valid while newer
 // than the topology cache, which itself is valid for the current boot only.
+std::string list_key(const std::optional<std::vector<unsigned>>& l) {
+    if (!l) return "all";
+    std::string s = format_cpulist(*l);
+    for (auto& ch : s) ch = ch == ',' ? '_' : ch;
+    return s;
+}
+
 std::optional<std::string> plan_cache_path(const PluginConfig& cfg, Bind bind, unsigned ntasks,
-                                           std::optional<unsigned> gpt, const std::optional<std::vector<unsigned>>& gpus) {
+                                           std::optional<unsigned> gpt, const std::optional<std::vector<unsigned>>& gpus,
+                                           const std::optional<std::vector<unsigned>>& cores) {
     if (cfg.topology || !cfg.topology_cache) return std::nullopt;
-    std::string g = "all";
-    if (gpus) {
-        g = format_cpulist(*gpus);
-        for (auto& ch : g) ch = ch == ',' ? '_' : ch;
-    }
     return *cfg.topology_cache + ".plan-v2-" + to_string(bind) + "-" + std::to_string(ntasks) + "-" +
-           (gpt ? std::to_string(*gpt) : std::string("x")) + "-g" + g + ".json";
+           (gpt ? std::to_string(*gpt) : std::string("x")) + "-g" + list_key(gpus) + "-c" + list_key(cores) + ".json";
+}
+
+// The step's cores on this node in Slurm's numbering (S_STEP_ALLOC_CORES). Only for the live
+// node: an emulated topology (topology=XML) has other cores than the ones Slurm allocates here.
+std::optional<std::vector<unsigned>> step_cores(spank_t sp, const PluginConfig& cfg) {
+    if (cfg.topology) return std::nullopt;
+    char* s = nullptr;
+    if (spank_get_item(sp, S_STEP_ALLOC_CORES, &s) != ESPANK_SUCCESS || !s || !*s) return std::nullopt;
+    try {
+        return parse_cpulist(s);
+    } catch (const std::exception& e) {
+        log::warn("step cores '{}' from Slurm unreadable ({}); planning on the whole node", s, e.what());
+        return std::nullopt;
+    }
 }
 
 std::optional<std::vector<TaskBinding>> read_plans(const PluginConfig& cfg, const std::string& path, unsigned ntasks) {
@@ -193,7 +210,8 @@ int remote_user_init(spank_t sp) {
         auto getenv = [sp](const char* n) { return job_getenv(sp, n); };
         auto gpt = gpus_per_task_from_env(getenv, ntasks);
         st.step_gpus = step_gpus_from_env(getenv);
-        auto cache = plan_cache_path(st.config, st.bind, ntasks, gpt, st.step_gpus);
+        auto cores = step_cores(sp, st.config);
+        auto cache = plan_cache_path(st.config, st.bind, ntasks, gpt, st.step_gpus, cores);
         if (cache) {
             if (auto p = read_plans(st.config, *cache, ntasks)) {
                 st.plans = std::move(*p);
@@ -204,9 +222,19 @@ int remote_user_init(spank_t sp) {
         // checked per task when applying, so cached plans serve every job.
         const NodeTopology topo = load_node(st.config);
         auto none = [](const char*) -> std::optional<std::string> { return std::nullopt; };
+        if (cores) {
+            for (unsigned c : *cores)
+                if (c >= topo.cores.size()) {
+                    log::warn("Slurm's core ids {} do not fit this node's {} cores (slurm.conf's node layout differs from "
+                              "the hardware); planning on the whole node",
+                              format_cpulist(*cores), topo.cores.size());
+                    cores.reset();
+                    break;
+                }
+        }
         std::vector<TaskBinding> plans;
         for (unsigned r = 0; r < ntasks; ++r) {
-            auto b = plan_binding(topo, st.bind, ntasks, r, gpt, none, st.step_gpus);
+            auto b = plan_binding(topo, st.bind, ntasks, r, gpt, none, st.step_gpus, cores);
             if (!b) return 0;
             plans.push_back(std::move(*b));
         }

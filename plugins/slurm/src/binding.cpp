@@ -59,15 +59,36 @@ std::vector<unsigned> planned_gpus(const TaskBinding& binding) {
 
 std::optional<TaskBinding> plan_binding(const NodeTopology& node, Bind bind, unsigned tasks, unsigned rank,
                                         std::optional<unsigned> gpus_per_task, const GetEnv& user_env,
-                                        const std::optional<std::vector<unsigned>>& step_gpus) {
+                                        const std::optional<std::vector<unsigned>>& step_gpus,
+                                        const std::optional<std::vector<unsigned>>& step_cores) {
     if (bind == Bind::none) return std::nullopt;
     if (rank >= tasks) throw Error(fmt::format("local task {} of {} does not exist", rank, tasks));
-    // Plan on the step's GPUs only; `gpu_index[i]` is the node index of the i-th GPU planned on.
+    // Plan on the step's cores and GPUs only; `gpu_index[i]` is the node index of the i-th GPU
+    // planned on.
     const NodeTopology* plan_on = &node;
     NodeTopology restricted;
     std::vector<unsigned> gpu_index;
-    if (step_gpus) {
+    if (step_gpus || step_cores) {
         restricted = node;
+        plan_on = &restricted;
+    }
+    if (step_cores) {
+        restricted.cores.clear();
+        for (unsigned c : *step_cores) {
+            if (c >= node.cores.size())
+                throw Error(fmt::format("Slurm gave the step core {}, but the node topology ({}) has {} core(s): "
+                                        "slurm.conf must describe the node's sockets, cores and threads as they are",
+                                        c, node.source, node.cores.size()));
+            restricted.cores.push_back(node.cores[c]);
+        }
+        if (tasks > restricted.cores.size()) {
+            if (bind == Bind::automatic) return std::nullopt;  // overcommitted: as Slurm placed them
+            throw Error(fmt::format("{} tasks but the step has {} core(s) on this node ({}); an overcommitted "
+                                    "step cannot be bound (--place-bind=none)",
+                                    tasks, restricted.cores.size(), format_cpulist(*step_cores)));
+        }
+    }
+    if (step_gpus) {
         restricted.gpus.clear();
         for (unsigned g : *step_gpus) {
             if (g >= node.gpus.size())
@@ -77,7 +98,6 @@ std::optional<TaskBinding> plan_binding(const NodeTopology& node, Bind bind, uns
             restricted.gpus.push_back(node.gpus[g]);
             gpu_index.push_back(g);
         }
-        plan_on = &restricted;
     } else {
         for (unsigned g = 0; g < node.gpus.size(); ++g) gpu_index.push_back(g);
     }

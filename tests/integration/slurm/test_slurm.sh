@@ -168,11 +168,28 @@ check "option wins over NETPLACE_BIND" [ "$l" != unset ]
 l=$(timeout "$T" srun -M alpha -N1 -n1 --place-bind=gpu-nic true 2>&1); r=$?
 check "gpu-nic on a node without GPUs fails the step with a message" bash -c "[ $r != 0 ] && grep -q 'netplace: task 0: cannot bind (--place-bind=gpu-nic).*has no GPU' <<<\"\$1\"" _ "$l"
 check "host topology cached as hwloc XML for later steps" [ -s "$base/topology.xml" ]
-check "step plans cached next to it" bash -c "ls '$base'/topology.xml.plan-v2-auto-*-gall.json >/dev/null"
+check "step plans cached next to it" bash -c "ls '$base'/topology.xml.plan-v2-auto-*-gall-c*.json >/dev/null"
 # A second step with the same shape comes from the plan cache: same binding.
 again=$(timeout "$T" srun -M alpha -N1 -n"$ntasks" bash -c 'echo "$SLURM_LOCALID|${NETPLACE_CPUS:-}|$(sed -n "s/^Cpus_allowed_list:\s*//p" /proc/self/status)|${NETPLACE_NUMA:-}"' 2>/dev/null | sort -n)
 check "cached plan gives the same binding" [ "$again" = "$lines" ]
 check "node not drained by the failed step" [ "$(timeout "$T" sinfo -M alpha -h -n alpha1 -o %T)" = idle ]
+# A node shared with another job: the step is planned on its own cores only (S_STEP_ALLOC_CORES),
+# never on the other job's.
+holder=$(timeout "$T" sbatch -M alpha --parsable -n1 -o /dev/null --wrap 'sleep 300' | cut -d';' -f1)
+for i in $(seq 1 50); do [ "$(timeout "$T" squeue -M alpha -h -j "$holder" -o %T)" = RUNNING ] && break; sleep 0.2; done
+held=$(timeout "$T" scontrol -M alpha show job -d "$holder" | sed -n 's/.* CPU_IDs=\([0-9,-]*\) .*/\1/p' | head -1)
+l=$(timeout "$T" srun -M alpha -N1 -n1 bash -c 'echo "${NETPLACE_CPUS:-}|$(sed -n "s/^Cpus_allowed_list:\s*//p" /proc/self/status)"' 2>/dev/null)
+echo "  job $holder holds CPU(s) $held; the step got ${l%%|*} (affinity ${l#*|})"
+not_on_held() {  # the planned PUs are applied and share nothing with the other job's
+  local p
+  [ -n "$held" ] && [ -n "${1%%|*}" ] && [ "$(expand "${1%%|*}")" = "$(expand "${1#*|}")" ] || return 1
+  for p in $(expand "${1%%|*}" | tr ',' ' '); do case ",$(expand "$held")," in *",$p,"*) return 1 ;; esac; done
+}
+check "shared node: the step is bound within its own cores, not the other job's" not_on_held "$l"
+# --overcommit allocates one CPU per node: two tasks cannot each get a core.
+l=$(timeout "$T" srun -M alpha -N1 -n2 --overcommit bash -c 'echo "${NETPLACE_CPUS:-unset}"' 2>"$base/out/ovc.err" | sort -u)
+check "overcommitted step under bind=auto: left as Slurm placed it" bash -c "[ '$l' = unset ] && [ ! -s '$base/out/ovc.err' ]"
+timeout "$T" scancel -M alpha "$holder" >/dev/null 2>&1
 
 if [ -r "$gpu_xml" ]; then
   echo "== emulated GPU node (gamma: $gpu_xml) =="

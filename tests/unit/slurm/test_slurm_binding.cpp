@@ -114,3 +114,52 @@ TEST_CASE("binding stays on the GPUs Slurm gave the step", "[slurm]") {
         CHECK_THAT(e.what(), Catch::Contains("has 4 GPU(s)"));
     }
 }
+
+TEST_CASE("binding stays on the cores Slurm gave the step", "[slurm]") {
+    const auto xml = jwb_xml();
+    if (!xml) {
+        WARN("skipped: psmgmt-topo.jwb0004.xml not found under NETPLACE_SHARED_DATA/hwloc (../shared/data)");
+        return;
+    }
+    const NodeTopology t = topology::load_xml(*xml);
+    auto none = env_of({});
+    // Cores 30-35 of the node (Slurm numbers cores socket-major, as hwloc's logical order does).
+    std::vector<unsigned> step_cores = {30, 31, 32, 33, 34, 35};
+    CpuList allowed;
+    for (unsigned c : step_cores) allowed.insert(allowed.end(), t.cores[c].pus.begin(), t.cores[c].pus.end());
+    std::sort(allowed.begin(), allowed.end());
+    CpuList used;
+    for (unsigned r = 0; r < 3; ++r) {
+        auto b = plan_binding(t, Bind::numa, 3, r, std::nullopt, none, std::nullopt, step_cores);
+        REQUIRE(b);
+        REQUIRE_FALSE(b->cpus.empty());
+        for (unsigned c : b->cpus) {
+            CHECK(std::binary_search(allowed.begin(), allowed.end(), c));
+            CHECK(std::find(used.begin(), used.end(), c) == used.end());
+            used.push_back(c);
+        }
+    }
+    // GPU tasks on a share of the node: cores from the step's share even if the GPU's own NUMA
+    // node has none in it.
+    auto g = plan_binding(t, Bind::automatic, 1, 0, 1u, none, std::vector<unsigned>{0}, step_cores);
+    REQUIRE(g);
+    for (unsigned c : g->cpus) CHECK(std::binary_search(allowed.begin(), allowed.end(), c));
+    CHECK(planned_gpus(*g) == std::vector<unsigned>{0});
+
+    // Overcommitted (more tasks than the step's cores): auto leaves tasks alone, an explicit
+    // binding says why it cannot.
+    const std::vector<unsigned> one = {5};
+    CHECK_FALSE(plan_binding(t, Bind::automatic, 2, 0, std::nullopt, none, std::nullopt, one));
+    try {
+        plan_binding(t, Bind::numa, 2, 0, std::nullopt, none, std::nullopt, one);
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK_THAT(e.what(), Catch::Contains("2 tasks but the step has 1 core(s) on this node (5)"));
+    }
+    try {
+        plan_binding(t, Bind::numa, 1, 0, std::nullopt, none, std::nullopt, std::vector<unsigned>{500});
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK_THAT(e.what(), Catch::Contains("Slurm gave the step core 500"));
+    }
+}
