@@ -139,7 +139,9 @@ if [ "$TLS" = 1 ]; then
     out=$(np_in "$NETPLACE" probe url --json --max-bytes 4MiB --cacert "$good_dir/ca.pem" https://10.231.1.2:8443/netplace/probe.bin) ||
         np_fail "https with the right CA failed: $out"
     np_log "https with --cacert: $out"
-    echo "$out" | jq -e '.bandwidth_bps > 50e6' >/dev/null || np_fail "https probe result implausible: $out"
+    # Whole transfer measured; no speed threshold (TLS under ASan on a busy CI host is slow).
+    echo "$out" | jq -e '.bytes >= 4194304 and .bandwidth_bps > 0 and .rtt_ms > 0' >/dev/null ||
+        np_fail "https probe result implausible: $out"
 else
     np_log "openssl not installed: HTTPS checks skipped"
 fi
