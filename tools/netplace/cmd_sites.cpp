@@ -72,7 +72,7 @@ Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
             std::string path = o->controllers;
             if (path.empty()) {
                 auto slash = o->output.rfind('/');
-                path = (slash == std::string::npos ? std::string(".") : o->output.substr(0, slash)) + "/slurm-controllers.json";
+                path = (slash == std::string::npos ? std::string(".") : o->output.substr(0, slash)) + "/" + slurm::kControllersFile;
             }
             // Only clusters that just answered get a record; when sacctmgr fails the old file is
             // kept and ages out (controller_max_age), after which steering uses Slurm's -M path.

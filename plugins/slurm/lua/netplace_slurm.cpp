@@ -55,10 +55,12 @@ SubmitOutcome run(const std::string& json, const std::string& slurm_conf, bool& 
             if (out.action == SubmitOutcome::Action::steer && !out.clusters.empty())
                 out.reason += direct ? " route=direct" : " route=slurmdbd";
             // State fallbacks once per user and hour, before the submission's own warnings.
-            auto state = netplace::slurm::first_showing(out.state_warnings, netplace::slurm::warn_once_dir(), now);
-            state.insert(state.end(), out.warnings.begin(), out.warnings.end());
-            out.warnings = std::move(state);
-            out.state_warnings.clear();
+            if (!out.state_warnings.empty()) {
+                auto state = netplace::slurm::first_showing(out.state_warnings, netplace::slurm::warn_once_dir(), now);
+                state.insert(state.end(), out.warnings.begin(), out.warnings.end());
+                out.warnings = std::move(state);
+                out.state_warnings.clear();
+            }
         }
     } catch (const std::exception& e) {
         out = SubmitOutcome{};

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <set>
@@ -43,6 +44,14 @@ unsigned to_u(const std::string& s, const std::string& line) {
     } catch (const std::exception&) {
         throw Error(fmt::format("'{}' in '{}' is not a count", s, line));
     }
+}
+
+unsigned bounded(const std::string& s, const std::string& line, const char* what, unsigned max) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v > max)
+        throw Error(fmt::format("sacctmgr: {} '{}' in '{}' is not a number up to {}", what, s, line, max));
+    return v;
 }
 
 // Slurm time limits: "5:00", "1:00:00", "2-00:00:00"; UNLIMITED/NOT_SET/INVALID have no figure.
@@ -122,6 +131,27 @@ SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_ou
     l.gpus_free = l.gpus_total > gpus_used ? l.gpus_total - gpus_used : 0;
     l.age_s = 0;
     return l;
+}
+
+std::vector<Controller> parse_sacctmgr_clusters(const std::string& out) {
+    std::vector<Controller> r;
+    std::istringstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        auto f = fields(line, 6, "sacctmgr");
+        if (f[0].empty()) throw Error(fmt::format("sacctmgr: '{}' has no cluster name", line));
+        Controller c;
+        c.cluster = f[0];
+        c.host = f[1];
+        c.port = f[2].empty() ? 0 : bounded(f[2], line, "ControlPort", 65535);
+        c.rpc_version = f[3].empty() ? 0 : bounded(f[3], line, "RPC", 65535);
+        c.select_plugin_id = f[4].empty() ? 0 : bounded(f[4], line, "PluginIDSelect", 0xffffffffu);
+        c.flags = f[5];
+        if (c.host.empty() || c.port == 0 || c.rpc_version == 0) continue;  // never registered
+        r.push_back(std::move(c));
+    }
+    return r;
 }
 
 std::string run_command(const std::vector<std::string>& argv, double timeout_s) {

@@ -7,51 +7,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <charconv>
 #include <cmath>
-#include <sstream>
 
 namespace netplace::slurm {
 namespace {
 
 using json = nlohmann::json;
 
-unsigned number(const std::string& s, const std::string& line, const char* what, unsigned max) {
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v > max)
-        throw Error(fmt::format("sacctmgr: {} '{}' in '{}' is not a number up to {}", what, s, line, max));
-    return v;
-}
-
 }  // namespace
-
-std::vector<Controller> parse_sacctmgr_clusters(const std::string& out) {
-    std::vector<Controller> r;
-    std::istringstream in(out);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
-        std::vector<std::string> f;
-        std::string cur;
-        std::istringstream l(line);
-        while (std::getline(l, cur, '|')) f.push_back(cur);
-        if (line.back() == '|') f.emplace_back();
-        if (f.size() != 6)
-            throw Error(fmt::format("sacctmgr: '{}' has {} fields, expected 6 ({})", line, f.size(), kSacctmgrClusterFormat));
-        if (f[0].empty()) throw Error(fmt::format("sacctmgr: '{}' has no cluster name", line));
-        Controller c;
-        c.cluster = f[0];
-        c.host = f[1];
-        c.port = f[2].empty() ? 0 : number(f[2], line, "ControlPort", 65535);
-        c.rpc_version = f[3].empty() ? 0 : number(f[3], line, "RPC", 65535);
-        c.select_plugin_id = f[4].empty() ? 0 : number(f[4], line, "PluginIDSelect", 0xffffffffu);
-        c.flags = f[5];
-        if (c.host.empty() || c.port == 0 || c.rpc_version == 0) continue;  // never registered
-        r.push_back(std::move(c));
-    }
-    return r;
-}
 
 std::string format_controllers(const std::vector<Controller>& controllers, double now_unix_s) {
     json list = json::array();

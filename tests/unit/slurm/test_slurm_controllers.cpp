@@ -1,6 +1,7 @@
 // Controller records for direct steering: sacctmgr's output in, the cached file out and back.
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
+#include "netplace/slurm/collect.hpp"
 #include "netplace/slurm/controllers.hpp"
 #include "../support/temp_dir.hpp"
 

@@ -18,6 +18,12 @@ inline constexpr const char* kSqueueFormat = "%T|%C|%l|%L|%b|%D";      // state,
 // cluster. Throws netplace::Error naming the line for output it does not understand.
 SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out, const std::string& squeue_out);
 
+// `sacctmgr -n -P show cluster where cluster=<names> format=<kSacctmgrClusterFormat>`: the
+// controller records. A cluster whose slurmctld never registered (empty host, port 0) is left
+// out: slurmdbd has no address for it either. Throws netplace::Error naming a malformed line.
+inline constexpr const char* kSacctmgrClusterFormat = "Cluster,ControlHost,ControlPort,RPC,PluginIDSelect,Flags";
+std::vector<Controller> parse_sacctmgr_clusters(const std::string& out);
+
 // Runs argv (no shell) with a hard timeout; returns stdout. Throws netplace::Error with the
 // command, its exit status and stderr's last line, or "timed out after N s".
 std::string run_command(const std::vector<std::string>& argv, double timeout_s);

@@ -1,6 +1,7 @@
 #pragma once
 // The plugin's configuration: the arguments after the .so on its plugstack.conf line
 // (`required spank_netplace.so federation=... policy=... state_dir=...`), pyxis style.
+#include "netplace/slurm/controllers.hpp"
 #include "netplace/slurm/options.hpp"
 
 #include <optional>
@@ -33,7 +34,7 @@ struct PluginConfig {
 
     std::string links_path() const { return state_dir + "/links.json"; }
     std::string sites_path() const { return state_dir + "/sites.json"; }
-    std::string controllers_path() const { return state_dir + "/slurm-controllers.json"; }
+    std::string controllers_path() const { return state_dir + "/" + kControllersFile; }
 };
 
 // Throws netplace::ConfigError "plugstack.conf: spank_netplace.so: <key>: <why>" for an

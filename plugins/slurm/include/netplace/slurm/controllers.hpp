@@ -18,14 +18,9 @@ struct Controller {
     std::string flags;              // Flags as sacctmgr prints them ("MultipleSlurmd", "None", ...)
 };
 
-// `sacctmgr -n -P show cluster <names> format=<kSacctmgrClusterFormat>`
-inline constexpr const char* kSacctmgrClusterFormat = "Cluster,ControlHost,ControlPort,RPC,PluginIDSelect,Flags";
-
-// Parses that output. A cluster whose slurmctld never registered (empty host, port 0) is left
-// out: slurmdbd has no address for it either. Throws netplace::Error naming a malformed line.
-std::vector<Controller> parse_sacctmgr_clusters(const std::string& out);
-
 inline constexpr int controllers_version = 1;
+// Its name in the plugin's state_dir, where the collector writes it next to sites.json.
+inline constexpr const char* kControllersFile = "slurm-controllers.json";
 
 // The controllers file (JSON, schema "netplace.slurm-controllers"), written atomically.
 std::string format_controllers(const std::vector<Controller>& controllers, double now_unix_s);
