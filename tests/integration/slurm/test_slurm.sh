@@ -324,6 +324,10 @@ sub plain --wrap true
 check "job without netplace options: plain local submission" [ "$rc" = 0 -a "$cluster" = alpha -a -z "$err" ]
 
 echo "== direct steering: record checks, and a slurmdbd outage =="
+# Jobs still queued from above (no time limit counts as a day each) would make beta look busy to
+# the collector on a slow host and send the data job elsewhere: start from empty queues.
+timeout "$T" scancel -M alpha,beta,gamma --user=root >/dev/null 2>&1
+for i in $(seq 1 50); do timeout "$T" squeue -M alpha,beta,gamma -h -o %i 2>/dev/null | grep -q "^[0-9]" || break; sleep 0.2; done
 "$cli" sites collect --federation "$here/federation.yaml" --output "$state/sites.json" --timeout 10s 2>/dev/null
 good=$(cat "$state/slurm-controllers.json")
 jq '.generated_unix_s -= 3600' <<<"$good" >"$state/slurm-controllers.json"
