@@ -90,7 +90,8 @@ BENCHMARK(BM_read_link_state_for_estimates_1000_links)->Unit(benchmark::kMillise
 // The fallback path: a missing file (static figures only).
 void BM_current_links_missing_file(benchmark::State& state) {
     const Federation fed = make_federation(100);
-    for (auto _ : state) benchmark::DoNotOptimize(network::current_links(fed, "/nonexistent/links.json", 1e9));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(network::current_links(fed, "/nonexistent/links.json", 1e9));
 }
 BENCHMARK(BM_current_links_missing_file)->Unit(benchmark::kMillisecond);
 

@@ -26,12 +26,14 @@ struct World {
 World make_world(unsigned n) {
     World w;
     std::mt19937 rng(12345);
-    std::uniform_real_distribution<double> speed(0.6, 1.5), price(0.005, 0.03), gbps(0.5, 40), lat(0.002, 0.2);
+    std::uniform_real_distribution<double> speed(0.6, 1.5), price(0.005, 0.03), gbps(0.5, 40),
+        lat(0.002, 0.2);
     w.fed.name = "bench";
     w.fed.local_site = "site-0000";
     for (unsigned i = 0; i < n; ++i) {
         Site s;
-        s.name = "site-" + std::string(4 - std::min<size_t>(4, std::to_string(i).size()), '0') + std::to_string(i);
+        s.name = "site-" + std::string(4 - std::min<size_t>(4, std::to_string(i).size()), '0') +
+                 std::to_string(i);
         s.cluster = s.name;
         s.capacity.nodes = 64;
         s.capacity.cores = 4096;
@@ -99,7 +101,8 @@ policies:
       - {name: physics-not-on-5, match: {account: [physics]}, deny: [site-0005]}
       - {name: big-data, match: {min_input: 500G}, min_bandwidth: 1Gbit/s, max_stage_in: 1d}
       - {name: gpu-jobs, match: {min_gpus: 1}, require_gpu_types: [a100]}
-)", "bench-policy");
+)",
+                                                                            "bench-policy");
     return set;
 }
 
@@ -113,7 +116,8 @@ void BM_place(benchmark::State& state) {
         PlacementDecision d = policies::place(w.job, w.fed, w.links, w.loads, set);
         const auto t1 = std::chrono::steady_clock::now();
         benchmark::DoNotOptimize(d);
-        if (us.size() < (1u << 20)) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+        if (us.size() < (1u << 20))
+            us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     }
     std::sort(us.begin(), us.end());
     if (!us.empty()) {
@@ -127,11 +131,12 @@ BENCHMARK(BM_place)->Arg(10)->Arg(20)->Arg(100)->Arg(1000)->Unit(benchmark::kMic
 
 // What the Slurm cli_filter path pays to hand a job over as JSON.
 void BM_parse_job_json(benchmark::State& state) {
-    const std::string text = R"({"name":"train","account":"physics","user":"alice","partition":"batch","nodes":2,)"
-                             R"("tasks":64,"cpus_per_task":4,"gpus":8,"gpu_type":"a100","memory":"128G","walltime":21600,)"
-                             R"("runtime":"3h","inputs":[{"name":"imagenet","site":"beta","size":"2TB"},)"
-                             R"({"name":"ckpt","site":"alpha","size":40000000000}],"output":{"size":"50GB","site":"alpha"},)"
-                             R"("sites":{"preferred":["beta"],"avoided":["gamma"]},"policy":"balanced"})";
+    const std::string text =
+        R"({"name":"train","account":"physics","user":"alice","partition":"batch","nodes":2,)"
+        R"("tasks":64,"cpus_per_task":4,"gpus":8,"gpu_type":"a100","memory":"128G","walltime":21600,)"
+        R"("runtime":"3h","inputs":[{"name":"imagenet","site":"beta","size":"2TB"},)"
+        R"({"name":"ckpt","site":"alpha","size":40000000000}],"output":{"size":"50GB","site":"alpha"},)"
+        R"("sites":{"preferred":["beta"],"avoided":["gamma"]},"policy":"balanced"})";
     for (auto _ : state) {
         JobRequest j = policies::parse_job_json(text, "<bench>");
         benchmark::DoNotOptimize(j);

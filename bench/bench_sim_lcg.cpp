@@ -3,10 +3,10 @@
 // shared data has them, Skyplane-measured links. Target: >= 1 M jobs/min, i.e. items_per_second
 // >= 16.7k (each simulation runs on one core).
 //   build/dev/bench/bench_sim_lcg --benchmark_counters_tabular=true
+#include "netplace/core/file.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/importers.hpp"
 #include "netplace/network/link_state.hpp"
-#include "netplace/core/file.hpp"
 #include "netplace/sim/metrics.hpp"
 #include "netplace/sim/placers.hpp"
 #include "netplace/sim/simulator.hpp"
@@ -42,16 +42,18 @@ const Setup& setup() {
         Setup r;
         const std::string trace = shared("workloads/cloudsimplus-LCG-2005-1.swf.gz");
         if (!std::filesystem::exists(trace)) return r;
-        r.fed = network::load_federation(std::string(NETPLACE_SOURCE_DIR) + "/etc/sim/lcg20-federation.yaml");
+        r.fed = network::load_federation(std::string(NETPLACE_SOURCE_DIR) +
+                                         "/etc/sim/lcg20-federation.yaml");
         network::LinkState st;
         for (const char* csv : {"network/skyplane-throughput.csv", "network/skyplane-latency.csv"})
             if (std::filesystem::exists(shared(csv)))
-                network::apply_imports(st, network::import_csv(file::read_all(shared(csv)), csv, r.fed, 0),
-                                       r.fed.probing);
+                network::apply_imports(
+                    st, network::import_csv(file::read_all(shared(csv)), csv, r.fed, 0),
+                    r.fed.probing);
         r.links = network::current_links(r.fed, &st, 0);
         r.net = make_network(r.fed, r.links);
-        const auto model =
-            load_data_model(std::string(NETPLACE_SOURCE_DIR) + "/etc/sim/lcg-data-model.yaml", r.fed);
+        const auto model = load_data_model(
+            std::string(NETPLACE_SOURCE_DIR) + "/etc/sim/lcg-data-model.yaml", r.fed);
         r.jobs = build_workload(read_swf(trace), r.fed, model, 2005);
         r.ok = true;
         return r;
@@ -99,9 +101,10 @@ void BM_SimLCG(benchmark::State& state, const std::string& policy) {
 }
 
 [[maybe_unused]] const bool registered = [] {
-    for (const char* p : {"local", "random", "round-robin", "least-loaded", "earliest-start", "data-local", "fastest",
-                          "balanced"})
-        benchmark::RegisterBenchmark((std::string("BM_SimLCG/") + p).c_str(), BM_SimLCG, std::string(p))
+    for (const char* p : {"local", "random", "round-robin", "least-loaded", "earliest-start",
+                          "data-local", "fastest", "balanced"})
+        benchmark::RegisterBenchmark((std::string("BM_SimLCG/") + p).c_str(), BM_SimLCG,
+                                     std::string(p))
             ->Unit(benchmark::kMillisecond)
             ->MinTime(2.0);
     return true;

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <string>
 
@@ -15,7 +15,7 @@ namespace netplace::file {
 namespace {
 
 class Fd {
-public:
+  public:
     explicit Fd(int fd) : fd_(fd) {}
     ~Fd() {
         if (fd_ >= 0) ::close(fd_);
@@ -29,7 +29,7 @@ public:
         return f;
     }
 
-private:
+  private:
     int fd_;
 };
 
@@ -41,7 +41,8 @@ Error sys_error(const std::string& what, const std::string& path) {
 
 void write_atomic(const std::string& path, const std::string& content, unsigned mode) {
     const auto slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    const std::string dir =
+        slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
     std::string tmpl = path + ".tmp.XXXXXX";
     Fd fd(::mkstemp(tmpl.data()));
     if (fd.get() < 0) throw sys_error("cannot create temporary file in " + dir, path);

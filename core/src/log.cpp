@@ -20,8 +20,8 @@ std::atomic<Level> g_level{Level::info};
 spdlog::logger& default_logger() {
     // stderr, unsynchronised colour-free output: netplace's stdout is reserved for results.
     static auto logger = [] {
-        auto l = std::make_shared<spdlog::logger>("netplace",
-                                                  std::make_shared<spdlog::sinks::stderr_sink_mt>());
+        auto l = std::make_shared<spdlog::logger>(
+            "netplace", std::make_shared<spdlog::sinks::stderr_sink_mt>());
         l->set_pattern("netplace: %l: %v");
         l->set_level(spdlog::level::trace);
         return l;
@@ -31,11 +31,16 @@ spdlog::logger& default_logger() {
 
 spdlog::level::level_enum to_spdlog(Level l) {
     switch (l) {
-        case Level::trace: return spdlog::level::trace;
-        case Level::debug: return spdlog::level::debug;
-        case Level::info: return spdlog::level::info;
-        case Level::warn: return spdlog::level::warn;
-        case Level::error: return spdlog::level::err;
+        case Level::trace:
+            return spdlog::level::trace;
+        case Level::debug:
+            return spdlog::level::debug;
+        case Level::info:
+            return spdlog::level::info;
+        case Level::warn:
+            return spdlog::level::warn;
+        case Level::error:
+            return spdlog::level::err;
     }
     return spdlog::level::info;
 }
@@ -56,7 +61,8 @@ Level parse_level(std::string_view name) {
     if (name == "info") return Level::info;
     if (name == "warn" || name == "warning") return Level::warn;
     if (name == "error") return Level::error;
-    throw Error("unknown log level '" + std::string(name) + "': use trace, debug, info, warn or error");
+    throw Error("unknown log level '" + std::string(name) +
+                "': use trace, debug, info, warn or error");
 }
 
 void write(Level l, std::string_view message) {

@@ -17,7 +17,8 @@ namespace {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return out;
 }
 
@@ -51,20 +52,33 @@ std::uint64_t parse_size(std::string_view text) {
     if (!split_number(text, v, unit)) throw bad();
     const std::string u = lower(unit);
     double mult = 0;
-    if (u.empty() || u == "b") mult = 1;
-    else if (u == "k" || u == "kib") mult = 1024.0;
-    else if (u == "m" || u == "mib") mult = std::pow(1024.0, 2);
-    else if (u == "g" || u == "gib") mult = std::pow(1024.0, 3);
-    else if (u == "t" || u == "tib") mult = std::pow(1024.0, 4);
-    else if (u == "p" || u == "pib") mult = std::pow(1024.0, 5);
-    else if (u == "kb") mult = 1e3;
-    else if (u == "mb") mult = 1e6;
-    else if (u == "gb") mult = 1e9;
-    else if (u == "tb") mult = 1e12;
-    else if (u == "pb") mult = 1e15;
-    else throw bad();
+    if (u.empty() || u == "b")
+        mult = 1;
+    else if (u == "k" || u == "kib")
+        mult = 1024.0;
+    else if (u == "m" || u == "mib")
+        mult = std::pow(1024.0, 2);
+    else if (u == "g" || u == "gib")
+        mult = std::pow(1024.0, 3);
+    else if (u == "t" || u == "tib")
+        mult = std::pow(1024.0, 4);
+    else if (u == "p" || u == "pib")
+        mult = std::pow(1024.0, 5);
+    else if (u == "kb")
+        mult = 1e3;
+    else if (u == "mb")
+        mult = 1e6;
+    else if (u == "gb")
+        mult = 1e9;
+    else if (u == "tb")
+        mult = 1e12;
+    else if (u == "pb")
+        mult = 1e15;
+    else
+        throw bad();
     const double bytes = v * mult;
-    if (bytes >= 1.8e19) throw Error("size '" + std::string(text) + "' is too large (limit 16 EiB)");
+    if (bytes >= 1.8e19)
+        throw Error("size '" + std::string(text) + "' is too large (limit 16 EiB)");
     return static_cast<std::uint64_t>(std::llround(bytes));
 }
 
@@ -72,18 +86,32 @@ double parse_rate_bps(std::string_view text) {
     double v = 0;
     std::string_view unit;
     auto bad = [&] {
-        return Error("invalid rate '" + std::string(text) +
-                     "': use bits per second with a unit, e.g. 10Gbit/s, 400Mbps, 1G, or bytes as 125MB/s");
+        return Error(
+            "invalid rate '" + std::string(text) +
+            "': use bits per second with a unit, e.g. 10Gbit/s, 400Mbps, 1G, or bytes as 125MB/s");
     };
     if (!split_number(text, v, unit)) throw bad();
     double mult = 1;
     if (!unit.empty()) {
         switch (unit.front()) {
-            case 'k': case 'K': mult = 1e3; break;
-            case 'm': case 'M': mult = 1e6; break;
-            case 'g': case 'G': mult = 1e9; break;
-            case 't': case 'T': mult = 1e12; break;
-            default: break;
+            case 'k':
+            case 'K':
+                mult = 1e3;
+                break;
+            case 'm':
+            case 'M':
+                mult = 1e6;
+                break;
+            case 'g':
+            case 'G':
+                mult = 1e9;
+                break;
+            case 't':
+            case 'T':
+                mult = 1e12;
+                break;
+            default:
+                break;
         }
         if (mult != 1) unit.remove_prefix(1);
     }
@@ -119,7 +147,8 @@ double parse_duration_s(std::string_view text) {
             const size_t colon = rest.find(':', start);
             double v = 0;
             std::string_view unit;
-            if (!split_number(rest.substr(start, colon - start), v, unit) || !unit.empty()) throw bad();
+            if (!split_number(rest.substr(start, colon - start), v, unit) || !unit.empty())
+                throw bad();
             parts.push_back(v);
             if (colon == std::string_view::npos) break;
             start = colon + 1;
@@ -147,13 +176,20 @@ double parse_duration_s(std::string_view text) {
         while (ulen < unit.size() && std::isalpha(static_cast<unsigned char>(unit[ulen]))) ++ulen;
         const std::string u = lower(unit.substr(0, ulen));
         double mult = 0;
-        if (u.empty() || u == "s" || u == "sec") mult = 1;
-        else if (u == "ms") mult = 1e-3;
-        else if (u == "us") mult = 1e-6;
-        else if (u == "m" || u == "min") mult = 60;
-        else if (u == "h") mult = 3600;
-        else if (u == "d") mult = 86400;
-        else throw bad();
+        if (u.empty() || u == "s" || u == "sec")
+            mult = 1;
+        else if (u == "ms")
+            mult = 1e-3;
+        else if (u == "us")
+            mult = 1e-6;
+        else if (u == "m" || u == "min")
+            mult = 60;
+        else if (u == "h")
+            mult = 3600;
+        else if (u == "d")
+            mult = 86400;
+        else
+            throw bad();
         total += v * mult;
         rest = trim(unit.substr(ulen));
         if (u.empty() && !rest.empty()) throw bad();
@@ -181,7 +217,8 @@ std::string format_rate(double bps) {
         v /= 1000.0;
         ++i;
     }
-    return fmt::format("{:.{}f} {}", v, std::fabs(v) < 10 ? 2 : (std::fabs(v) < 100 ? 1 : 0), names[i]);
+    return fmt::format("{:.{}f} {}", v, std::fabs(v) < 10 ? 2 : (std::fabs(v) < 100 ? 1 : 0),
+                       names[i]);
 }
 
 std::string format_duration(double seconds) {

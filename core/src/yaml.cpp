@@ -12,11 +12,16 @@ namespace {
 
 std::string kind_name(const YAML::Node& n) {
     switch (n.Type()) {
-        case YAML::NodeType::Null: return "nothing";
-        case YAML::NodeType::Scalar: return "a scalar";
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Map: return "a mapping";
-        default: return "nothing";
+        case YAML::NodeType::Null:
+            return "nothing";
+        case YAML::NodeType::Scalar:
+            return "a scalar";
+        case YAML::NodeType::Sequence:
+            return "a list";
+        case YAML::NodeType::Map:
+            return "a mapping";
+        default:
+            return "nothing";
     }
 }
 
@@ -26,7 +31,8 @@ size_t distance(std::string_view a, std::string_view b) {
     for (size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
         for (size_t j = 1; j <= b.size(); ++j) {
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            cur[j] = std::min(
+                {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
         }
         std::swap(prev, cur);
     }
@@ -81,7 +87,8 @@ void fail(const std::string& file, const YAML::Node& node, const std::string& me
 
 void check_map(const std::string& file, const YAML::Node& node, std::string_view what,
                std::initializer_list<std::string_view> allowed) {
-    if (!node.IsMap()) fail(file, node, std::string(what) + " must be a mapping, found " + kind_name(node));
+    if (!node.IsMap())
+        fail(file, node, std::string(what) + " must be a mapping, found " + kind_name(node));
     for (const auto& kv : node) {
         const std::string key = kv.first.as<std::string>();
         if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
@@ -103,12 +110,14 @@ void check_map(const std::string& file, const YAML::Node& node, std::string_view
 const YAML::Node require(const std::string& file, const YAML::Node& map, std::string_view key,
                          std::string_view what) {
     const YAML::Node n = map[std::string(key)];
-    if (!n) fail(file, map, std::string(what) + " is missing required key '" + std::string(key) + "'");
+    if (!n)
+        fail(file, map, std::string(what) + " is missing required key '" + std::string(key) + "'");
     return n;
 }
 
 std::string as_string(const std::string& file, const YAML::Node& node, std::string_view what) {
-    if (!node.IsScalar()) fail(file, node, std::string(what) + " must be a string, found " + kind_name(node));
+    if (!node.IsScalar())
+        fail(file, node, std::string(what) + " must be a string, found " + kind_name(node));
     return node.Scalar();
 }
 
@@ -118,8 +127,9 @@ std::string as_name(const std::string& file, const YAML::Node& node, std::string
         return std::isalnum(c) || c == '-' || c == '_' || c == '.';
     });
     if (!ok) {
-        fail(file, node, std::string(what) + " '" + s +
-                             "' is not a valid name: use letters, digits, '-', '_' or '.'");
+        fail(file, node,
+             std::string(what) + " '" + s +
+                 "' is not a valid name: use letters, digits, '-', '_' or '.'");
     }
     return s;
 }
@@ -162,10 +172,12 @@ std::int64_t as_integer(const std::string& file, const YAML::Node& node, std::st
     } catch (const std::exception&) {
         used = 0;
     }
-    if (used != s.size() || s.empty()) fail(file, node, std::string(what) + " must be a whole number, not '" + s + "'");
+    if (used != s.size() || s.empty())
+        fail(file, node, std::string(what) + " must be a whole number, not '" + s + "'");
     if (v < min || v > max) {
-        fail(file, node, std::string(what) + " is " + s + ": must be between " + std::to_string(min) +
-                             " and " + std::to_string(max));
+        fail(file, node,
+             std::string(what) + " is " + s + ": must be between " + std::to_string(min) + " and " +
+                 std::to_string(max));
     }
     return v;
 }
@@ -208,12 +220,15 @@ std::vector<std::string> as_string_list(const std::string& file, const YAML::Nod
     } else if (node.IsSequence()) {
         for (const auto& item : node) out.push_back(as_string(file, item, what));
     } else if (!node.IsNull()) {
-        fail(file, node, std::string(what) + " must be a string or a list of strings, found " + kind_name(node));
+        fail(
+            file, node,
+            std::string(what) + " must be a string or a list of strings, found " + kind_name(node));
     }
     return out;
 }
 
-std::optional<std::string> closest(std::string_view word, std::initializer_list<std::string_view> options) {
+std::optional<std::string> closest(std::string_view word,
+                                   std::initializer_list<std::string_view> options) {
     return closest_impl(word, options);
 }
 std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& options) {

@@ -66,24 +66,32 @@ struct SourceGroup {
 };
 
 void add_reason(std::optional<std::string>& excluded, std::string reason) {
-    if (!excluded) excluded = std::move(reason);
-    else excluded->append("; ").append(reason);
+    if (!excluded)
+        excluded = std::move(reason);
+    else
+        excluded->append("; ").append(reason);
 }
 
 // O(1) lookup of link i -> j when `links` is row-major over fed.sites, either with the diagonal
 // (n * n entries) or without it (n * (n - 1), what current_links() returns); any other order
-// gets an index built on first use. Every hit is verified by name, so a wrong guess only costs time.
+// gets an index built on first use. Every hit is verified by name, so a wrong guess only costs
+// time.
 class LinkIndex {
-public:
-    LinkIndex(const Federation& fed, const std::vector<LinkEstimate>& links) : fed_(fed), links_(links), n_(fed.sites.size()) {
-        if (n_ > 0 && links.size() == n_ * n_) layout_ = Layout::square;
-        else if (n_ > 1 && links.size() == n_ * (n_ - 1)) layout_ = Layout::off_diagonal;
+  public:
+    LinkIndex(const Federation& fed, const std::vector<LinkEstimate>& links)
+        : fed_(fed), links_(links), n_(fed.sites.size()) {
+        if (n_ > 0 && links.size() == n_ * n_)
+            layout_ = Layout::square;
+        else if (n_ > 1 && links.size() == n_ * (n_ - 1))
+            layout_ = Layout::off_diagonal;
     }
 
     const LinkEstimate* get(size_t from, size_t to) const {
         if (links_.empty()) return nullptr;
         if (layout_ != Layout::other && (layout_ == Layout::square || from != to)) {
-            const size_t k = layout_ == Layout::square ? from * n_ + to : from * (n_ - 1) + (to < from ? to : to - 1);
+            const size_t k = layout_ == Layout::square
+                                 ? from * n_ + to
+                                 : from * (n_ - 1) + (to < from ? to : to - 1);
             const LinkEstimate& l = links_[k];
             if (l.from == fed_.sites[from].name && l.to == fed_.sites[to].name) return &l;
         }
@@ -92,7 +100,7 @@ public:
         return k < 0 ? nullptr : &links_[static_cast<size_t>(k)];
     }
 
-private:
+  private:
     enum class Layout { square, off_diagonal, other };
 
     void build() const {
@@ -103,7 +111,8 @@ private:
         for (size_t k = 0; k < links_.size(); ++k) {
             auto f = pos.find(links_[k].from);
             auto t = pos.find(links_[k].to);
-            if (f != pos.end() && t != pos.end()) index_[f->second * n_ + t->second] = static_cast<int>(k);
+            if (f != pos.end() && t != pos.end())
+                index_[f->second * n_ + t->second] = static_cast<int>(k);
         }
     }
 
@@ -123,16 +132,20 @@ struct LinkUse {
 
 LinkUse link_figures(const Federation& fed, const LinkIndex& links, int from, size_t to) {
     if (from >= 0) {
-        if (const LinkEstimate* l = links.get(static_cast<size_t>(from), to)) return {l->bandwidth_bps, l->latency_s, l};
+        if (const LinkEstimate* l = links.get(static_cast<size_t>(from), to))
+            return {l->bandwidth_bps, l->latency_s, l};
     }
     return {fed.default_bandwidth_bps, fed.default_latency_s, nullptr};
 }
 
 const char* health_word(LinkHealth h) {
     switch (h) {
-        case LinkHealth::degraded: return "degraded";
-        case LinkHealth::stale: return "stale";
-        default: return nullptr;
+        case LinkHealth::degraded:
+            return "degraded";
+        case LinkHealth::stale:
+            return "stale";
+        default:
+            return nullptr;
     }
 }
 
@@ -165,13 +178,15 @@ double estimate_wait_s(unsigned cores, unsigned gpus, const Site& site, const Si
         const double gtotal = load->gpus_total ? load->gpus_total : site.capacity.total_gpus();
         // The collector has no per-GPU remaining time; GPU jobs end with the cores they hold,
         // so the cores' mean remaining time stands in for them.
-        wait = std::max(wait, one(gpus, gtotal, load->gpus_free, load->pending_gpu_seconds, mean_left));
+        wait = std::max(wait,
+                        one(gpus, gtotal, load->gpus_free, load->pending_gpu_seconds, mean_left));
     }
     return wait;
 }
 
-PlacementDecision place(const JobRequest& job, const Federation& fed, const std::vector<LinkEstimate>& links,
-                        const std::vector<SiteLoad>& loads, const PolicySet& policies) {
+PlacementDecision place(const JobRequest& job, const Federation& fed,
+                        const std::vector<LinkEstimate>& links, const std::vector<SiteLoad>& loads,
+                        const PolicySet& policies) {
     PlacementDecision d;
     const size_t n = fed.sites.size();
 
@@ -181,17 +196,20 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
         if (policies.user_selectable(*job.hints.policy)) {
             policy = policies.find(*job.hints.policy);
         } else {
-            d.warnings.push_back(fmt::format(
-                "policy '{}' {}; using '{}'", *job.hints.policy,
-                policies.find(*job.hints.policy) ? "is not open to users (user_selectable)" : "does not exist",
-                policies.default_name()));
+            d.warnings.push_back(fmt::format("policy '{}' {}; using '{}'", *job.hints.policy,
+                                             policies.find(*job.hints.policy)
+                                                 ? "is not open to users (user_selectable)"
+                                                 : "does not exist",
+                                             policies.default_name()));
         }
     }
     if (!policy) {
         if (policies.policies().empty()) {
-            // A default-constructed set: decide under the presets rather than throw on a submit path.
+            // A default-constructed set: decide under the presets rather than throw on a submit
+            // path.
             static const PolicySet presets = PolicySet::builtin();
-            d.warnings.push_back("empty policy set: using the built-in '" + presets.default_name() + "' preset");
+            d.warnings.push_back("empty policy set: using the built-in '" + presets.default_name() +
+                                 "' preset");
             policy = &presets.default_policy();
         } else {
             policy = &policies.default_policy();
@@ -207,17 +225,25 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
     active.reserve(1 + policy->rules.size());
     active.push_back({&policy->effects, nullptr});
     for (const auto& r : policy->rules)
-        if (matches(r.match, job, input_bytes) && !(r.unless && matches(*r.unless, job, input_bytes)))
+        if (matches(r.match, job, input_bytes) &&
+            !(r.unless && matches(*r.unless, job, input_bytes)))
             active.push_back({&r.effects, &r});
 
     // Weights: the policy's, then the job's overrides it allows, then matching rules (admins win).
     Weights w = policy->weights;
     for (const auto& [k, v] : job.hints.weights) {
         double* f = weight_field(w, k);
-        if (!f) d.warnings.push_back(fmt::format("unknown weight '{}' ignored (weights: completion, transfer, price, wan_gb)", k));
-        else if (!contains(policy->user_weights, k)) d.warnings.push_back(fmt::format("policy '{}' does not let jobs set weight '{}'; ignored", policy->name, k));
-        else if (!(v >= 0) || !std::isfinite(v)) d.warnings.push_back(fmt::format("weight '{}' must be a finite number >= 0; ignored", k));
-        else *f = v;
+        if (!f)
+            d.warnings.push_back(fmt::format(
+                "unknown weight '{}' ignored (weights: completion, transfer, price, wan_gb)", k));
+        else if (!contains(policy->user_weights, k))
+            d.warnings.push_back(fmt::format(
+                "policy '{}' does not let jobs set weight '{}'; ignored", policy->name, k));
+        else if (!(v >= 0) || !std::isfinite(v))
+            d.warnings.push_back(
+                fmt::format("weight '{}' must be a finite number >= 0; ignored", k));
+        else
+            *f = v;
     }
     for (size_t a = 1; a < active.size(); ++a)
         for (const auto& [k, v] : active[a].effects->weights) *weight_field(w, k) = v;
@@ -232,14 +258,16 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
     groups.reserve(job.inputs.size());
     for (const auto& ds : job.inputs) {
         const int s = site_index(ds.site);
-        auto g = std::find_if(groups.begin(), groups.end(), [&](const SourceGroup& x) { return *x.name == ds.site; });
+        auto g = std::find_if(groups.begin(), groups.end(),
+                              [&](const SourceGroup& x) { return *x.name == ds.site; });
         if (g == groups.end()) {
             groups.push_back({s, &ds.site, ds.bytes, &ds});
             if (s < 0) {
-                d.warnings.push_back(fmt::format("dataset '{}' is at '{}', which is not a site of federation '{}': "
-                                                 "default link figures ({}, {}) used",
-                                                 ds.name, ds.site, fed.name, units::format_rate(fed.default_bandwidth_bps),
-                                                 units::format_duration(fed.default_latency_s)));
+                d.warnings.push_back(fmt::format(
+                    "dataset '{}' is at '{}', which is not a site of federation '{}': "
+                    "default link figures ({}, {}) used",
+                    ds.name, ds.site, fed.name, units::format_rate(fed.default_bandwidth_bps),
+                    units::format_duration(fed.default_latency_s)));
             }
         } else {
             g->bytes += ds.bytes;
@@ -255,19 +283,23 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
         if (!ds.residency) continue;
         const auto* allowed = policies.residency(*ds.residency);
         if (!allowed) {
-            d.warnings.push_back(fmt::format("dataset '{}' has residency tag '{}', which the policy file does not define: "
-                                             "only its own site '{}' may read it",
-                                             ds.name, *ds.residency, ds.site));
+            d.warnings.push_back(fmt::format(
+                "dataset '{}' has residency tag '{}', which the policy file does not define: "
+                "only its own site '{}' may read it",
+                ds.name, *ds.residency, ds.site));
         }
         residency.push_back({&ds, allowed});
     }
     const std::string& home = job.home_site ? *job.home_site : fed.local_site;
     const int home_idx = job.output_bytes > 0 && !home.empty() ? site_index(home) : -1;
     if (job.output_bytes > 0 && home.empty()) {
-        d.warnings.push_back("the job has output but no home site and the federation no local_site: stage-out not counted");
+        d.warnings.push_back(
+            "the job has output but no home site and the federation no local_site: stage-out not "
+            "counted");
     } else if (job.output_bytes > 0 && home_idx < 0) {
-        d.warnings.push_back(fmt::format("output home site '{}' is not a site of federation '{}': default link figures used",
-                                         home, fed.name));
+        d.warnings.push_back(fmt::format(
+            "output home site '{}' is not a site of federation '{}': default link figures used",
+            home, fed.name));
     }
     const AccountAcl* acl = job.account.empty() ? nullptr : policies.account(job.account);
 
@@ -304,14 +336,18 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
         const Site& site = fed.sites[i];
         SiteEstimate& e = d.ranking[i];
         e.site = site.name;
-        const bool user_named = contains(job.hints.allowed, site.name) || contains(job.hints.preferred, site.name);
+        const bool user_named =
+            contains(job.hints.allowed, site.name) || contains(job.hints.preferred, site.name);
 
         // ---- costs (computed for every site so the explanation is complete) ----
         const SiteLoad* load = load_for(i);
         e.wait_s = estimate_wait_s(cores, job.gpus, site, load);
         if (!load) {
-            e.notes.push_back(site.static_wait_s ? fmt::format("no site state: static wait {}", units::format_duration(*site.static_wait_s))
-                                                 : std::string("no site state and no static_wait: wait assumed 0"));
+            e.notes.push_back(
+                site.static_wait_s
+                    ? fmt::format("no site state: static wait {}",
+                                  units::format_duration(*site.static_wait_s))
+                    : std::string("no site state and no static_wait: wait assumed 0"));
         }
 
         double stage_in = 0;
@@ -322,23 +358,28 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
             if (l.estimate) {
                 if (!l.estimate->measured) ++unmeasured_links;
                 if (l.estimate->health == LinkHealth::down) {
-                    add_reason(e.excluded, fmt::format("link {}->{} is down (dataset '{}')", *g.name, site.name, g.first->name));
+                    add_reason(e.excluded, fmt::format("link {}->{} is down (dataset '{}')",
+                                                       *g.name, site.name, g.first->name));
                 } else if (const char* h = health_word(l.estimate->health)) {
                     e.notes.push_back(fmt::format("link {}->{} is {}", *g.name, site.name, h));
                 }
             } else if (g.site >= 0) {
-                e.notes.push_back(fmt::format("no figures for link {}->{}: federation defaults", *g.name, site.name));
+                e.notes.push_back(fmt::format("no figures for link {}->{}: federation defaults",
+                                              *g.name, site.name));
             }
             const double t = transfer_s(g.bytes, l.bandwidth_bps, l.latency_s);
             if (!std::isfinite(t) && !(l.estimate && l.estimate->health == LinkHealth::down)) {
-                add_reason(e.excluded, fmt::format("link {}->{} has no bandwidth (dataset '{}')", *g.name, site.name, g.first->name));
+                add_reason(e.excluded, fmt::format("link {}->{} has no bandwidth (dataset '{}')",
+                                                   *g.name, site.name, g.first->name));
             }
             for (const auto& src : active) {
                 const auto& mb = src.effects->min_bandwidth_bps;
                 if (mb && g.bytes > 0 && l.bandwidth_bps < *mb) {
-                    add_reason(e.excluded, fmt::format("link {}->{} at {} is below the minimum bandwidth {} set by {}",
-                                                       *g.name, site.name, units::format_rate(l.bandwidth_bps),
-                                                       units::format_rate(*mb), origin(*policy, src)));
+                    add_reason(
+                        e.excluded,
+                        fmt::format("link {}->{} at {} is below the minimum bandwidth {} set by {}",
+                                    *g.name, site.name, units::format_rate(l.bandwidth_bps),
+                                    units::format_rate(*mb), origin(*policy, src)));
                 }
             }
             stage_in = std::max(stage_in, t);
@@ -347,34 +388,43 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
         e.run_s = run_ref_s * site.speed;
         e.stage_out_s = 0;
         if (job.output_bytes > 0 && !home.empty() && home_idx != static_cast<int>(i)) {
-            const LinkUse use = home_idx >= 0 ? link_figures(fed, link_index, static_cast<int>(i), static_cast<size_t>(home_idx))
-                                              : LinkUse{fed.default_bandwidth_bps, fed.default_latency_s, nullptr};
+            const LinkUse use =
+                home_idx >= 0 ? link_figures(fed, link_index, static_cast<int>(i),
+                                             static_cast<size_t>(home_idx))
+                              : LinkUse{fed.default_bandwidth_bps, fed.default_latency_s, nullptr};
             e.stage_out_s = transfer_s(job.output_bytes, use.bandwidth_bps, use.latency_s);
             e.wan_bytes += job.output_bytes;
             if (!std::isfinite(e.stage_out_s)) {
-                add_reason(e.excluded, fmt::format("link {}->{} has no bandwidth for the output", site.name, home));
+                add_reason(e.excluded, fmt::format("link {}->{} has no bandwidth for the output",
+                                                   site.name, home));
             }
             if (use.estimate && use.estimate->health == LinkHealth::down) {
-                e.notes.push_back(fmt::format("link {}->{} for the output is down now; stage-out assumes it recovers", site.name, home));
+                e.notes.push_back(fmt::format(
+                    "link {}->{} for the output is down now; stage-out assumes it recovers",
+                    site.name, home));
             }
         }
         e.total_s = e.wait_s + e.stage_in_s + e.run_s + e.stage_out_s;
-        e.price = run_ref_s * site.speed / 3600.0 * (cores * site.price.core_hour + job.gpus * site.price.gpu_hour);
+        e.price = run_ref_s * site.speed / 3600.0 *
+                  (cores * site.price.core_hour + job.gpus * site.price.gpu_hour);
 
         double adjust = 0;
         for (const auto& src : active) {
             if (const double* p = find_pair(src.effects->penalty_s, site.name)) {
                 adjust += *p;
-                e.notes.push_back(fmt::format("penalty +{} ({})", units::format_duration(*p), origin(*policy, src)));
+                e.notes.push_back(fmt::format("penalty +{} ({})", units::format_duration(*p),
+                                              origin(*policy, src)));
             }
             if (const double* b = find_pair(src.effects->bonus_s, site.name)) {
                 adjust -= *b;
-                e.notes.push_back(fmt::format("bonus -{} ({})", units::format_duration(*b), origin(*policy, src)));
+                e.notes.push_back(fmt::format("bonus -{} ({})", units::format_duration(*b),
+                                              origin(*policy, src)));
             }
         }
         if (contains(job.hints.preferred, site.name) && policy->preferred_bonus_s > 0) {
             adjust -= policy->preferred_bonus_s;
-            e.notes.push_back(fmt::format("preferred by the job: -{}", units::format_duration(policy->preferred_bonus_s)));
+            e.notes.push_back(fmt::format("preferred by the job: -{}",
+                                          units::format_duration(policy->preferred_bonus_s)));
         }
         const double moving = e.stage_in_s + e.stage_out_s;
         e.terms.completion = w.completion * e.total_s;
@@ -382,7 +432,8 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
         e.terms.price = w.price * e.price;
         e.terms.wan = w.wan_gb * static_cast<double>(e.wan_bytes) / 1e9;
         e.terms.adjust = adjust;
-        e.score = e.terms.completion + e.terms.transfer + e.terms.price + e.terms.wan + e.terms.adjust;
+        e.score =
+            e.terms.completion + e.terms.transfer + e.terms.price + e.terms.wan + e.terms.adjust;
         if (std::isnan(e.score)) e.score = inf;  // 0 x inf: keeps the ranking's ordering strict
 
         // ---- exclusions: the job's own wishes, then admin rules, then what the site can do ----
@@ -396,50 +447,66 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
             const bool outside = !fx.allow.empty() && !contains(fx.allow, site.name);
             if (!denied && !outside) continue;
             if (fx.mode == Mode::default_ && user_named) {
-                e.notes.push_back(fmt::format("{} {} by default; allowed because the job names it", origin(*policy, src),
+                e.notes.push_back(fmt::format("{} {} by default; allowed because the job names it",
+                                              origin(*policy, src),
                                               denied ? "denies it" : "leaves it out"));
                 continue;
             }
-            if (denied) add_reason(e.excluded, "denied by " + origin(*policy, src));
-            else add_reason(e.excluded, "not allowed by " + origin(*policy, src));
+            if (denied)
+                add_reason(e.excluded, "denied by " + origin(*policy, src));
+            else
+                add_reason(e.excluded, "not allowed by " + origin(*policy, src));
         }
         if (acl) {
-            if (contains(acl->deny, site.name)) add_reason(e.excluded, fmt::format("account '{}' may not use this site", job.account));
+            if (contains(acl->deny, site.name))
+                add_reason(e.excluded,
+                           fmt::format("account '{}' may not use this site", job.account));
             else if (!acl->allow.empty() && !contains(acl->allow, site.name)) {
-                add_reason(e.excluded, fmt::format("account '{}' is not allowed on this site", job.account));
+                add_reason(e.excluded,
+                           fmt::format("account '{}' is not allowed on this site", job.account));
             }
         }
         for (const auto& r : residency) {
             const bool ok = r.sites ? contains(*r.sites, site.name) : r.ds->site == site.name;
             if (!ok) {
-                add_reason(e.excluded, fmt::format("residency: dataset '{}' (tag '{}') may not be read here", r.ds->name,
-                                                   *r.ds->residency));
+                add_reason(e.excluded,
+                           fmt::format("residency: dataset '{}' (tag '{}') may not be read here",
+                                       r.ds->name, *r.ds->residency));
             }
         }
         for (const auto& f : job.features) {
-            if (!contains(site.features, f)) add_reason(e.excluded, fmt::format("lacks feature '{}' the job requires", f));
+            if (!contains(site.features, f))
+                add_reason(e.excluded, fmt::format("lacks feature '{}' the job requires", f));
         }
         for (const auto& src : active) {
             for (const auto& f : src.effects->require_features) {
-                if (!contains(site.features, f)) add_reason(e.excluded, fmt::format("lacks feature '{}' required by {}", f, origin(*policy, src)));
+                if (!contains(site.features, f))
+                    add_reason(e.excluded, fmt::format("lacks feature '{}' required by {}", f,
+                                                       origin(*policy, src)));
             }
             for (const auto& t : src.effects->require_gpu_types) {
-                if (!site.capacity.gpus.count(t)) add_reason(e.excluded, fmt::format("has no '{}' GPUs, required by {}", t, origin(*policy, src)));
+                if (!site.capacity.gpus.count(t))
+                    add_reason(e.excluded, fmt::format("has no '{}' GPUs, required by {}", t,
+                                                       origin(*policy, src)));
             }
         }
-        if (!job.partition.empty() && !site.partitions.empty() && !contains(site.partitions, job.partition)) {
+        if (!job.partition.empty() && !site.partitions.empty() &&
+            !contains(site.partitions, job.partition)) {
             add_reason(e.excluded, fmt::format("has no partition '{}'", job.partition));
         }
         if (job.nodes > site.capacity.nodes && site.capacity.nodes > 0) {
-            add_reason(e.excluded, fmt::format("capacity: {} nodes, the job needs {}", site.capacity.nodes, job.nodes));
+            add_reason(e.excluded, fmt::format("capacity: {} nodes, the job needs {}",
+                                               site.capacity.nodes, job.nodes));
         }
         if (cores > site.capacity.cores) {
-            add_reason(e.excluded, fmt::format("capacity: {} cores, the job needs {}", site.capacity.cores, cores));
+            add_reason(e.excluded, fmt::format("capacity: {} cores, the job needs {}",
+                                               site.capacity.cores, cores));
         }
         if (job.memory_bytes > 0 && site.capacity.memory_bytes > 0 && site.capacity.nodes > 0 &&
             job.memory_bytes > site.capacity.memory_bytes / site.capacity.nodes) {
             add_reason(e.excluded, fmt::format("capacity: {} memory per node, the job needs {}",
-                                               units::format_size(site.capacity.memory_bytes / site.capacity.nodes),
+                                               units::format_size(site.capacity.memory_bytes /
+                                                                  site.capacity.nodes),
                                                units::format_size(job.memory_bytes)));
         }
         if (job.gpus > 0) {
@@ -447,22 +514,27 @@ PlacementDecision place(const JobRequest& job, const Federation& fed, const std:
                 auto it = site.capacity.gpus.find(*job.gpu_type);
                 const unsigned have = it == site.capacity.gpus.end() ? 0 : it->second;
                 if (have < job.gpus) {
-                    add_reason(e.excluded, fmt::format("capacity: {} '{}' GPUs, the job needs {}", have, *job.gpu_type, job.gpus));
+                    add_reason(e.excluded, fmt::format("capacity: {} '{}' GPUs, the job needs {}",
+                                                       have, *job.gpu_type, job.gpus));
                 }
             } else if (site.capacity.total_gpus() < job.gpus) {
-                add_reason(e.excluded, fmt::format("capacity: {} GPUs, the job needs {}", site.capacity.total_gpus(), job.gpus));
+                add_reason(e.excluded, fmt::format("capacity: {} GPUs, the job needs {}",
+                                                   site.capacity.total_gpus(), job.gpus));
             }
         }
         for (const auto& src : active) {
             const auto& ms = src.effects->max_stage_in_s;
             if (ms && e.stage_in_s > *ms) {
-                add_reason(e.excluded, fmt::format("stage-in {} exceeds the {} limit set by {}", units::format_duration(e.stage_in_s),
-                                                   units::format_duration(*ms), origin(*policy, src)));
+                add_reason(e.excluded,
+                           fmt::format("stage-in {} exceeds the {} limit set by {}",
+                                       units::format_duration(e.stage_in_s),
+                                       units::format_duration(*ms), origin(*policy, src)));
             }
         }
     }
     if (unmeasured_links > 0) {
-        d.state_warnings.push_back("some links have no measurement yet: static figures from the federation file used");
+        d.state_warnings.push_back(
+            "some links have no measurement yet: static figures from the federation file used");
     }
 
     // Eligible first by (score, total, name); excluded after in federation order.

@@ -48,21 +48,25 @@ std::string to_string(Mode mode) { return mode == Mode::enforce ? "enforce" : "d
 // Reads one policy file into a PolicySet. A class (not free functions) so it may fill the
 // set's private members; friend of PolicySet.
 class Loader {
-public:
+  public:
     Loader(PolicySet& set, const yaml::Doc& doc) : set_(set), file_(doc.file()), doc_(doc) {}
 
     void load(bool allow_presets) {
         const YAML::Node& root = doc_.root();
         if (root.IsNull()) {
-            yaml::fail(file_, root, "policy file is empty: it needs at least `policies:` or `default:` "
-                                    "(see docs/policies.md)");
+            yaml::fail(file_, root,
+                       "policy file is empty: it needs at least `policies:` or `default:` "
+                       "(see docs/policies.md)");
         }
         yaml::check_map(file_, root, "policy file",
-                        {"version", "default", "presets", "user_selectable", "residency", "accounts", "policies"});
+                        {"version", "default", "presets", "user_selectable", "residency",
+                         "accounts", "policies"});
         if (auto v = root["version"]) {
             const auto n = yaml::as_integer(file_, v, "version", 1, 1000);
-            if (n != 1) yaml::fail(file_, v, "policy file version " + std::to_string(n) +
-                                                 " is newer than this netplace understands (1): upgrade netplace");
+            if (n != 1)
+                yaml::fail(file_, v,
+                           "policy file version " + std::to_string(n) +
+                               " is newer than this netplace understands (1): upgrade netplace");
         }
         bool presets = true;
         if (auto p = root["presets"]) presets = yaml::as_bool(file_, p, "presets");
@@ -71,18 +75,22 @@ public:
         if (auto r = root["residency"]) load_residency(r);
         if (auto a = root["accounts"]) load_accounts(a);
         if (auto ps = root["policies"]) {
-            if (!ps.IsSequence()) yaml::fail(file_, ps, "policies must be a list of policies (`- name: ...`)");
+            if (!ps.IsSequence())
+                yaml::fail(file_, ps, "policies must be a list of policies (`- name: ...`)");
             std::vector<std::string> seen;
             for (const auto& p : ps) {
                 Policy pol = load_policy(p);
                 if (contains(seen, pol.name)) {
-                    yaml::fail(file_, p["name"], "policy '" + pol.name + "' is defined twice: rename one of them");
+                    yaml::fail(file_, p["name"],
+                               "policy '" + pol.name + "' is defined twice: rename one of them");
                 }
                 seen.push_back(pol.name);
                 auto it = std::find_if(set_.policies_.begin(), set_.policies_.end(),
                                        [&](const Policy& q) { return q.name == pol.name; });
-                if (it != set_.policies_.end()) *it = std::move(pol);
-                else set_.policies_.push_back(std::move(pol));
+                if (it != set_.policies_.end())
+                    *it = std::move(pol);
+                else
+                    set_.policies_.push_back(std::move(pol));
             }
         }
         if (set_.policies_.empty()) {
@@ -91,7 +99,9 @@ public:
         if (auto d = root["default"]) {
             set_.default_ = yaml::as_name(file_, d, "default");
             if (!set_.find(set_.default_)) {
-                yaml::fail(file_, d, "default policy '" + set_.default_ + "' is not defined" + suggest(set_.default_));
+                yaml::fail(file_, d,
+                           "default policy '" + set_.default_ + "' is not defined" +
+                               suggest(set_.default_));
             }
         } else if (set_.find("balanced")) {
             set_.default_ = "balanced";
@@ -101,19 +111,24 @@ public:
         if (auto u = root["user_selectable"]) {
             for (const auto& item : items(u)) {
                 const std::string n = yaml::as_name(file_, item, "user_selectable entry");
-                if (!set_.find(n)) yaml::fail(file_, item, "user_selectable names unknown policy '" + n + "'" + suggest(n));
+                if (!set_.find(n))
+                    yaml::fail(file_, item,
+                               "user_selectable names unknown policy '" + n + "'" + suggest(n));
                 set_.selectable_.push_back(n);
             }
         }
     }
 
-private:
+  private:
     // A scalar or a list, as nodes (so errors point at the item).
     std::vector<YAML::Node> items(const YAML::Node& n) {
         std::vector<YAML::Node> out;
-        if (n.IsScalar()) out.push_back(n);
-        else if (n.IsSequence()) for (const auto& i : n) out.push_back(i);
-        else yaml::fail(file_, n, "expected a name or a list of names");
+        if (n.IsScalar())
+            out.push_back(n);
+        else if (n.IsSequence())
+            for (const auto& i : n) out.push_back(i);
+        else
+            yaml::fail(file_, n, "expected a name or a list of names");
         return out;
     }
 
@@ -136,8 +151,10 @@ private:
             set_.mentions_.push_back({s, yaml::where(file_, item)});
             out.push_back(std::move(s));
         };
-        if (n.IsScalar()) one(n);
-        else for (const auto& item : n) one(item);
+        if (n.IsScalar())
+            one(n);
+        else
+            for (const auto& item : n) one(item);
         return out;
     }
 
@@ -154,7 +171,10 @@ private:
     }
 
     void load_residency(const YAML::Node& r) {
-        if (!r.IsMap()) yaml::fail(file_, r, "residency must map a tag to the sites that may read it, e.g. `eu-only: [alpha, beta]`");
+        if (!r.IsMap())
+            yaml::fail(file_, r,
+                       "residency must map a tag to the sites that may read it, e.g. `eu-only: "
+                       "[alpha, beta]`");
         for (const auto& kv : r) {
             const std::string tag = yaml::as_name(file_, kv.first, "residency tag");
             set_.residency_[tag] = sites(kv.second, "residency '" + tag + "'");
@@ -162,7 +182,8 @@ private:
     }
 
     void load_accounts(const YAML::Node& a) {
-        if (!a.IsMap()) yaml::fail(file_, a, "accounts must map an account to `{allow: [...], deny: [...]}`");
+        if (!a.IsMap())
+            yaml::fail(file_, a, "accounts must map an account to `{allow: [...], deny: [...]}`");
         for (const auto& kv : a) {
             const std::string acct = yaml::as_name(file_, kv.first, "account");
             const std::string what = "account '" + acct + "'";
@@ -174,8 +195,10 @@ private:
         }
     }
 
-    std::vector<std::pair<std::string, double>> site_seconds(const YAML::Node& n, const std::string& what) {
-        if (!n.IsMap()) yaml::fail(file_, n, what + " must map a site to a duration, e.g. `{gamma: 10m}`");
+    std::vector<std::pair<std::string, double>> site_seconds(const YAML::Node& n,
+                                                             const std::string& what) {
+        if (!n.IsMap())
+            yaml::fail(file_, n, what + " must map a site to a duration, e.g. `{gamma: 10m}`");
         std::vector<std::pair<std::string, double>> out;
         for (const auto& kv : n) {
             const std::string s = yaml::as_name(file_, kv.first, what + " site");
@@ -185,8 +208,11 @@ private:
         return out;
     }
 
-    std::vector<std::pair<std::string, double>> weights(const YAML::Node& n, const std::string& what) {
-        if (!n.IsMap()) yaml::fail(file_, n, what + " must be a mapping such as `{completion: 1, price: 3600}`");
+    std::vector<std::pair<std::string, double>> weights(const YAML::Node& n,
+                                                        const std::string& what) {
+        if (!n.IsMap())
+            yaml::fail(file_, n,
+                       what + " must be a mapping such as `{completion: 1, price: 3600}`");
         yaml::check_map(file_, n, what, {"completion", "transfer", "price", "wan_gb"});
         std::vector<std::pair<std::string, double>> out;
         for (const auto& kv : n) {
@@ -200,8 +226,10 @@ private:
         const std::string s = yaml::as_string(file_, n, "mode");
         if (s == "enforce") return Mode::enforce;
         if (s == "default") return Mode::default_;
-        yaml::fail(file_, n, "mode must be 'enforce' (user hints can only narrow) or 'default' "
-                             "(a job may re-allow a site by naming it), not '" + s + "'");
+        yaml::fail(file_, n,
+                   "mode must be 'enforce' (user hints can only narrow) or 'default' "
+                   "(a job may re-allow a site by naming it), not '" +
+                       s + "'");
     }
 
     // Keys shared by policies and rules.
@@ -209,25 +237,32 @@ private:
         if (auto x = n["mode"]) e.mode = mode(x);
         if (auto x = n["allow"]) e.allow = sites(x, what + " allow");
         if (auto x = n["deny"]) e.deny = sites(x, what + " deny");
-        if (auto x = n["require_features"]) e.require_features = names(x, what + " require_features");
-        if (auto x = n["require_gpu_types"]) e.require_gpu_types = names(x, what + " require_gpu_types");
-        if (auto x = n["max_stage_in"]) e.max_stage_in_s = yaml::as_duration_s(file_, x, what + " max_stage_in");
-        if (auto x = n["min_bandwidth"]) e.min_bandwidth_bps = yaml::as_rate_bps(file_, x, what + " min_bandwidth");
+        if (auto x = n["require_features"])
+            e.require_features = names(x, what + " require_features");
+        if (auto x = n["require_gpu_types"])
+            e.require_gpu_types = names(x, what + " require_gpu_types");
+        if (auto x = n["max_stage_in"])
+            e.max_stage_in_s = yaml::as_duration_s(file_, x, what + " max_stage_in");
+        if (auto x = n["min_bandwidth"])
+            e.min_bandwidth_bps = yaml::as_rate_bps(file_, x, what + " min_bandwidth");
         if (auto x = n["penalty"]) e.penalty_s = site_seconds(x, what + " penalty");
         if (auto x = n["bonus"]) e.bonus_s = site_seconds(x, what + " bonus");
     }
 
     Match load_match(const YAML::Node& n, const std::string& what) {
-        yaml::check_map(file_, n, what,
-                        {"account", "user", "group", "partition", "min_cores", "max_cores", "min_gpus",
-                         "max_gpus", "min_nodes", "max_nodes", "min_input", "max_input"});
+        yaml::check_map(
+            file_, n, what,
+            {"account", "user", "group", "partition", "min_cores", "max_cores", "min_gpus",
+             "max_gpus", "min_nodes", "max_nodes", "min_input", "max_input"});
         Match m;
         if (auto x = n["account"]) m.accounts = names(x, what + " account");
         if (auto x = n["user"]) m.users = names(x, what + " user");
         if (auto x = n["group"]) m.groups = names(x, what + " group");
         if (auto x = n["partition"]) m.partitions = names(x, what + " partition");
         auto count = [&](const char* key, std::optional<unsigned>& dst) {
-            if (auto x = n[key]) dst = static_cast<unsigned>(yaml::as_integer(file_, x, what + " " + key, 0, 100000000));
+            if (auto x = n[key])
+                dst = static_cast<unsigned>(
+                    yaml::as_integer(file_, x, what + " " + key, 0, 100000000));
         };
         count("min_cores", m.min_cores);
         count("max_cores", m.max_cores);
@@ -235,18 +270,22 @@ private:
         count("max_gpus", m.max_gpus);
         count("min_nodes", m.min_nodes);
         count("max_nodes", m.max_nodes);
-        if (auto x = n["min_input"]) m.min_input_bytes = yaml::as_size(file_, x, what + " min_input");
-        if (auto x = n["max_input"]) m.max_input_bytes = yaml::as_size(file_, x, what + " max_input");
+        if (auto x = n["min_input"])
+            m.min_input_bytes = yaml::as_size(file_, x, what + " min_input");
+        if (auto x = n["max_input"])
+            m.max_input_bytes = yaml::as_size(file_, x, what + " max_input");
         return m;
     }
 
     Rule load_rule(const YAML::Node& n, const std::string& policy) {
-        yaml::check_map(file_, n, "rule of policy '" + policy + "'",
-                        {"name", "match", "unless", "mode", "allow", "deny", "require_features", "require_gpu_types",
-                         "max_stage_in", "min_bandwidth", "penalty", "bonus", "weights"});
+        yaml::check_map(
+            file_, n, "rule of policy '" + policy + "'",
+            {"name", "match", "unless", "mode", "allow", "deny", "require_features",
+             "require_gpu_types", "max_stage_in", "min_bandwidth", "penalty", "bonus", "weights"});
         Rule r;
         r.where = yaml::where(file_, n);
-        r.name = yaml::as_name(file_, yaml::require(file_, n, "name", "rule of policy '" + policy + "'"), "rule name");
+        r.name = yaml::as_name(
+            file_, yaml::require(file_, n, "name", "rule of policy '" + policy + "'"), "rule name");
         const std::string what = "rule '" + r.name + "'";
         if (auto m = n["match"]) r.match = load_match(m, what + " match");
         if (auto m = n["unless"]) r.unless = load_match(m, what + " unless");
@@ -256,11 +295,13 @@ private:
     }
 
     Policy load_policy(const YAML::Node& n) {
-        yaml::check_map(file_, n, "policy",
-                        {"name", "description", "base", "weights", "user_weights", "preferred_bonus", "mode",
-                         "allow", "deny", "require_features", "require_gpu_types", "max_stage_in",
-                         "min_bandwidth", "penalty", "bonus", "rules"});
-        const std::string name = yaml::as_name(file_, yaml::require(file_, n, "name", "policy"), "policy name");
+        yaml::check_map(
+            file_, n, "policy",
+            {"name", "description", "base", "weights", "user_weights", "preferred_bonus", "mode",
+             "allow", "deny", "require_features", "require_gpu_types", "max_stage_in",
+             "min_bandwidth", "penalty", "bonus", "rules"});
+        const std::string name =
+            yaml::as_name(file_, yaml::require(file_, n, "name", "policy"), "policy name");
         Policy p;
         if (auto b = n["base"]) {
             const std::string base = yaml::as_name(file_, b, "base");
@@ -268,7 +309,11 @@ private:
             if (!from) {
                 const PolicySet presets = PolicySet::builtin();
                 from = presets.find(base);
-                if (!from) yaml::fail(file_, b, "base policy '" + base + "' is neither a preset nor defined earlier in this file" + suggest(base));
+                if (!from)
+                    yaml::fail(file_, b,
+                               "base policy '" + base +
+                                   "' is neither a preset nor defined earlier in this file" +
+                                   suggest(base));
                 p = *from;
             } else {
                 p = *from;
@@ -279,33 +324,43 @@ private:
         p.builtin = false;
         p.where = yaml::where(file_, n);
         const std::string what = "policy '" + name + "'";
-        if (auto d = n["description"]) p.description = yaml::as_string(file_, d, what + " description");
+        if (auto d = n["description"])
+            p.description = yaml::as_string(file_, d, what + " description");
         if (p.description.empty()) {
-            yaml::fail(file_, n, what + " needs a `description:` saying what it optimises (shown by `netplace policy list`)");
+            yaml::fail(file_, n,
+                       what +
+                           " needs a `description:` saying what it optimises (shown by `netplace "
+                           "policy list`)");
         }
         if (auto w = n["weights"]) {
-            for (const auto& [k, v] : weights(w, what + " weights")) *weight_field(p.weights, k) = v;
+            for (const auto& [k, v] : weights(w, what + " weights"))
+                *weight_field(p.weights, k) = v;
         }
         if (auto u = n["user_weights"]) {
             for (const auto& item : items(u)) {
                 const std::string w = yaml::as_name(file_, item, what + " user_weights entry");
                 Weights tmp;
                 if (!weight_field(tmp, w)) {
-                    yaml::fail(file_, item, "user_weights names unknown weight '" + w +
-                                                "': weights are completion, transfer, price, wan_gb");
+                    yaml::fail(file_, item,
+                               "user_weights names unknown weight '" + w +
+                                   "': weights are completion, transfer, price, wan_gb");
                 }
                 p.user_weights.push_back(w);
             }
         }
-        if (auto b = n["preferred_bonus"]) p.preferred_bonus_s = yaml::as_duration_s(file_, b, what + " preferred_bonus");
+        if (auto b = n["preferred_bonus"])
+            p.preferred_bonus_s = yaml::as_duration_s(file_, b, what + " preferred_bonus");
         load_effects(n, p.effects, what);
         if (auto rs = n["rules"]) {
-            if (!rs.IsSequence()) yaml::fail(file_, rs, what + " rules must be a list (`- name: ...`)");
+            if (!rs.IsSequence())
+                yaml::fail(file_, rs, what + " rules must be a list (`- name: ...`)");
             for (const auto& r : rs) {
                 Rule rule = load_rule(r, name);
                 for (const auto& existing : p.rules) {
                     if (existing.name == rule.name) {
-                        yaml::fail(file_, r["name"], "rule '" + rule.name + "' appears twice in " + what + ": rename one");
+                        yaml::fail(
+                            file_, r["name"],
+                            "rule '" + rule.name + "' appears twice in " + what + ": rename one");
                     }
                 }
                 p.rules.push_back(std::move(rule));
@@ -340,7 +395,8 @@ PolicySet PolicySet::builtin() {
     static const PolicySet presets = [] {
         PolicySet all;
         for (unsigned i = 0; i < preset_count; ++i) {
-            const yaml::Doc doc = yaml::Doc::load_string(preset_texts[i], std::string("<preset ") + preset_names[i] + ">");
+            const yaml::Doc doc = yaml::Doc::load_string(
+                preset_texts[i], std::string("<preset ") + preset_names[i] + ">");
             PolicySet one;
             Loader(one, doc).load(false);
             for (auto& p : one.policies_) {
@@ -396,13 +452,18 @@ std::string summarize(const Effects& e) {
     if (!e.deny.empty()) parts.push_back("deny " + join(e.deny));
     if (!e.require_features.empty()) parts.push_back("features " + join(e.require_features));
     if (!e.require_gpu_types.empty()) parts.push_back("GPU types " + join(e.require_gpu_types));
-    if (e.max_stage_in_s) parts.push_back("stage-in <= " + units::format_duration(*e.max_stage_in_s));
-    if (e.min_bandwidth_bps) parts.push_back("links >= " + units::format_rate(*e.min_bandwidth_bps));
-    for (const auto& [s, v] : e.penalty_s) parts.push_back("penalty " + s + " +" + units::format_duration(v));
-    for (const auto& [s, v] : e.bonus_s) parts.push_back("bonus " + s + " -" + units::format_duration(v));
+    if (e.max_stage_in_s)
+        parts.push_back("stage-in <= " + units::format_duration(*e.max_stage_in_s));
+    if (e.min_bandwidth_bps)
+        parts.push_back("links >= " + units::format_rate(*e.min_bandwidth_bps));
+    for (const auto& [s, v] : e.penalty_s)
+        parts.push_back("penalty " + s + " +" + units::format_duration(v));
+    for (const auto& [s, v] : e.bonus_s)
+        parts.push_back("bonus " + s + " -" + units::format_duration(v));
     for (const auto& [k, v] : e.weights) parts.push_back(k + "=" + fmt_number(v));
     std::string out = join(parts);
-    if (!out.empty() && (!e.allow.empty() || !e.deny.empty())) out += " (" + to_string(e.mode) + ")";
+    if (!out.empty() && (!e.allow.empty() || !e.deny.empty()))
+        out += " (" + to_string(e.mode) + ")";
     return out;
 }
 
@@ -437,26 +498,32 @@ std::vector<PolicyInfo> PolicySet::describe() const {
         info.is_default = p.name == default_;
         info.user_selectable = user_selectable(p.name);
         info.source = p.builtin ? "built-in preset"
-                                : p.where.file + ":" + std::to_string(p.where.line) + ":" + std::to_string(p.where.column);
+                                : p.where.file + ":" + std::to_string(p.where.line) + ":" +
+                                      std::to_string(p.where.column);
         Weights w = p.weights;
         Weights d = defaults;
         for (size_t i = 0; i < std::size(weight_names); ++i) {
             const std::string n = weight_names[i];
             std::string help = weight_help[i];
             if (contains(p.user_weights, n)) help += " (jobs may override)";
-            info.options.push_back({n, fmt_number(*weight_field(w, n)), fmt_number(*weight_field(d, n)), help});
+            info.options.push_back(
+                {n, fmt_number(*weight_field(w, n)), fmt_number(*weight_field(d, n)), help});
         }
         info.options.push_back({"preferred_bonus", units::format_duration(p.preferred_bonus_s),
                                 units::format_duration(schema.preferred_bonus_s),
                                 "taken off the score of sites the job prefers"});
-        info.options.push_back({"max_stage_in",
-                                p.effects.max_stage_in_s ? units::format_duration(*p.effects.max_stage_in_s) : "none",
-                                "none", "sites whose stage-in would take longer are excluded"});
-        info.options.push_back({"min_bandwidth",
-                                p.effects.min_bandwidth_bps ? units::format_rate(*p.effects.min_bandwidth_bps) : "none",
-                                "none", "sites reached over a slower link from the data are excluded"});
+        info.options.push_back(
+            {"max_stage_in",
+             p.effects.max_stage_in_s ? units::format_duration(*p.effects.max_stage_in_s) : "none",
+             "none", "sites whose stage-in would take longer are excluded"});
+        info.options.push_back(
+            {"min_bandwidth",
+             p.effects.min_bandwidth_bps ? units::format_rate(*p.effects.min_bandwidth_bps)
+                                         : "none",
+             "none", "sites reached over a slower link from the data are excluded"});
         info.options.push_back({"mode", to_string(p.effects.mode), "enforce",
-                                "enforce: jobs can only narrow the sites; default: a job may re-allow a site by naming it"});
+                                "enforce: jobs can only narrow the sites; default: a job may "
+                                "re-allow a site by naming it"});
         const std::string own = summarize(p.effects);
         if (!own.empty()) info.rules.push_back("(policy): " + own);
         for (const auto& r : p.rules) {

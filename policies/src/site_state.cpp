@@ -14,14 +14,16 @@ namespace netplace::policies {
 namespace {
 
 double system_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 // Reads a non-negative count; anything else makes the entry unusable.
 bool get_count(const nlohmann::json& j, const char* key, unsigned& out) {
     auto it = j.find(key);
     if (it == j.end()) return true;
-    if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<long long>() >= 0)) return false;
+    if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<long long>() >= 0))
+        return false;
     const auto v = it->get<unsigned long long>();
     if (v > std::numeric_limits<unsigned>::max()) return false;
     out = static_cast<unsigned>(v);
@@ -40,40 +42,50 @@ bool get_seconds(const nlohmann::json& j, const char* key, double& out) {
 
 }  // namespace
 
-std::vector<SiteLoad> parse_site_state(const std::string& text, const std::string& name, std::optional<double> now) {
+std::vector<SiteLoad> parse_site_state(const std::string& text, const std::string& name,
+                                       std::optional<double> now) {
     std::vector<SiteLoad> out;
     const std::string why_fallback = ": sites use their static_wait from the federation file";
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-        log::warn_once("site-state:" + name, "site state " + name + " is not a JSON object (corrupt?)" + why_fallback);
+        log::warn_once("site-state:" + name,
+                       "site state " + name + " is not a JSON object (corrupt?)" + why_fallback);
         return out;
     }
     auto v = j.find("version");
     if (v == j.end() || !v->is_number_integer()) {
-        log::warn_once("site-state:" + name, "site state " + name + " has no integer \"version\"" + why_fallback);
+        log::warn_once("site-state:" + name,
+                       "site state " + name + " has no integer \"version\"" + why_fallback);
         return out;
     }
     if (v->get<long long>() != site_state_version) {
-        log::warn_once("site-state:" + name, "site state " + name + " is version " + std::to_string(v->get<long long>()) +
-                                                 ", this netplace reads version " + std::to_string(site_state_version) +
-                                                 " (upgrade netplace or the collector)" + why_fallback);
+        log::warn_once("site-state:" + name,
+                       "site state " + name + " is version " + std::to_string(v->get<long long>()) +
+                           ", this netplace reads version " + std::to_string(site_state_version) +
+                           " (upgrade netplace or the collector)" + why_fallback);
         return out;
     }
     auto sites = j.find("sites");
     if (sites == j.end() || !sites->is_array()) {
-        log::warn_once("site-state:" + name, "site state " + name + " has no \"sites\" list" + why_fallback);
+        log::warn_once("site-state:" + name,
+                       "site state " + name + " has no \"sites\" list" + why_fallback);
         return out;
     }
     const double t_now = now ? *now : system_now();
     for (const auto& s : *sites) {
         SiteLoad l;
-        bool ok = s.is_object() && s.contains("site") && s["site"].is_string() && !s["site"].get_ref<const std::string&>().empty();
+        bool ok = s.is_object() && s.contains("site") && s["site"].is_string() &&
+                  !s["site"].get_ref<const std::string&>().empty();
         if (ok) {
             l.site = s["site"].get<std::string>();
-            ok = get_count(s, "nodes_total", l.nodes_total) && get_count(s, "nodes_idle", l.nodes_idle) &&
-                 get_count(s, "cores_total", l.cores_total) && get_count(s, "cores_free", l.cores_free) &&
-                 get_count(s, "gpus_total", l.gpus_total) && get_count(s, "gpus_free", l.gpus_free) &&
-                 get_count(s, "jobs_running", l.jobs_running) && get_count(s, "jobs_pending", l.jobs_pending) &&
+            ok = get_count(s, "nodes_total", l.nodes_total) &&
+                 get_count(s, "nodes_idle", l.nodes_idle) &&
+                 get_count(s, "cores_total", l.cores_total) &&
+                 get_count(s, "cores_free", l.cores_free) &&
+                 get_count(s, "gpus_total", l.gpus_total) &&
+                 get_count(s, "gpus_free", l.gpus_free) &&
+                 get_count(s, "jobs_running", l.jobs_running) &&
+                 get_count(s, "jobs_pending", l.jobs_pending) &&
                  get_seconds(s, "pending_core_seconds", l.pending_core_seconds) &&
                  get_seconds(s, "pending_gpu_seconds", l.pending_gpu_seconds) &&
                  get_seconds(s, "running_core_seconds_left", l.running_core_seconds_left);
@@ -84,9 +96,11 @@ std::vector<SiteLoad> parse_site_state(const std::string& text, const std::strin
             if (ok) l.age_s = std::max(0.0, t_now - at);
         }
         if (!ok) {
-            log::warn_once("site-state-entry:" + name, "site state " + name + ": skipping an entry with missing or invalid "
-                                                       "fields (site must be a name, counts non-negative integers, "
-                                                       "seconds non-negative numbers)");
+            log::warn_once("site-state-entry:" + name,
+                           "site state " + name +
+                               ": skipping an entry with missing or invalid "
+                               "fields (site must be a name, counts non-negative integers, "
+                               "seconds non-negative numbers)");
             continue;
         }
         out.push_back(std::move(l));
@@ -99,8 +113,9 @@ std::vector<SiteLoad> read_site_state(const std::string& path, std::optional<dou
     try {
         text = file::read_all(path, 16u << 20);
     } catch (const std::exception& e) {
-        log::warn_once("site-state:" + path, std::string("site state unavailable (") + e.what() +
-                                                 "): sites use their static_wait from the federation file");
+        log::warn_once("site-state:" + path,
+                       std::string("site state unavailable (") + e.what() +
+                           "): sites use their static_wait from the federation file");
         return {};
     }
     return parse_site_state(text, path, now);
@@ -123,11 +138,13 @@ std::string format_site_state(const std::vector<SiteLoad>& loads, double now) {
                          {"pending_gpu_seconds", l.pending_gpu_seconds},
                          {"running_core_seconds_left", l.running_core_seconds_left}});
     }
-    nlohmann::json j = {{"version", site_state_version}, {"generated_unix_s", now}, {"sites", std::move(sites)}};
+    nlohmann::json j = {
+        {"version", site_state_version}, {"generated_unix_s", now}, {"sites", std::move(sites)}};
     return j.dump(2) + "\n";
 }
 
-void write_site_state(const std::string& path, const std::vector<SiteLoad>& loads, std::optional<double> now) {
+void write_site_state(const std::string& path, const std::vector<SiteLoad>& loads,
+                      std::optional<double> now) {
     file::write_atomic(path, format_site_state(loads, now ? *now : system_now()));
 }
 

@@ -16,7 +16,8 @@ using namespace netplace;
 using netplace::test::TempDir;
 namespace fs = std::filesystem;
 
-TEST_CASE("atomic writes replace the file whole, with mode 0644, leaving no temp files", "[core][file]") {
+TEST_CASE("atomic writes replace the file whole, with mode 0644, leaving no temp files",
+          "[core][file]") {
     TempDir d;
     const std::string p = (d.path / "state.json").string();
     file::write_atomic(p, "first");
@@ -32,7 +33,8 @@ TEST_CASE("reads refuse oversized, missing and non-regular files by name", "[cor
     TempDir d;
     const std::string p = (d.path / "big").string();
     file::write_atomic(p, std::string(1000, 'x'));
-    CHECK_THROWS_WITH(file::read_all(p, 100), Catch::Contains(p) && Catch::Contains("more than the 100 allowed"));
+    CHECK_THROWS_WITH(file::read_all(p, 100),
+                      Catch::Contains(p) && Catch::Contains("more than the 100 allowed"));
     CHECK_THROWS_WITH(file::read_all((d.path / "nope").string()), Catch::Contains("cannot open"));
     CHECK_THROWS_WITH(file::read_all(d.path.string()), Catch::Contains("not a regular file"));
     CHECK_THROWS_WITH(file::write_atomic((d.path / "no/such/dir/f").string(), "x"),

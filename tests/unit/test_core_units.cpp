@@ -12,7 +12,8 @@ TEST_CASE("sizes follow Slurm's binary suffixes and SI decimal ones", "[core][un
     CHECK(units::parse_size("1.5TiB") == 1649267441664ULL);
     CHECK(units::parse_size("200MB") == 200000000ULL);
     CHECK(units::parse_size("2k") == 2048);
-    CHECK_THROWS_WITH(units::parse_size("12 parsecs"), Catch::Contains("invalid size '12 parsecs'"));
+    CHECK_THROWS_WITH(units::parse_size("12 parsecs"),
+                      Catch::Contains("invalid size '12 parsecs'"));
     CHECK_THROWS_AS(units::parse_size(""), Error);
     CHECK_THROWS_AS(units::parse_size("-5G"), Error);
     CHECK_THROWS_AS(units::parse_size("1e30P"), Error);

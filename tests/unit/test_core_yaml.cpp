@@ -20,8 +20,8 @@ TEST_CASE("unknown keys are errors with a suggestion and a position", "[core][ya
 }
 
 TEST_CASE("typed accessors name the value and the fix", "[core][yaml]") {
-    const auto d = yaml::Doc::load_string("n: abc\nsize: 10 furlongs\nrate: 10Gbit/s\nok: maybe\nlist: [a, b]\n",
-                                          "t.yaml");
+    const auto d = yaml::Doc::load_string(
+        "n: abc\nsize: 10 furlongs\nrate: 10Gbit/s\nok: maybe\nlist: [a, b]\n", "t.yaml");
     const auto& r = d.root();
     CHECK_THROWS_WITH(yaml::as_number(d.file(), r["n"], "weight", 0, 1),
                       "t.yaml:1:4: weight must be a number, not 'abc'");

@@ -14,13 +14,18 @@
 
 int main(int argc, char** argv) {
     using namespace netplace;
-    CLI::App app{"netplace-probed: measures inter-site links towards the local site and keeps the link-state file"};
+    CLI::App app{
+        "netplace-probed: measures inter-site links towards the local site and keeps the "
+        "link-state file"};
     app.set_version_flag("--version", std::string("netplace-probed ") + NETPLACE_VERSION);
     std::string federation = network::default_federation_path();
     std::string state, prometheus, level = "info";
-    app.add_option("--federation,-f", federation, "federation file (default $NETPLACE_FEDERATION or /etc/netplace/federation.yaml)");
+    app.add_option(
+        "--federation,-f", federation,
+        "federation file (default $NETPLACE_FEDERATION or /etc/netplace/federation.yaml)");
     app.add_option("--state", state, "link-state file (default: probing.state_file)");
-    app.add_option("--prometheus", prometheus, "Prometheus textfile (default: probing.prometheus_file)");
+    app.add_option("--prometheus", prometheus,
+                   "Prometheus textfile (default: probing.prometheus_file)");
     app.add_option("--log-level", level, "trace|debug|info|warn|error (default info)");
     try {
         app.parse(argc, argv);

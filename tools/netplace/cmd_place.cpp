@@ -45,17 +45,21 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
 
 JobRequest read_job(const std::string& path) {
     if (path != "-") return policies::load_job_file(path);
-    const std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    const std::string text{std::istreambuf_iterator<char>(std::cin),
+                           std::istreambuf_iterator<char>()};
     const auto first = text.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && text[first] == '{') return policies::parse_job_json(text, "<stdin>");
+    if (first != std::string::npos && text[first] == '{')
+        return policies::parse_job_json(text, "<stdin>");
     return policies::parse_job_yaml(text, "<stdin>");
 }
 
 // Where in a YAML job file a site name sits, for `file:line:col` (JobRequest keeps no positions).
-SourceLocation locate(const std::string& job_file, const std::string& section, const std::string& key,
-                      const std::string& site) {
+SourceLocation locate(const std::string& job_file, const std::string& section,
+                      const std::string& key, const std::string& site) {
     SourceLocation none{job_file, 0, 0};
-    if (job_file == "-" || (job_file.size() >= 5 && job_file.compare(job_file.size() - 5, 5, ".json") == 0)) return none;
+    if (job_file == "-" ||
+        (job_file.size() >= 5 && job_file.compare(job_file.size() - 5, 5, ".json") == 0))
+        return none;
     try {
         const auto doc = yaml::Doc::load_file(job_file);
         const YAML::Node& r = doc.root();
@@ -81,11 +85,15 @@ SourceLocation locate(const std::string& job_file, const std::string& section, c
 void check_job_sites(const JobRequest& job, const Federation& fed, const std::string& job_file) {
     std::vector<std::string> names;
     for (const auto& s : fed.sites) names.push_back(s.name);
-    auto check = [&](const std::string& site, const std::string& what, const char* section, const char* key) {
+    auto check = [&](const std::string& site, const std::string& what, const char* section,
+                     const char* key) {
         if (fed.find(site)) return;
-        std::string msg = fmt::format("{} '{}' is not a site of federation '{}' ({})", what, site, fed.name, fed.source);
-        if (auto c = yaml::closest(site, names)) msg += fmt::format(": did you mean '{}'?", *c);
-        else msg += ": sites are " + join(names);
+        std::string msg = fmt::format("{} '{}' is not a site of federation '{}' ({})", what, site,
+                                      fed.name, fed.source);
+        if (auto c = yaml::closest(site, names))
+            msg += fmt::format(": did you mean '{}'?", *c);
+        else
+            msg += ": sites are " + join(names);
         const SourceLocation at = locate(job_file, section, key, site);
         if (at.line > 0) throw ConfigError(at, msg);
         throw ConfigError(job_file + ": " + msg);
@@ -102,21 +110,25 @@ std::string terms(const SiteEstimate& e) {
     if (e.terms.transfer != 0) s += fmt::format(" + transfer {:.0f}", e.terms.transfer);
     if (e.terms.price != 0) s += fmt::format(" + price {:.0f}", e.terms.price);
     if (e.terms.wan != 0) s += fmt::format(" + wan {:.0f}", e.terms.wan);
-    if (e.terms.adjust != 0) s += fmt::format(" {} adjust {:.0f}", e.terms.adjust < 0 ? "-" : "+", std::abs(e.terms.adjust));
+    if (e.terms.adjust != 0)
+        s += fmt::format(" {} adjust {:.0f}", e.terms.adjust < 0 ? "-" : "+",
+                         std::abs(e.terms.adjust));
     return s;
 }
 
 void print_table(std::ostream& out, const PlacementDecision& d) {
     size_t w = 4;
     for (const auto& e : d.ranking) w = std::max(w, e.site.size());
-    out << fmt::format("{:>4}  {:<{}}  {:>7}  {:>8}  {:>7}  {:>9}  {:>7}  {:>9}  {:>10}  {}\n", "rank", "site", w, "wait",
-                       "stage-in", "run", "stage-out", "total", "price", "score", "excluded because");
+    out << fmt::format("{:>4}  {:<{}}  {:>7}  {:>8}  {:>7}  {:>9}  {:>7}  {:>9}  {:>10}  {}\n",
+                       "rank", "site", w, "wait", "stage-in", "run", "stage-out", "total", "price",
+                       "score", "excluded because");
     unsigned rank = 0;
     for (const auto& e : d.ranking) {
         const std::string r = e.excluded ? "-" : std::to_string(++rank);
-        out << fmt::format("{:>4}  {:<{}}  {:>7}  {:>8}  {:>7}  {:>9}  {:>7}  {:>9.2f}  {:>10.0f}  {}\n", r, e.site, w,
-                           dur(e.wait_s), dur(e.stage_in_s), dur(e.run_s), dur(e.stage_out_s), dur(e.total_s), e.price,
-                           e.score, e.excluded ? *e.excluded : "");
+        out << fmt::format(
+            "{:>4}  {:<{}}  {:>7}  {:>8}  {:>7}  {:>9}  {:>7}  {:>9.2f}  {:>10.0f}  {}\n", r,
+            e.site, w, dur(e.wait_s), dur(e.stage_in_s), dur(e.run_s), dur(e.stage_out_s),
+            dur(e.total_s), e.price, e.score, e.excluded ? *e.excluded : "");
     }
     out << "score (what the policy minimises, seconds-equivalent):\n";
     for (const auto& e : d.ranking) out << fmt::format("  {}: {}\n", e.site, terms(e));
@@ -135,12 +147,14 @@ void print_table(std::ostream& out, const PlacementDecision& d) {
 
 std::string why_first(const PlacementDecision& d) {
     const SiteEstimate& best = d.ranking.front();
-    std::string s = fmt::format("est. completion {} = wait {} + stage-in {} + run {} + stage-out {}", dur(best.total_s),
-                                dur(best.wait_s), dur(best.stage_in_s), dur(best.run_s), dur(best.stage_out_s));
+    std::string s = fmt::format(
+        "est. completion {} = wait {} + stage-in {} + run {} + stage-out {}", dur(best.total_s),
+        dur(best.wait_s), dur(best.stage_in_s), dur(best.run_s), dur(best.stage_out_s));
     if (d.ranking.size() > 1 && !d.ranking[1].excluded) {
         const SiteEstimate& next = d.ranking[1];
         if (next.total_s < best.total_s) {
-            s += fmt::format("; {} would finish sooner ({}) but scores higher under this policy", next.site, dur(next.total_s));
+            s += fmt::format("; {} would finish sooner ({}) but scores higher under this policy",
+                             next.site, dur(next.total_s));
         } else {
             s += fmt::format("; next best: {} ({})", next.site, dur(next.total_s));
         }
@@ -150,22 +164,28 @@ std::string why_first(const PlacementDecision& d) {
 
 int run(const PlaceOptions& o) {
     const Federation fed = network::load_federation(o.federation);
-    const policies::PolicySet set = o.policy.empty() ? policies::PolicySet::builtin() : policies::PolicySet::load_file(o.policy);
+    const policies::PolicySet set = o.policy.empty() ? policies::PolicySet::builtin()
+                                                     : policies::PolicySet::load_file(o.policy);
     JobRequest job = read_job(o.job);
     check_job_sites(job, fed, o.job);
     if (!o.use_policy.empty()) {
         if (!set.find(o.use_policy)) {
-            throw ConfigError(fmt::format("--use-policy '{}' is not defined in {}", o.use_policy, set.source()));
+            throw ConfigError(
+                fmt::format("--use-policy '{}' is not defined in {}", o.use_policy, set.source()));
         }
         job.hints.policy = o.use_policy;
     }
 
-    const double now = o.now > 0 ? o.now
-                                 : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const double now =
+        o.now > 0
+            ? o.now
+            : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                  .count();
     const std::string link_path = o.links.empty() ? fed.probing.state_file : o.links;
     const std::vector<LinkEstimate> links = network::current_links(fed, link_path, now);
     std::vector<SiteLoad> loads;
-    if (!o.sites_state.empty()) loads = policies::align_loads(fed, policies::read_site_state(o.sites_state, now));
+    if (!o.sites_state.empty())
+        loads = policies::align_loads(fed, policies::read_site_state(o.sites_state, now));
 
     const PlacementDecision d = policies::place(job, fed, links, loads, set);
     const std::string label = job.name.empty() ? std::string("the job") : "job '" + job.name + "'";
@@ -173,8 +193,8 @@ int run(const PlaceOptions& o) {
     if (o.json) {
         std::cout << policies::decision_to_json(d, 2) << '\n';
     } else if (d.site) {
-        std::cout << fmt::format("{} -> {} (Slurm cluster {}) by policy '{}': {}\n", label, *d.site, d.cluster, d.policy,
-                                 why_first(d));
+        std::cout << fmt::format("{} -> {} (Slurm cluster {}) by policy '{}': {}\n", label, *d.site,
+                                 d.cluster, d.policy, why_first(d));
         if (o.explain) print_table(std::cout, d);
     } else if (o.explain) {
         print_table(std::cout, d);
@@ -183,8 +203,10 @@ int run(const PlaceOptions& o) {
         for (const auto& wn : all_warnings(d)) std::cerr << "netplace: warning: " << wn << '\n';
     }
     if (!d.site) {
-        std::cerr << fmt::format("netplace: no site qualifies for {} under policy '{}':\n", label, d.policy);
-        for (const auto& e : d.ranking) std::cerr << fmt::format("  {}: {}\n", e.site, e.excluded.value_or("?"));
+        std::cerr << fmt::format("netplace: no site qualifies for {} under policy '{}':\n", label,
+                                 d.policy);
+        for (const auto& e : d.ranking)
+            std::cerr << fmt::format("  {}: {}\n", e.site, e.excluded.value_or("?"));
         return no_site;
     }
     return ok;
@@ -192,17 +214,26 @@ int run(const PlaceOptions& o) {
 
 Registration reg(40, [](CLI::App& app) -> std::function<int()> {
     auto o = std::make_shared<PlaceOptions>();
-    auto* cmd = app.add_subcommand("place", "Choose the site where a job finishes first under the policy, and say why");
-    cmd->add_option("--federation", o->federation, "federation file (etc/federation.yaml)")->required();
-    cmd->add_option("--policy", o->policy, "policy file (etc/policy.yaml); default: the built-in presets");
-    cmd->add_option("--job", o->job, "job file, YAML or .json; '-' reads YAML or JSON from stdin")->required();
-    cmd->add_option("--links", o->links, "link-state file (default: the federation's probing.state_file; "
-                                         "static figures when missing)");
-    cmd->add_option("--sites-state", o->sites_state, "site-state file (queue load); default: static waits");
-    cmd->add_option("--use-policy", o->use_policy, "place under this named policy, as if the job asked for it");
-    cmd->add_option("--now", o->now, "unix time to judge link and site-state age against (default: now)");
-    cmd->add_flag("--explain", o->explain, "print the ranked per-site table: wait, stage-in, run, stage-out, total, price, "
-                                         "score, exclusions");
+    auto* cmd = app.add_subcommand(
+        "place", "Choose the site where a job finishes first under the policy, and say why");
+    cmd->add_option("--federation", o->federation, "federation file (etc/federation.yaml)")
+        ->required();
+    cmd->add_option("--policy", o->policy,
+                    "policy file (etc/policy.yaml); default: the built-in presets");
+    cmd->add_option("--job", o->job, "job file, YAML or .json; '-' reads YAML or JSON from stdin")
+        ->required();
+    cmd->add_option("--links", o->links,
+                    "link-state file (default: the federation's probing.state_file; "
+                    "static figures when missing)");
+    cmd->add_option("--sites-state", o->sites_state,
+                    "site-state file (queue load); default: static waits");
+    cmd->add_option("--use-policy", o->use_policy,
+                    "place under this named policy, as if the job asked for it");
+    cmd->add_option("--now", o->now,
+                    "unix time to judge link and site-state age against (default: now)");
+    cmd->add_flag("--explain", o->explain,
+                  "print the ranked per-site table: wait, stage-in, run, stage-out, total, price, "
+                  "score, exclusions");
     cmd->add_flag("--json", o->json, "print the decision as JSON");
     return [o] { return run(*o); };
 });

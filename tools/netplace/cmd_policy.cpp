@@ -33,7 +33,10 @@ int list(const PolicyOptions& o) {
         for (const auto& p : infos) {
             nlohmann::ordered_json opts = nlohmann::ordered_json::array();
             for (const auto& op : p.options) {
-                opts.push_back({{"name", op.name}, {"value", op.value}, {"default", op.fallback}, {"help", op.help}});
+                opts.push_back({{"name", op.name},
+                                {"value", op.value},
+                                {"default", op.fallback},
+                                {"help", op.help}});
             }
             out.push_back({{"name", p.name},
                            {"description", p.description},
@@ -55,10 +58,11 @@ int list(const PolicyOptions& o) {
         if (!p.user_selectable) tags.push_back("admin only");
         std::string t;
         for (const auto& s : tags) t += (t.empty() ? "" : ", ") + s;
-        std::cout << fmt::format("\n{}{}\n  {}\n  source: {}\n  options (value / default):\n", p.name,
-                                 t.empty() ? "" : " [" + t + "]", p.description, p.source);
+        std::cout << fmt::format("\n{}{}\n  {}\n  source: {}\n  options (value / default):\n",
+                                 p.name, t.empty() ? "" : " [" + t + "]", p.description, p.source);
         for (const auto& op : p.options) {
-            std::cout << fmt::format("    {:<16} {:<12} / {:<10} {}\n", op.name, op.value, op.fallback, op.help);
+            std::cout << fmt::format("    {:<16} {:<12} / {:<10} {}\n", op.name, op.value,
+                                     op.fallback, op.help);
         }
         if (!p.rules.empty()) {
             std::cout << "  constraints and rules:\n";
@@ -76,8 +80,10 @@ int check(const PolicyOptions& o) {
         for (const auto& s : fed.sites) names.push_back(s.name);
         for (const auto& m : set.site_mentions()) {
             if (fed.find(m.site)) continue;
-            std::string msg = fmt::format("site '{}' is not in federation '{}' ({})", m.site, fed.name, o.federation);
-            if (auto c = yaml::closest(m.site, names)) msg += fmt::format(": did you mean '{}'?", *c);
+            std::string msg = fmt::format("site '{}' is not in federation '{}' ({})", m.site,
+                                          fed.name, o.federation);
+            if (auto c = yaml::closest(m.site, names))
+                msg += fmt::format(": did you mean '{}'?", *c);
             else {
                 std::string all;
                 for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
@@ -89,21 +95,25 @@ int check(const PolicyOptions& o) {
     size_t own = 0;
     for (const auto& p : set.policies())
         if (!p.builtin) ++own;
-    std::cout << fmt::format("{}: ok: {} policies ({} defined here), default '{}'\n", o.file, set.policies().size(), own,
-                             set.default_name());
+    std::cout << fmt::format("{}: ok: {} policies ({} defined here), default '{}'\n", o.file,
+                             set.policies().size(), own, set.default_name());
     return ok;
 }
 
 Registration reg(50, [](CLI::App& app) -> std::function<int()> {
     auto o = std::make_shared<PolicyOptions>();
-    auto* cmd = app.add_subcommand("policy", "Placement policies: list what they do, check a policy file");
+    auto* cmd =
+        app.add_subcommand("policy", "Placement policies: list what they do, check a policy file");
     cmd->require_subcommand(1);
-    auto* ls = cmd->add_subcommand("list", "Each policy with its description, options (value and default) and rules");
+    auto* ls = cmd->add_subcommand(
+        "list", "Each policy with its description, options (value and default) and rules");
     ls->add_option("--policy", o->file, "policy file (default: the built-in presets only)");
     ls->add_flag("--json", o->json, "print as JSON");
-    auto* ck = cmd->add_subcommand("check", "Validate a policy file; errors are file:line:col: message");
+    auto* ck =
+        cmd->add_subcommand("check", "Validate a policy file; errors are file:line:col: message");
     ck->add_option("FILE", o->file, "policy file")->required();
-    ck->add_option("--federation", o->federation, "also check that every site named exists in this federation");
+    ck->add_option("--federation", o->federation,
+                   "also check that every site named exists in this federation");
     return [o, ls] { return ls->parsed() ? list(*o) : check(*o); };
 });
 

@@ -25,14 +25,19 @@ struct Common {
     std::string federation = network::default_federation_path();
     std::string state;
     void add(CLI::App* c) {
-        c->add_option("--federation,-f", federation, "federation file (default $NETPLACE_FEDERATION or /etc/netplace/federation.yaml)");
-        c->add_option("--state", state, "link-state file (default: probing.state_file of the federation)");
+        c->add_option(
+            "--federation,-f", federation,
+            "federation file (default $NETPLACE_FEDERATION or /etc/netplace/federation.yaml)");
+        c->add_option("--state", state,
+                      "link-state file (default: probing.state_file of the federation)");
     }
-    std::string state_path(const Federation& fed) const { return state.empty() ? fed.probing.state_file : state; }
+    std::string state_path(const Federation& fed) const {
+        return state.empty() ? fed.probing.state_file : state;
+    }
 };
 
-int cmd_url(const std::string& url, unsigned streams, const std::string& max_bytes, bool json, double timeout,
-            double connect_timeout, const std::string& cacert, unsigned samples) {
+int cmd_url(const std::string& url, unsigned streams, const std::string& max_bytes, bool json,
+            double timeout, double connect_timeout, const std::string& cacert, unsigned samples) {
     network::ProbeOptions opt;
     opt.streams = streams;
     opt.latency_samples = samples;
@@ -44,8 +49,10 @@ int cmd_url(const std::string& url, unsigned streams, const std::string& max_byt
         opt.max_bytes = units::parse_size(max_bytes);
         if (opt.max_bytes < 64 * 1024) throw Error("--max-bytes must be at least 64KiB");
     } catch (const Error& e) {
-        if (json) std::cout << nlohmann::json{{"url", url}, {"error", e.message()}}.dump() << '\n';
-        else std::cerr << "netplace probe url: " << e.message() << '\n';
+        if (json)
+            std::cout << nlohmann::json{{"url", url}, {"error", e.message()}}.dump() << '\n';
+        else
+            std::cerr << "netplace probe url: " << e.message() << '\n';
         return bad_input;
     }
     try {
@@ -64,14 +71,18 @@ int cmd_url(const std::string& url, unsigned streams, const std::string& max_byt
                       << '\n';
         } else {
             std::cout << url << ": " << units::format_rate(bw.bandwidth_bps) << ", rtt "
-                      << units::format_duration(lat.rtt_median_s) << " (jitter " << units::format_duration(lat.jitter_s)
-                      << "), " << units::format_size(bw.bytes + lat.bytes) << " in " << units::format_duration(bw.seconds)
+                      << units::format_duration(lat.rtt_median_s) << " (jitter "
+                      << units::format_duration(lat.jitter_s) << "), "
+                      << units::format_size(bw.bytes + lat.bytes) << " in "
+                      << units::format_duration(bw.seconds)
                       << (bw.stable ? "" : " (stopped at the byte cap or the timeout)") << '\n';
         }
         return ok;
     } catch (const Error& e) {
-        if (json) std::cout << nlohmann::json{{"url", url}, {"error", e.message()}}.dump() << '\n';
-        else std::cerr << "netplace probe url: " << e.message() << '\n';
+        if (json)
+            std::cout << nlohmann::json{{"url", url}, {"error", e.message()}}.dump() << '\n';
+        else
+            std::cerr << "netplace probe url: " << e.message() << '\n';
         return bad_input;  // the documented contract: exit 2 when the probe fails
     }
 }
@@ -82,15 +93,18 @@ int cmd_run(const Common& c, bool once, const std::string& prom) {
         const Federation fed = network::load_federation(c.federation, network::probe_url_problem);
         std::vector<network::ProbeEvent> ev;
         try {
-            ev = network::probe_round(fed, c.state_path(fed),
-                                      prom.empty() ? std::nullopt : std::optional<std::string>(prom), &signals.stop);
+            ev = network::probe_round(
+                fed, c.state_path(fed),
+                prom.empty() ? std::nullopt : std::optional<std::string>(prom), &signals.stop);
         } catch (const network::ProbeAborted&) {
-            std::cerr << "netplace probe run: interrupted; finished probes were saved to " << c.state_path(fed) << '\n';
+            std::cerr << "netplace probe run: interrupted; finished probes were saved to "
+                      << c.state_path(fed) << '\n';
             return failure;
         }
         bool all_ok = true;
         for (const auto& e : ev) {
-            std::cout << e.from << " -> " << e.to << " " << e.kind << ": " << (e.ok ? "" : "FAILED: ") << e.detail << '\n';
+            std::cout << e.from << " -> " << e.to << " " << e.kind << ": "
+                      << (e.ok ? "" : "FAILED: ") << e.detail << '\n';
             all_ok = all_ok && e.ok;
         }
         if (ev.empty()) std::cout << "no remote site has a probe URL: nothing to probe\n";
@@ -103,8 +117,8 @@ int cmd_run(const Common& c, bool once, const std::string& prom) {
     so.stop = &signals.stop;
     so.reload = &signals.reload;
     so.on_event = [](const network::ProbeEvent& e) {
-        std::cout << e.from << " -> " << e.to << " " << e.kind << ": " << (e.ok ? "" : "FAILED: ") << e.detail
-                  << std::endl;
+        std::cout << e.from << " -> " << e.to << " " << e.kind << ": " << (e.ok ? "" : "FAILED: ")
+                  << e.detail << std::endl;
     };
     return network::run_service(so);
 }
@@ -124,7 +138,8 @@ int cmd_show(const Common& c, bool json, bool prometheus, bool strict) {
         return failure;
     }
     const double now = network::now_unix();
-    const auto est = st ? network::current_links(fed, &*st, now) : network::current_links(fed, nullptr, now);
+    const auto est =
+        st ? network::current_links(fed, &*st, now) : network::current_links(fed, nullptr, now);
     const network::LinkState* sp = st ? &*st : nullptr;
     if (json) {
         std::cout << network::links_json(fed, est, sp, path, err).dump(1) << '\n';
@@ -137,8 +152,8 @@ int cmd_show(const Common& c, bool json, bool prometheus, bool strict) {
     return ok;
 }
 
-int cmd_import(const Common& c, const std::string& kind, const std::string& input, const std::string& from,
-               const std::string& to, const std::string& at_text) {
+int cmd_import(const Common& c, const std::string& kind, const std::string& input,
+               const std::string& from, const std::string& to, const std::string& at_text) {
     const Federation fed = network::load_federation(c.federation, network::probe_url_problem);
     const std::string text = file::read_all(input, 256u << 20);
     double at = network::now_unix();
@@ -150,7 +165,8 @@ int cmd_import(const Common& c, const std::string& kind, const std::string& inpu
         }
     }
     auto need_pair = [&] {
-        if (from.empty() || to.empty()) throw Error(kind + " import needs --from SITE --to SITE (data flows from -> to)");
+        if (from.empty() || to.empty())
+            throw Error(kind + " import needs --from SITE --to SITE (data flows from -> to)");
         for (const auto* s : {&from, &to})
             if (!fed.find(*s)) throw Error("'" + *s + "' is not a site of federation " + fed.name);
     };
@@ -164,10 +180,13 @@ int cmd_import(const Common& c, const std::string& kind, const std::string& inpu
     } else {
         r = network::import_csv(text, input, fed, at);
     }
-    network::update_link_state(c.state_path(fed), [&](network::LinkState& st) {
-        if (st.federation.empty()) st.federation = fed.name;
-        network::apply_imports(st, r, fed.probing);
-    }, network::now_unix());
+    network::update_link_state(
+        c.state_path(fed),
+        [&](network::LinkState& st) {
+            if (st.federation.empty()) st.federation = fed.name;
+            network::apply_imports(st, r, fed.probing);
+        },
+        network::now_unix());
     for (const auto& s : r.samples) {
         std::cout << "imported " << s.from << " -> " << s.to;
         if (s.sample.bandwidth_bps) std::cout << " " << units::format_rate(*s.sample.bandwidth_bps);
@@ -180,7 +199,8 @@ int cmd_import(const Common& c, const std::string& kind, const std::string& inpu
 }
 
 Registration reg(20, [](CLI::App& app) -> std::function<int()> {
-    auto* probe = app.add_subcommand("probe", "measure inter-site links and show what is known about them");
+    auto* probe =
+        app.add_subcommand("probe", "measure inter-site links and show what is known about them");
     probe->require_subcommand(1);
 
     struct Opts {
@@ -193,30 +213,42 @@ Registration reg(20, [](CLI::App& app) -> std::function<int()> {
     };
     auto o = std::make_shared<Opts>();
 
-    auto* url = probe->add_subcommand("url", "one-shot probe of one endpoint (like an iperf client)");
-    url->add_option("URL", o->url, "http(s) URL of a large file served with byte ranges")->required();
-    url->add_option("--streams,-P", o->streams, "parallel streams (default 4)")->check(CLI::Range(1, 64));
+    auto* url =
+        probe->add_subcommand("url", "one-shot probe of one endpoint (like an iperf client)");
+    url->add_option("URL", o->url, "http(s) URL of a large file served with byte ranges")
+        ->required();
+    url->add_option("--streams,-P", o->streams, "parallel streams (default 4)")
+        ->check(CLI::Range(1, 64));
     url->add_option("--max-bytes", o->max_bytes, "byte cap (default 64MiB)");
-    url->add_option("--samples", o->samples, "latency requests (default 5)")->check(CLI::Range(1, 100));
-    url->add_option("--timeout", o->timeout, "total seconds per transfer (default 30)")->check(CLI::PositiveNumber);
-    url->add_option("--connect-timeout", o->connect_timeout, "seconds (default 5)")->check(CLI::PositiveNumber);
+    url->add_option("--samples", o->samples, "latency requests (default 5)")
+        ->check(CLI::Range(1, 100));
+    url->add_option("--timeout", o->timeout, "total seconds per transfer (default 30)")
+        ->check(CLI::PositiveNumber);
+    url->add_option("--connect-timeout", o->connect_timeout, "seconds (default 5)")
+        ->check(CLI::PositiveNumber);
     url->add_option("--cacert", o->cacert, "CA bundle for HTTPS endpoints");
     url->add_flag("--json", o->json, "print {url, rtt_ms, bandwidth_bps, bytes, seconds}");
 
-    auto* run = probe->add_subcommand("run", "probe the links towards the local site (loop, or --once)");
+    auto* run =
+        probe->add_subcommand("run", "probe the links towards the local site (loop, or --once)");
     o->common.add(run);
-    run->add_flag("--once", o->once, "probe every link once now, write the state, exit (1 if any probe failed)");
+    run->add_flag("--once", o->once,
+                  "probe every link once now, write the state, exit (1 if any probe failed)");
     run->add_option("--prometheus", o->prom, "also write a Prometheus textfile here");
 
-    auto* show = probe->add_subcommand("show", "current link estimates (measured, static or default)");
+    auto* show =
+        probe->add_subcommand("show", "current link estimates (measured, static or default)");
     o->common.add(show);
     show->add_flag("--json", o->json, "JSON output");
     show->add_flag("--prometheus", o->prometheus, "Prometheus text format");
     show->add_flag("--strict", o->strict, "exit 1 when the state file is missing or unreadable");
 
-    auto* imp = probe->add_subcommand("import", "import iperf3 -J, pScheduler or CSV-matrix measurements");
+    auto* imp =
+        probe->add_subcommand("import", "import iperf3 -J, pScheduler or CSV-matrix measurements");
     o->common.add(imp);
-    imp->add_option("KIND", o->kind, "iperf3 | pscheduler | csv")->required()->check(CLI::IsMember({"iperf3", "pscheduler", "csv"}));
+    imp->add_option("KIND", o->kind, "iperf3 | pscheduler | csv")
+        ->required()
+        ->check(CLI::IsMember({"iperf3", "pscheduler", "csv"}));
     imp->add_option("FILE", o->input, "input file")->required();
     imp->add_option("--from", o->from, "site data flowed from (iperf3, pscheduler)");
     imp->add_option("--to", o->to, "site data flowed to (iperf3, pscheduler)");
@@ -224,7 +256,8 @@ Registration reg(20, [](CLI::App& app) -> std::function<int()> {
 
     return [o, url, run, show, imp]() -> int {
         if (url->parsed())
-            return cmd_url(o->url, o->streams, o->max_bytes, o->json, o->timeout, o->connect_timeout, o->cacert, o->samples);
+            return cmd_url(o->url, o->streams, o->max_bytes, o->json, o->timeout,
+                           o->connect_timeout, o->cacert, o->samples);
         if (run->parsed()) return cmd_run(o->common, o->once, o->prom);
         if (show->parsed()) return cmd_show(o->common, o->json, o->prometheus, o->strict);
         if (imp->parsed()) return cmd_import(o->common, o->kind, o->input, o->from, o->to, o->at);

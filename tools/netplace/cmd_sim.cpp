@@ -22,10 +22,10 @@
 #include <atomic>
 #include <cstdio>
 #include <exception>
-#include <mutex>
-#include <thread>
 #include <iostream>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 namespace netplace::cli {
 namespace {
@@ -54,7 +54,8 @@ int run_sim(const SimArgs& a) {
         if (path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0) {
             csvs.push_back(path);
         } else if (state) {
-            throw ConfigError("--links: give at most one link-state JSON file (CSV matrices may be added)");
+            throw ConfigError(
+                "--links: give at most one link-state JSON file (CSV matrices may be added)");
         } else {
             state = network::read_link_state(path);
         }
@@ -68,12 +69,14 @@ int run_sim(const SimArgs& a) {
         const auto r = network::import_csv(file::read_all(path), path, fed, at);
         network::apply_imports(*state, r, fed.probing);
         std::size_t skipped = r.notes.size();
-        info.notes.push_back(fmt::format("{}: {} site pairs imported{}", path, r.samples.size(),
-                                         skipped ? fmt::format(", {} notes (unmapped regions, failed runs)", skipped)
-                                                 : std::string()));
+        info.notes.push_back(
+            fmt::format("{}: {} site pairs imported{}", path, r.samples.size(),
+                        skipped ? fmt::format(", {} notes (unmapped regions, failed runs)", skipped)
+                                : std::string()));
     }
     const std::vector<LinkEstimate> links = network::current_links(fed, &*state, at);
-    info.links = a.links.empty() ? "static figures of the federation file" : fmt::format("{}", fmt::join(a.links, " + "));
+    info.links = a.links.empty() ? "static figures of the federation file"
+                                 : fmt::format("{}", fmt::join(a.links, " + "));
     DataModel model;
     model.source = "built-in default (home site from the partition field, no data)";
     if (!a.data_model.empty()) model = load_data_model(a.data_model, fed);
@@ -85,7 +88,8 @@ int run_sim(const SimArgs& a) {
     swf_opts.max_jobs = a.max_jobs;
     const SwfTrace trace = read_swf(a.trace, swf_opts);
     if (trace.malformed) {
-        info.notes.push_back(fmt::format("{} malformed lines skipped (use --strict to stop at the first)", trace.malformed));
+        info.notes.push_back(fmt::format(
+            "{} malformed lines skipped (use --strict to stop at the first)", trace.malformed));
         for (const auto& p : trace.problems) std::cerr << "netplace sim: warning: " << p << '\n';
     }
     WorkloadStats stats;
@@ -116,10 +120,12 @@ int run_sim(const SimArgs& a) {
     auto draw = [&] {
         const std::size_t done = submitted.load();
         const int width = 30;
-        const int fill = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
+        const int fill =
+            static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
         std::lock_guard lock(print_mutex);
-        std::fprintf(stderr, "\rsimulating %zu policies [%s%s] %3d%%", placers.size(), std::string(fill, '#').c_str(),
-                     std::string(width - fill, ' ').c_str(), static_cast<int>(100.0 * done / total));
+        std::fprintf(stderr, "\rsimulating %zu policies [%s%s] %3d%%", placers.size(),
+                     std::string(fill, '#').c_str(), std::string(width - fill, ' ').c_str(),
+                     static_cast<int>(100.0 * done / total));
         std::fflush(stderr);
     };
     std::vector<std::optional<Summary>> results(placers.size());
@@ -139,15 +145,16 @@ int run_sim(const SimArgs& a) {
                     };
                 const SimResult r = simulate(fed, net, jobs, *placers[i], opts);
                 if (!r.warnings.empty())
-                    warnings[i] = fmt::format("{}: {} ({} such)", r.policy, r.warnings.front(), r.warnings.size());
+                    warnings[i] = fmt::format("{}: {} ({} such)", r.policy, r.warnings.front(),
+                                              r.warnings.size());
                 results[i] = summarise(r, jobs, fed);
             } catch (...) {
                 errors[i] = std::current_exception();
             }
         }
     };
-    const std::size_t threads = std::clamp<std::size_t>(a.threads ? a.threads : std::thread::hardware_concurrency(), 1,
-                                                        placers.size());
+    const std::size_t threads = std::clamp<std::size_t>(
+        a.threads ? a.threads : std::thread::hardware_concurrency(), 1, placers.size());
     std::vector<std::thread> pool;
     for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();
@@ -167,22 +174,31 @@ int run_sim(const SimArgs& a) {
 
 Registration reg(60, [](CLI::App& app) -> std::function<int()> {
     auto args = std::make_shared<SimArgs>();
-    auto* sub = app.add_subcommand("sim", "Replay a workload trace across the federation and compare policies");
+    auto* sub = app.add_subcommand(
+        "sim", "Replay a workload trace across the federation and compare policies");
     sub->add_option("--trace", args->trace, "SWF workload trace (plain or .gz)")->required();
     sub->add_option("--federation", args->federation, "federation YAML")->required();
-    sub->add_option("--links", args->links, "link-state JSON and/or CSV matrices (Skyplane throughput/latency; repeatable); default: "
-                    "the federation's static figures");
-    sub->add_option("--data-model", args->data_model, "side-car YAML assigning home sites, inputs and outputs");
+    sub->add_option(
+        "--links", args->links,
+        "link-state JSON and/or CSV matrices (Skyplane throughput/latency; repeatable); default: "
+        "the federation's static figures");
+    sub->add_option("--data-model", args->data_model,
+                    "side-car YAML assigning home sites, inputs and outputs");
     sub->add_option("--policies", args->policies,
-                    "comma-separated: local, random, round-robin, least-loaded, earliest-start, data-local, or a "
+                    "comma-separated: local, random, round-robin, least-loaded, earliest-start, "
+                    "data-local, or a "
                     "netplace policy name")
         ->required()
         ->delimiter(',');
-    sub->add_option("--policy-file", args->policy_files, "YAML policy file for netplace policies (repeatable)");
-    sub->add_option("--seed", args->seed, "seed for the data model and the random policy (default: model's, else 1)");
+    sub->add_option("--policy-file", args->policy_files,
+                    "YAML policy file for netplace policies (repeatable)");
+    sub->add_option("--seed", args->seed,
+                    "seed for the data model and the random policy (default: model's, else 1)");
     sub->add_option("--max-jobs", args->max_jobs, "replay only the first N records of the trace");
-    sub->add_option("--threads", args->threads, "policies replayed in parallel (default: one per core)");
-    sub->add_flag("--strict", args->strict, "stop at the first malformed trace line instead of skipping it");
+    sub->add_option("--threads", args->threads,
+                    "policies replayed in parallel (default: one per core)");
+    sub->add_flag("--strict", args->strict,
+                  "stop at the first malformed trace line instead of skipping it");
     sub->add_flag("--json", args->json, "print JSON instead of a table");
     sub->add_option("--report", args->report, "write a self-contained HTML report here");
     return [args] { return run_sim(*args); };

@@ -42,13 +42,17 @@ Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
         bool print = false;
     };
     auto o = std::make_shared<Options>();
-    auto* collect = sites->add_subcommand("collect", "Read every site's cluster (sinfo/squeue -M) into the site-state file");
-    collect->add_option("--federation", o->federation, "federation file (sites and their Slurm clusters)");
+    auto* collect = sites->add_subcommand(
+        "collect", "Read every site's cluster (sinfo/squeue -M) into the site-state file");
+    collect->add_option("--federation", o->federation,
+                        "federation file (sites and their Slurm clusters)");
     collect->add_option("--output", o->output, "site-state file, replaced atomically");
-    collect->add_option("--timeout", o->timeout, "bound for each sinfo/squeue/sacctmgr call (default 10s)");
-    collect->add_option("--controllers", o->controllers,
-                        "controller records for direct steering (sacctmgr show cluster), replaced atomically; "
-                        "default: slurm-controllers.json next to --output; 'none': do not write");
+    collect->add_option("--timeout", o->timeout,
+                        "bound for each sinfo/squeue/sacctmgr call (default 10s)");
+    collect->add_option(
+        "--controllers", o->controllers,
+        "controller records for direct steering (sacctmgr show cluster), replaced atomically; "
+        "default: slurm-controllers.json next to --output; 'none': do not write");
     collect->add_flag("--print", o->print, "also print the collected state on stdout");
     return [=]() -> int {
         const Federation fed = network::load_federation(o->federation);
@@ -65,21 +69,25 @@ Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
         // than trusting figures that may be arbitrarily old.
         policies::write_site_state(o->output, r.loads, now_s());
         if (o->print) std::cout << policies::format_site_state(r.loads, now_s());
-        std::cerr << fmt::format("netplace sites collect: {} of {} sites written to {}\n", r.loads.size(),
-                                 fed.sites.size(), o->output);
+        std::cerr << fmt::format("netplace sites collect: {} of {} sites written to {}\n",
+                                 r.loads.size(), fed.sites.size(), o->output);
         bool failed = !r.errors.empty();
         if (o->controllers != "none") {
             std::string path = o->controllers;
             if (path.empty()) {
                 auto slash = o->output.rfind('/');
-                path = (slash == std::string::npos ? std::string(".") : o->output.substr(0, slash)) + "/" + slurm::kControllersFile;
+                path =
+                    (slash == std::string::npos ? std::string(".") : o->output.substr(0, slash)) +
+                    "/" + slurm::kControllersFile;
             }
             // Only clusters that just answered get a record; when sacctmgr fails the old file is
             // kept and ages out (controller_max_age), after which steering uses Slurm's -M path.
             try {
                 auto recs = slurm::collect_controllers(r.answered, timeout_s);
                 slurm::write_controllers(path, recs, now_s());
-                std::cerr << fmt::format("netplace sites collect: {} controller record(s) written to {}\n", recs.size(), path);
+                std::cerr << fmt::format(
+                    "netplace sites collect: {} controller record(s) written to {}\n", recs.size(),
+                    path);
             } catch (const std::exception& e) {
                 std::cerr << "netplace sites collect: controllers: " << e.what() << '\n';
                 failed = true;
@@ -94,16 +102,22 @@ Registration slurm_reg(61, [](CLI::App& app) -> std::function<int()> {
     sl->require_subcommand(1);
     auto conf = std::make_shared<std::string>();
     auto* decide = sl->add_subcommand(
-        "decide", "Placement decision for a submission: slurm.json_cli_options() JSON on stdin, JSON out");
-    decide->add_option("--slurm-conf", *conf, "slurm.conf whose plugstack.conf configures netplace "
-                                              "(default: $SLURM_CONF or /etc/slurm/slurm.conf)");
+        "decide",
+        "Placement decision for a submission: slurm.json_cli_options() JSON on stdin, JSON out");
+    decide->add_option("--slurm-conf", *conf,
+                       "slurm.conf whose plugstack.conf configures netplace "
+                       "(default: $SLURM_CONF or /etc/slurm/slurm.conf)");
     return [=]() -> int {
-        std::string path = !conf->empty() ? *conf : (std::getenv("SLURM_CONF") ? std::getenv("SLURM_CONF") : "/etc/slurm/slurm.conf");
-        std::string in((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        std::string path = !conf->empty() ? *conf
+                                          : (std::getenv("SLURM_CONF") ? std::getenv("SLURM_CONF")
+                                                                       : "/etc/slurm/slurm.conf");
+        std::string in((std::istreambuf_iterator<char>(std::cin)),
+                       std::istreambuf_iterator<char>());
         nlohmann::json out;
         auto cfg = slurm::config_for(path);
         if (!cfg) {
-            out = {{"action", "none"}, {"warnings", {"spank_netplace.so is not in plugstack.conf of " + path}}};
+            out = {{"action", "none"},
+                   {"warnings", {"spank_netplace.so is not in plugstack.conf of " + path}}};
         } else {
             auto r = slurm::decide_submission(
                 in, *cfg,
@@ -113,7 +127,9 @@ Registration slurm_reg(61, [](CLI::App& app) -> std::function<int()> {
                 },
                 now_s());
             using A = slurm::SubmitOutcome::Action;
-            out["action"] = r.action == A::steer ? "steer" : r.action == A::refuse ? "refuse" : "none";
+            out["action"] = r.action == A::steer    ? "steer"
+                            : r.action == A::refuse ? "refuse"
+                                                    : "none";
             if (!r.clusters.empty()) out["clusters"] = r.clusters;
             if (!r.site.empty()) out["site"] = r.site;
             if (!r.reason.empty()) out["reason"] = r.reason;

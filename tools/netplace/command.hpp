@@ -11,9 +11,9 @@ namespace netplace::cli {
 // Exit statuses shared by every subcommand.
 enum Exit : int {
     ok = 0,
-    failure = 1,     // the operation ran and failed (probe failed, tests of the world)
-    bad_input = 2,   // unreadable/invalid input, bad options, impossible request
-    no_site = 3,     // placement: no site qualifies
+    failure = 1,    // the operation ran and failed (probe failed, tests of the world)
+    bad_input = 2,  // unreadable/invalid input, bad options, impossible request
+    no_site = 3,    // placement: no site qualifies
 };
 
 // Adds a subcommand to `app` and returns the function that runs it once parsed.

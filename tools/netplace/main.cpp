@@ -20,7 +20,9 @@ std::vector<std::pair<int, Setup>>& registry() {
 
 }  // namespace
 
-Registration::Registration(int order, Setup setup) { registry().emplace_back(order, std::move(setup)); }
+Registration::Registration(int order, Setup setup) {
+    registry().emplace_back(order, std::move(setup));
+}
 
 }  // namespace netplace::cli
 
@@ -33,7 +35,8 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", level, "trace|debug|info|warn|error (default warn)");
 
     auto& reg = cli::registry();
-    std::stable_sort(reg.begin(), reg.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(reg.begin(), reg.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
     for (auto& [order, setup] : reg) {
         const size_t before = app.get_subcommands({}).size();

@@ -20,10 +20,14 @@ std::string steer_directly(const Controller& c) {
     // slurmdb_str_2_cluster_flags are what slurmdb_get_info_cluster applies to slurmdbd's answer;
     // they are exported but not in the public headers, hence declared here through their use.
     auto** wcr = static_cast<slurmdb_cluster_rec_t**>(dlsym(RTLD_DEFAULT, "working_cluster_rec"));
-    auto init = reinterpret_cast<void (*)(slurmdb_cluster_rec_t*, bool)>(dlsym(RTLD_DEFAULT, "slurmdb_init_cluster_rec"));
-    auto setup = reinterpret_cast<int (*)(slurmdb_cluster_rec_t*)>(dlsym(RTLD_DEFAULT, "slurmdb_setup_cluster_rec"));
-    auto flags = reinterpret_cast<uint32_t (*)(char*)>(dlsym(RTLD_DEFAULT, "slurmdb_str_2_cluster_flags"));
-    if (!wcr || !init || !setup || !flags) return "libslurm's working-cluster symbols are not in this process";
+    auto init = reinterpret_cast<void (*)(slurmdb_cluster_rec_t*, bool)>(
+        dlsym(RTLD_DEFAULT, "slurmdb_init_cluster_rec"));
+    auto setup = reinterpret_cast<int (*)(slurmdb_cluster_rec_t*)>(
+        dlsym(RTLD_DEFAULT, "slurmdb_setup_cluster_rec"));
+    auto flags =
+        reinterpret_cast<uint32_t (*)(char*)>(dlsym(RTLD_DEFAULT, "slurmdb_str_2_cluster_flags"));
+    if (!wcr || !init || !setup || !flags)
+        return "libslurm's working-cluster symbols are not in this process";
     if (*wcr) return "a working cluster is already set";
     // malloc'd and never freed: sbatch keeps using the record until it exits, and it must outlive
     // this module should Lua unload it.
@@ -42,7 +46,8 @@ std::string steer_directly(const Controller& c) {
         std::free(rec->name);
         std::free(rec->control_host);
         std::free(rec);
-        return "libslurm refused the cached record of cluster " + c.cluster + " (select plugin or address)";
+        return "libslurm refused the cached record of cluster " + c.cluster +
+               " (select plugin or address)";
     }
     *wcr = rec;
     return {};

@@ -40,10 +40,11 @@ SubmitOutcome run(const std::string& json, const std::string& slurm_conf, bool& 
             const double now = double(ts.tv_sec) + ts.tv_nsec * 1e-9;
             out = netplace::slurm::decide_submission(json, *cfg, env, now);
             // A user's -M stays Slurm's -M path (sbatch would overwrite the working cluster).
-            if (out.action == SubmitOutcome::Action::steer && !out.clusters.empty() && !out.user_clusters &&
-                cfg->steer == netplace::slurm::PluginConfig::Steer::direct && netplace::slurm::direct_steer_applies()) {
-                auto look = netplace::slurm::find_controller(cfg->controllers_path(), out.clusters, now,
-                                                             cfg->controller_max_age_s);
+            if (out.action == SubmitOutcome::Action::steer && !out.clusters.empty() &&
+                !out.user_clusters && cfg->steer == netplace::slurm::PluginConfig::Steer::direct &&
+                netplace::slurm::direct_steer_applies()) {
+                auto look = netplace::slurm::find_controller(cfg->controllers_path(), out.clusters,
+                                                             now, cfg->controller_max_age_s);
                 // No usable record (collector not run, stale, cluster not answering): Slurm's -M
                 // path, which asks slurmdbd. Said in the reason, not as a warning on every job.
                 if (look.controller) {
@@ -56,7 +57,8 @@ SubmitOutcome run(const std::string& json, const std::string& slurm_conf, bool& 
                 out.reason += direct ? " route=direct" : " route=slurmdbd";
             // State fallbacks once per user and hour, before the submission's own warnings.
             if (!out.state_warnings.empty()) {
-                auto state = netplace::slurm::first_showing(out.state_warnings, netplace::slurm::warn_once_dir(), now);
+                auto state = netplace::slurm::first_showing(out.state_warnings,
+                                                            netplace::slurm::warn_once_dir(), now);
                 state.insert(state.end(), out.warnings.begin(), out.warnings.end());
                 out.warnings = std::move(state);
                 out.state_warnings.clear();
@@ -64,7 +66,8 @@ SubmitOutcome run(const std::string& json, const std::string& slurm_conf, bool& 
         }
     } catch (const std::exception& e) {
         out = SubmitOutcome{};
-        out.warnings.push_back(std::string("configuration: ") + e.what() + "; Slurm chooses the cluster");
+        out.warnings.push_back(std::string("configuration: ") + e.what() +
+                               "; Slurm chooses the cluster");
     }
     // SPANK's allocator/local init_post_opt (same process, right after cli_filter) exports these
     // to the job as SLURM_SPANK_NETPLACE_SITE/_REASON.
@@ -85,7 +88,9 @@ int l_decide(lua_State* L) {
     const char* j = luaL_checklstring(L, 1, &n);
     const char* conf = luaL_optstring(L, 2, nullptr);
     std::string json(j, n);
-    std::string slurm_conf = conf ? conf : (std::getenv("SLURM_CONF") ? std::getenv("SLURM_CONF") : "/etc/slurm/slurm.conf");
+    std::string slurm_conf =
+        conf ? conf
+             : (std::getenv("SLURM_CONF") ? std::getenv("SLURM_CONF") : "/etc/slurm/slurm.conf");
     SubmitOutcome out;
     bool direct = false;
     try {
@@ -100,7 +105,7 @@ int l_decide(lua_State* L) {
     lua_createtable(L, 0, 9);
     const char* action = out.action == SubmitOutcome::Action::steer    ? "steer"
                          : out.action == SubmitOutcome::Action::refuse ? "refuse"
-                                                                        : "none";
+                                                                       : "none";
     lua_pushstring(L, action);
     lua_setfield(L, -2, "action");
     if (!out.clusters.empty()) set_field(L, "clusters", out.clusters);

@@ -29,10 +29,16 @@ void install_log_sink() {
     log::set_sink([](log::Level level, std::string_view msg) {
         std::string m(msg);
         switch (level) {
-            case log::Level::error: slurm_error("netplace: %s", m.c_str()); break;
+            case log::Level::error:
+                slurm_error("netplace: %s", m.c_str());
+                break;
             case log::Level::warn:
-            case log::Level::info: slurm_info("netplace: %s", m.c_str()); break;
-            default: slurm_debug("netplace: %s", m.c_str()); break;
+            case log::Level::info:
+                slurm_info("netplace: %s", m.c_str());
+                break;
+            default:
+                slurm_debug("netplace: %s", m.c_str());
+                break;
         }
     });
 }

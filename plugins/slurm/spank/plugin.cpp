@@ -45,9 +45,12 @@ NETPLACE_SPANK_EXPORT int slurm_spank_init_post_opt(spank_t sp, int, char**) {
     return guarded("init_post_opt", [&] {
         switch (spank_context()) {
             case S_CTX_LOCAL:
-            case S_CTX_ALLOCATOR: return netplace::slurm::plugin::client_init_post_opt(sp);
-            case S_CTX_REMOTE: return netplace::slurm::plugin::remote_init_post_opt(sp);
-            default: return 0;
+            case S_CTX_ALLOCATOR:
+                return netplace::slurm::plugin::client_init_post_opt(sp);
+            case S_CTX_REMOTE:
+                return netplace::slurm::plugin::remote_init_post_opt(sp);
+            default:
+                return 0;
         }
     });
 }

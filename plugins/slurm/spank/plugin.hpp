@@ -21,7 +21,7 @@ inline constexpr const char* kPlacementAsked = "NETPLACE_PLACEMENT_ASKED";
 struct State {
     PluginConfig config;
     UserOptions opts;
-    std::vector<std::string> given;        // options given on the command line
+    std::vector<std::string> given;  // options given on the command line
     // slurmstepd: the step's binding, planned once in user_init for every local task.
     Bind bind = Bind::none;
     std::optional<std::vector<TaskBinding>> plans;
@@ -32,8 +32,8 @@ State& state();
 
 int init(spank_t sp, int ac, char** av);
 int option(int val, const char* optarg, int remote);
-int client_init_post_opt(spank_t sp);   // srun (local) and sbatch/salloc (allocator)
-int remote_init_post_opt(spank_t sp);   // slurmstepd
+int client_init_post_opt(spank_t sp);  // srun (local) and sbatch/salloc (allocator)
+int remote_init_post_opt(spank_t sp);  // slurmstepd
 int remote_user_init(spank_t sp);
 int remote_task_init(spank_t sp);
 

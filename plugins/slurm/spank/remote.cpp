@@ -87,7 +87,7 @@ NodeTopology load_node(const PluginConfig& cfg) {
     if (cfg.topology) return topology::load_xml(*cfg.topology);
     if (!cfg.topology_cache) return topology::load_host();
     const std::string& cache = *cfg.topology_cache;
-    struct stat st{};
+    struct stat st {};
     auto boot = boot_time();
     if (::stat(cache.c_str(), &st) == 0 && boot && st.st_mtime >= *boot) {
         try {
@@ -100,7 +100,8 @@ NodeTopology load_node(const PluginConfig& cfg) {
         write_host_xml(cache);
         return topology::load_xml(cache);
     } catch (const std::exception& e) {
-        log::warn("topology cache {} not written ({}); discovering the host each step", cache, e.what());
+        log::warn("topology cache {} not written ({}); discovering the host each step", cache,
+                  e.what());
     }
     return topology::load_host();
 }
@@ -123,7 +124,7 @@ int remote_init_post_opt(spank_t) { return 0; }
 namespace {
 
 std::optional<long> mtime(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return std::nullopt;
     return static_cast<long>(st.st_mtime);
 }
@@ -139,11 +140,13 @@ std::string list_key(const std::optional<std::vector<unsigned>>& l) {
 }
 
 std::optional<std::string> plan_cache_path(const PluginConfig& cfg, Bind bind, unsigned ntasks,
-                                           std::optional<unsigned> gpt, const std::optional<std::vector<unsigned>>& gpus,
+                                           std::optional<unsigned> gpt,
+                                           const std::optional<std::vector<unsigned>>& gpus,
                                            const std::optional<std::vector<unsigned>>& cores) {
     if (cfg.topology || !cfg.topology_cache) return std::nullopt;
-    return *cfg.topology_cache + ".plan-v2-" + to_string(bind) + "-" + std::to_string(ntasks) + "-" +
-           (gpt ? std::to_string(*gpt) : std::string("x")) + "-g" + list_key(gpus) + "-c" + list_key(cores) + ".json";
+    return *cfg.topology_cache + ".plan-v2-" + to_string(bind) + "-" + std::to_string(ntasks) +
+           "-" + (gpt ? std::to_string(*gpt) : std::string("x")) + "-g" + list_key(gpus) + "-c" +
+           list_key(cores) + ".json";
 }
 
 // The step's cores on this node in Slurm's numbering (S_STEP_ALLOC_CORES). Only for the live
@@ -151,16 +154,19 @@ std::optional<std::string> plan_cache_path(const PluginConfig& cfg, Bind bind, u
 std::optional<std::vector<unsigned>> step_cores(spank_t sp, const PluginConfig& cfg) {
     if (cfg.topology) return std::nullopt;
     char* s = nullptr;
-    if (spank_get_item(sp, S_STEP_ALLOC_CORES, &s) != ESPANK_SUCCESS || !s || !*s) return std::nullopt;
+    if (spank_get_item(sp, S_STEP_ALLOC_CORES, &s) != ESPANK_SUCCESS || !s || !*s)
+        return std::nullopt;
     try {
         return parse_cpulist(s);
     } catch (const std::exception& e) {
-        log::warn("step cores '{}' from Slurm unreadable ({}); planning on the whole node", s, e.what());
+        log::warn("step cores '{}' from Slurm unreadable ({}); planning on the whole node", s,
+                  e.what());
         return std::nullopt;
     }
 }
 
-std::optional<std::vector<TaskBinding>> read_plans(const PluginConfig& cfg, const std::string& path, unsigned ntasks) {
+std::optional<std::vector<TaskBinding>> read_plans(const PluginConfig& cfg, const std::string& path,
+                                                   unsigned ntasks) {
     auto boot = boot_time();
     auto topo_t = mtime(*cfg.topology_cache);
     auto plan_t = mtime(path);
@@ -171,7 +177,8 @@ std::optional<std::vector<TaskBinding>> read_plans(const PluginConfig& cfg, cons
         for (const auto& t : j.at("tasks")) {
             TaskBinding b;
             b.cpus = t.at("cpus").get<CpuList>();
-            for (const auto& kv : t.at("env")) b.env.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
+            for (const auto& kv : t.at("env"))
+                b.env.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
             out.push_back(std::move(b));
         }
         if (out.size() != ntasks) return std::nullopt;
@@ -225,9 +232,11 @@ int remote_user_init(spank_t sp) {
         if (cores) {
             for (unsigned c : *cores)
                 if (c >= topo.cores.size()) {
-                    log::warn("Slurm's core ids {} do not fit this node's {} cores (slurm.conf's node layout differs from "
-                              "the hardware); planning on the whole node",
-                              format_cpulist(*cores), topo.cores.size());
+                    log::warn(
+                        "Slurm's core ids {} do not fit this node's {} cores (slurm.conf's node "
+                        "layout differs from "
+                        "the hardware); planning on the whole node",
+                        format_cpulist(*cores), topo.cores.size());
                     cores.reset();
                     break;
                 }
@@ -251,8 +260,8 @@ int remote_task_init(spank_t sp) {
     int rank = 0;
     if (spank_get_item(sp, S_TASK_ID, &rank) != ESPANK_SUCCESS) rank = -1;
     if (st.plan_error) {
-        slurm_error("netplace: task %d: cannot bind (--place-bind=%s): %s", rank, to_string(st.bind).c_str(),
-                    st.plan_error->c_str());
+        slurm_error("netplace: task %d: cannot bind (--place-bind=%s): %s", rank,
+                    to_string(st.bind).c_str(), st.plan_error->c_str());
         return -1;
     }
     if (st.bind == Bind::none || !st.plans) return 0;
@@ -271,10 +280,13 @@ int remote_task_init(spank_t sp) {
                 const TaskBinding* match = nullptr;
                 for (const auto& p : *st.plans)
                     if (planned_gpus(p) == *mine) match = &p;
-                if (match) plan = match;
+                if (match)
+                    plan = match;
                 else
-                    log::warn("task {}: Slurm bound it to GPU(s) {}, which no planned task has; binding as planned for it",
-                              rank, format_cpulist(*mine));
+                    log::warn(
+                        "task {}: Slurm bound it to GPU(s) {}, which no planned task has; binding "
+                        "as planned for it",
+                        rank, format_cpulist(*mine));
             }
         } catch (const std::exception& e) {
             log::warn("task {}: {}; binding as planned", rank, e.what());
@@ -285,12 +297,14 @@ int remote_task_init(spank_t sp) {
         // An emulated node (topology=XML) plans CPUs this host may not have: environment only.
         if (!st.config.topology) apply_affinity(b.cpus, static_cast<unsigned>(rank));
         for (const auto& [k, v] : b.env) {
-            if ((k == "NCCL_IB_HCA" || k == "UCX_NET_DEVICES") && job_getenv(sp, k.c_str())) continue;
+            if ((k == "NCCL_IB_HCA" || k == "UCX_NET_DEVICES") && job_getenv(sp, k.c_str()))
+                continue;
             if (spank_setenv(sp, k.c_str(), v.c_str(), 1) != ESPANK_SUCCESS)
                 throw Error("cannot set " + k + " in the task's environment");
         }
     } catch (const std::exception& e) {
-        slurm_error("netplace: task %d: cannot bind (--place-bind=%s): %s", rank, to_string(st.bind).c_str(), e.what());
+        slurm_error("netplace: task %d: cannot bind (--place-bind=%s): %s", rank,
+                    to_string(st.bind).c_str(), e.what());
         return -1;
     }
     return 0;

@@ -25,7 +25,8 @@ std::optional<unsigned> to_unsigned(const std::optional<std::string>& s) {
 
 const Nic* find_nic(const NodeTopology& topo, const std::string& name) {
     for (const auto& n : topo.nics)
-        if (std::find(n.os_devices.begin(), n.os_devices.end(), name) != n.os_devices.end()) return &n;
+        if (std::find(n.os_devices.begin(), n.os_devices.end(), name) != n.os_devices.end())
+            return &n;
     return nullptr;
 }
 
@@ -57,8 +58,9 @@ std::vector<unsigned> planned_gpus(const TaskBinding& binding) {
     return {};
 }
 
-std::optional<TaskBinding> plan_binding(const NodeTopology& node, Bind bind, unsigned tasks, unsigned rank,
-                                        std::optional<unsigned> gpus_per_task, const GetEnv& user_env,
+std::optional<TaskBinding> plan_binding(const NodeTopology& node, Bind bind, unsigned tasks,
+                                        unsigned rank, std::optional<unsigned> gpus_per_task,
+                                        const GetEnv& user_env,
                                         const std::optional<std::vector<unsigned>>& step_gpus,
                                         const std::optional<std::vector<unsigned>>& step_cores) {
     if (bind == Bind::none) return std::nullopt;
@@ -76,25 +78,29 @@ std::optional<TaskBinding> plan_binding(const NodeTopology& node, Bind bind, uns
         restricted.cores.clear();
         for (unsigned c : *step_cores) {
             if (c >= node.cores.size())
-                throw Error(fmt::format("Slurm gave the step core {}, but the node topology ({}) has {} core(s): "
-                                        "slurm.conf must describe the node's sockets, cores and threads as they are",
-                                        c, node.source, node.cores.size()));
+                throw Error(fmt::format(
+                    "Slurm gave the step core {}, but the node topology ({}) has {} core(s): "
+                    "slurm.conf must describe the node's sockets, cores and threads as they are",
+                    c, node.source, node.cores.size()));
             restricted.cores.push_back(node.cores[c]);
         }
         if (tasks > restricted.cores.size()) {
-            if (bind == Bind::automatic) return std::nullopt;  // overcommitted: as Slurm placed them
-            throw Error(fmt::format("{} tasks but the step has {} core(s) on this node ({}); an overcommitted "
-                                    "step cannot be bound (--place-bind=none)",
-                                    tasks, restricted.cores.size(), format_cpulist(*step_cores)));
+            if (bind == Bind::automatic)
+                return std::nullopt;  // overcommitted: as Slurm placed them
+            throw Error(fmt::format(
+                "{} tasks but the step has {} core(s) on this node ({}); an overcommitted "
+                "step cannot be bound (--place-bind=none)",
+                tasks, restricted.cores.size(), format_cpulist(*step_cores)));
         }
     }
     if (step_gpus) {
         restricted.gpus.clear();
         for (unsigned g : *step_gpus) {
             if (g >= node.gpus.size())
-                throw Error(fmt::format("Slurm gave the step GPU {}, but the node topology ({}) has {} GPU(s): "
-                                        "gres.conf File= numbering must follow the GPUs' PCI order",
-                                        g, node.source, node.gpus.size()));
+                throw Error(fmt::format(
+                    "Slurm gave the step GPU {}, but the node topology ({}) has {} GPU(s): "
+                    "gres.conf File= numbering must follow the GPUs' PCI order",
+                    g, node.source, node.gpus.size()));
             restricted.gpus.push_back(node.gpus[g]);
             gpu_index.push_back(g);
         }
@@ -105,15 +111,21 @@ std::optional<TaskBinding> plan_binding(const NodeTopology& node, Bind bind, uns
     const auto ngpus = static_cast<unsigned>(topo.gpus.size());
     unsigned per_task = 0;
     switch (bind) {
-        case Bind::numa: per_task = 0; break;
-        case Bind::automatic: per_task = ngpus > 0 ? gpus_per_task.value_or(0) : 0; break;
+        case Bind::numa:
+            per_task = 0;
+            break;
+        case Bind::automatic:
+            per_task = ngpus > 0 ? gpus_per_task.value_or(0) : 0;
+            break;
         case Bind::gpu_nic:
             if (ngpus == 0)
-                throw Error(fmt::format("--place-bind=gpu-nic: node topology ({}) has no GPU", topo.source));
+                throw Error(fmt::format("--place-bind=gpu-nic: node topology ({}) has no GPU",
+                                        topo.source));
             // Without a GPU request (GPUs Slurm does not manage), share the node's GPUs out.
             per_task = gpus_per_task.value_or(std::max(1u, ngpus / std::max(1u, tasks)));
             break;
-        case Bind::none: break;
+        case Bind::none:
+            break;
     }
     auto plans = topology::plan_tasks(topo, tasks, per_task);
     const auto& p = plans.at(rank);
@@ -140,7 +152,8 @@ std::optional<TaskBinding> plan_binding(const NodeTopology& node, Bind bind, uns
             }
         }
         if (!hcas.empty()) {
-            if (!user_env("NCCL_IB_HCA")) b.env.emplace_back("NCCL_IB_HCA", fmt::format("{}", fmt::join(hcas, ",")));
+            if (!user_env("NCCL_IB_HCA"))
+                b.env.emplace_back("NCCL_IB_HCA", fmt::format("{}", fmt::join(hcas, ",")));
             if (!user_env("UCX_NET_DEVICES"))
                 b.env.emplace_back("UCX_NET_DEVICES", fmt::format("{}", fmt::join(ucx, ",")));
         }

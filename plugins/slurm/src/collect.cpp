@@ -31,7 +31,8 @@ std::vector<std::string> fields(const std::string& line, size_t want, const char
     std::istringstream in(line);
     while (std::getline(in, cur, '|')) f.push_back(cur);
     if (!line.empty() && line.back() == '|') f.emplace_back();
-    if (f.size() != want) throw Error(fmt::format("{}: '{}' has {} fields, expected {}", what, line, f.size(), want));
+    if (f.size() != want)
+        throw Error(fmt::format("{}: '{}' has {} fields, expected {}", what, line, f.size(), want));
     return f;
 }
 
@@ -50,13 +51,15 @@ unsigned bounded(const std::string& s, const std::string& line, const char* what
     unsigned v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v > max)
-        throw Error(fmt::format("sacctmgr: {} '{}' in '{}' is not a number up to {}", what, s, line, max));
+        throw Error(
+            fmt::format("sacctmgr: {} '{}' in '{}' is not a number up to {}", what, s, line, max));
     return v;
 }
 
 // Slurm time limits: "5:00", "1:00:00", "2-00:00:00"; UNLIMITED/NOT_SET/INVALID have no figure.
 std::optional<double> slurm_time(const std::string& s) {
-    if (s.empty() || s == "UNLIMITED" || s == "NOT_SET" || s == "INVALID" || s == "N/A") return std::nullopt;
+    if (s.empty() || s == "UNLIMITED" || s == "NOT_SET" || s == "INVALID" || s == "N/A")
+        return std::nullopt;
     return units::parse_duration_s(s);
 }
 
@@ -81,7 +84,8 @@ unsigned gpus_in(const std::string& s) {
 
 }  // namespace
 
-SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out, const std::string& squeue_out) {
+SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out,
+                            const std::string& squeue_out) {
     SiteLoad l;
     l.site = site;
     std::set<std::string> seen;  // sinfo -N lists a node once per partition
@@ -96,14 +100,17 @@ SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_ou
         std::istringstream c(f[1]);
         std::string part;
         for (size_t i = 0; i < 4; ++i) {
-            if (!std::getline(c, part, '/')) throw Error(fmt::format("sinfo: CPUs '{}' in '{}' is not A/I/O/T", f[1], line));
+            if (!std::getline(c, part, '/'))
+                throw Error(fmt::format("sinfo: CPUs '{}' in '{}' is not A/I/O/T", f[1], line));
             cpu[i] = to_u(part, line);
         }
         ++l.nodes_total;
         l.cores_total += cpu[3];
         l.cores_free += cpu[1];
         std::string state = f[2];
-        while (!state.empty() && (state.back() == '*' || state.back() == '~' || state.back() == '#')) state.pop_back();
+        while (!state.empty() &&
+               (state.back() == '*' || state.back() == '~' || state.back() == '#'))
+            state.pop_back();
         if (state == "idle") ++l.nodes_idle;
         if (f[3] != "(null)") l.gpus_total += gpus_in(f[3]);
     }
@@ -187,7 +194,8 @@ std::string run_command(const std::vector<std::string>& argv, double timeout_s) 
     std::array<pollfd, 2> p{{{out[0], POLLIN, 0}, {err[0], POLLIN, 0}}};
     int open_fds = 2;
     while (open_fds > 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             timed_out = true;
             break;
@@ -197,7 +205,8 @@ std::string run_command(const std::vector<std::string>& argv, double timeout_s) 
             if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             char buf[8192];
             ssize_t n = read(p[i].fd, buf, sizeof buf);
-            if (n > 0) (i == 0 ? so : se).append(buf, static_cast<size_t>(n));
+            if (n > 0)
+                (i == 0 ? so : se).append(buf, static_cast<size_t>(n));
             else {
                 close(p[i].fd);
                 p[i].fd = -1;
@@ -213,23 +222,27 @@ std::string run_command(const std::vector<std::string>& argv, double timeout_s) 
     }
     std::string cmd = argv[0];
     for (size_t i = 1; i < argv.size(); ++i) cmd += " " + argv[i];
-    if (timed_out) throw Error(fmt::format("{}: timed out after {}", cmd, units::format_duration(timeout_s)));
+    if (timed_out)
+        throw Error(fmt::format("{}: timed out after {}", cmd, units::format_duration(timeout_s)));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         while (!se.empty() && se.back() == '\n') se.pop_back();
         auto nl = se.rfind('\n');
-        throw Error(fmt::format("{}: exit status {}: {}", cmd, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+        throw Error(fmt::format("{}: exit status {}: {}", cmd,
+                                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                                 nl == std::string::npos ? se : se.substr(nl + 1)));
     }
     return so;
 }
 
-CollectResult collect_sites(const Federation& fed, double timeout_s, const std::string& sinfo, const std::string& squeue) {
+CollectResult collect_sites(const Federation& fed, double timeout_s, const std::string& sinfo,
+                            const std::string& squeue) {
     CollectResult r;
     for (const auto& s : fed.sites) {
         const std::string cluster = s.cluster.empty() ? s.name : s.cluster;
         try {
             auto a = run_command({sinfo, "-M", cluster, "-h", "-N", "-o", kSinfoFormat}, timeout_s);
-            auto b = run_command({squeue, "-M", cluster, "-h", "-t", "PD,R,CF", "-o", kSqueueFormat}, timeout_s);
+            auto b = run_command(
+                {squeue, "-M", cluster, "-h", "-t", "PD,R,CF", "-o", kSqueueFormat}, timeout_s);
             r.loads.push_back(parse_cluster_load(s.name, a, b));
             r.answered.push_back(cluster);
         } catch (const std::exception& e) {
@@ -239,8 +252,8 @@ CollectResult collect_sites(const Federation& fed, double timeout_s, const std::
     return r;
 }
 
-std::vector<Controller> collect_controllers(const std::vector<std::string>& clusters, double timeout_s,
-                                            const std::string& sacctmgr) {
+std::vector<Controller> collect_controllers(const std::vector<std::string>& clusters,
+                                            double timeout_s, const std::string& sacctmgr) {
     if (clusters.empty()) return {};
     std::string list;
     for (const auto& c : clusters) list += (list.empty() ? "" : ",") + c;
@@ -250,7 +263,8 @@ std::vector<Controller> collect_controllers(const std::vector<std::string>& clus
     auto all = parse_sacctmgr_clusters(out);
     std::vector<Controller> r;
     for (auto& c : all)
-        if (std::find(clusters.begin(), clusters.end(), c.cluster) != clusters.end()) r.push_back(std::move(c));
+        if (std::find(clusters.begin(), clusters.end(), c.cluster) != clusters.end())
+            r.push_back(std::move(c));
     return r;
 }
 

@@ -60,7 +60,8 @@ std::optional<std::vector<std::string>> scan(const std::string& path, int depth)
             std::string pattern = w[1];
             if (pattern.front() != '/') {
                 auto slash = path.rfind('/');
-                pattern = (slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/" + pattern;
+                pattern = (slash == std::string::npos ? std::string(".") : path.substr(0, slash)) +
+                          "/" + pattern;
             }
             Glob g;
             if (glob(pattern.c_str(), 0, nullptr, &g.g) == 0)
@@ -76,7 +77,8 @@ std::optional<std::vector<std::string>> scan(const std::string& path, int depth)
 }
 
 constexpr const char* kKeys =
-    "federation, policy, state_dir, default_policy, bind, topology, topology_cache, max_state_age, steer, "
+    "federation, policy, state_dir, default_policy, bind, topology, topology_cache, max_state_age, "
+    "steer, "
     "controller_max_age";
 
 }  // namespace
@@ -88,10 +90,14 @@ PluginConfig parse_plugin_args(const std::vector<std::string>& args) {
         if (eq == std::string::npos) bad(a, fmt::format("expected key=value (keys: {})", kKeys));
         std::string key = a.substr(0, eq);
         std::string v = a.substr(eq + 1);
-        if (key == "federation") c.federation = need_abs_path(key, v);
-        else if (key == "policy") c.policy = need_abs_path(key, v);
-        else if (key == "state_dir") c.state_dir = need_abs_path(key, v);
-        else if (key == "topology") c.topology = need_abs_path(key, v);
+        if (key == "federation")
+            c.federation = need_abs_path(key, v);
+        else if (key == "policy")
+            c.policy = need_abs_path(key, v);
+        else if (key == "state_dir")
+            c.state_dir = need_abs_path(key, v);
+        else if (key == "topology")
+            c.topology = need_abs_path(key, v);
         else if (key == "default_policy") {
             try {
                 c.default_policy = parse_policy_name(v);
@@ -117,12 +123,17 @@ PluginConfig parse_plugin_args(const std::vector<std::string>& args) {
                 bad(key, e.what());
             }
         } else if (key == "steer") {
-            if (v == "direct") c.steer = PluginConfig::Steer::direct;
-            else if (v == "dbd") c.steer = PluginConfig::Steer::dbd;
-            else bad(key, fmt::format("'{}' is not direct or dbd", v));
+            if (v == "direct")
+                c.steer = PluginConfig::Steer::direct;
+            else if (v == "dbd")
+                c.steer = PluginConfig::Steer::dbd;
+            else
+                bad(key, fmt::format("'{}' is not direct or dbd", v));
         } else if (key == "topology_cache") {
-            if (v == "none") c.topology_cache.reset();
-            else c.topology_cache = need_abs_path(key, v);
+            if (v == "none")
+                c.topology_cache.reset();
+            else
+                c.topology_cache = need_abs_path(key, v);
         } else {
             bad(key, fmt::format("unknown key (keys: {})", kKeys));
         }
@@ -160,7 +171,8 @@ std::string plugstack_path_for(const std::string& slurm_conf_path) {
         if (lower.rfind(key, 0) == 0) return w[0].substr(key.size());
     }
     auto slash = slurm_conf_path.rfind('/');
-    return (slash == std::string::npos ? std::string(".") : slurm_conf_path.substr(0, slash)) + "/plugstack.conf";
+    return (slash == std::string::npos ? std::string(".") : slurm_conf_path.substr(0, slash)) +
+           "/plugstack.conf";
 }
 
 }  // namespace netplace::slurm

@@ -32,19 +32,21 @@ std::string format_controllers(const std::vector<Controller>& controllers, doubl
     return j.dump(2) + "\n";
 }
 
-void write_controllers(const std::string& path, const std::vector<Controller>& controllers, double now_unix_s) {
+void write_controllers(const std::string& path, const std::vector<Controller>& controllers,
+                       double now_unix_s) {
     file::write_atomic(path, format_controllers(controllers, now_unix_s));
 }
 
-ControllerLookup find_controller(const std::string& path, const std::string& cluster, double now_unix_s,
-                                 double max_age_s) {
+ControllerLookup find_controller(const std::string& path, const std::string& cluster,
+                                 double now_unix_s, double max_age_s) {
     ControllerLookup r;
     try {
         std::string text;
         try {
             text = file::read_all(path, 1u << 20);
         } catch (const std::exception&) {
-            r.why_not = fmt::format("no controllers file {} (netplace sites collect writes it)", path);
+            r.why_not =
+                fmt::format("no controllers file {} (netplace sites collect writes it)", path);
             return r;
         }
         auto j = json::parse(text, nullptr, false);
@@ -77,25 +79,31 @@ ControllerLookup find_controller(const std::string& path, const std::string& clu
             if (!e.is_object() || e.value("cluster", "") != cluster) continue;
             auto uint_field = [&](const char* k, unsigned max) -> std::optional<unsigned> {
                 auto it = e.find(k);
-                if (it == e.end() || !it->is_number_unsigned() || it->get<unsigned long long>() > max) return std::nullopt;
+                if (it == e.end() || !it->is_number_unsigned() ||
+                    it->get<unsigned long long>() > max)
+                    return std::nullopt;
                 return static_cast<unsigned>(it->get<unsigned long long>());
             };
             auto host = e.find("host");
             auto port = uint_field("port", 65535);
             auto rpc = uint_field("rpc_version", 65535);
             auto sel = uint_field("select_plugin_id", 0xffffffffu);
-            if (host == e.end() || !host->is_string() || host->get<std::string>().empty() || !port || *port == 0 || !rpc ||
-                *rpc == 0 || !sel) {
-                r.why_not = fmt::format("{}: the record of cluster {} is incomplete", path, cluster);
+            if (host == e.end() || !host->is_string() || host->get<std::string>().empty() ||
+                !port || *port == 0 || !rpc || *rpc == 0 || !sel) {
+                r.why_not =
+                    fmt::format("{}: the record of cluster {} is incomplete", path, cluster);
                 return r;
             }
             auto flags = e.find("flags");
             if (flags != e.end() && !flags->is_string()) {
-                r.why_not = fmt::format("{}: the flags of cluster {} are not a string", path, cluster);
+                r.why_not =
+                    fmt::format("{}: the flags of cluster {} are not a string", path, cluster);
                 return r;
             }
-            r.controller = Controller{cluster, host->get<std::string>(), *port, *rpc, *sel,
-                                      flags == e.end() ? std::string() : flags->get<std::string>()};
+            r.controller =
+                Controller{cluster, host->get<std::string>(),
+                           *port,   *rpc,
+                           *sel,    flags == e.end() ? std::string() : flags->get<std::string>()};
             return r;
         }
         r.why_not = fmt::format("{} has no record of cluster {}", path, cluster);

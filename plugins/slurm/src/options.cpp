@@ -33,8 +33,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 bool valid_name(std::string_view s) {
     if (s.empty() || s.size() > 64) return false;
     return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-               c == '_' || c == '.';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_' || c == '.';
     });
 }
 
@@ -49,10 +49,14 @@ const OptionSpec* find_spec(std::string_view name) {
 
 std::string to_string(Bind bind) {
     switch (bind) {
-        case Bind::automatic: return "auto";
-        case Bind::none: return "none";
-        case Bind::gpu_nic: return "gpu-nic";
-        case Bind::numa: return "numa";
+        case Bind::automatic:
+            return "auto";
+        case Bind::none:
+            return "none";
+        case Bind::gpu_nic:
+            return "gpu-nic";
+        case Bind::numa:
+            return "numa";
     }
     return "auto";
 }
@@ -75,7 +79,8 @@ SiteChoice parse_sites(std::string_view text) {
         if (avoid) item = trim(item.substr(1));
         if (item == "auto") throw Error("'auto' cannot be combined with site names");
         if (!valid_name(item))
-            throw Error(fmt::format("'{}' is not a site name (letters, digits, '-', '_', '.'; '!' to avoid)", item));
+            throw Error(fmt::format(
+                "'{}' is not a site name (letters, digits, '-', '_', '.'; '!' to avoid)", item));
         auto& list = avoid ? c.avoided : c.wanted;
         auto& other = avoid ? c.wanted : c.avoided;
         if (std::find(other.begin(), other.end(), item) != other.end())
@@ -87,7 +92,8 @@ SiteChoice parse_sites(std::string_view text) {
 
 std::vector<Dataset> parse_data(std::string_view text) {
     std::vector<Dataset> out;
-    if (trim(text).empty()) throw Error("empty dataset list; use NAME@SITE:SIZE[,...], e.g. ds@beta:500G");
+    if (trim(text).empty())
+        throw Error("empty dataset list; use NAME@SITE:SIZE[,...], e.g. ds@beta:500G");
     for (auto item : split(text, ',')) {
         auto at = item.find('@');
         auto colon = item.rfind(':');
@@ -116,7 +122,8 @@ std::vector<Dataset> parse_data(std::string_view text) {
 std::string parse_policy_name(std::string_view text) {
     text = trim(text);
     if (!valid_name(text))
-        throw Error(fmt::format("'{}' is not a policy name (letters, digits, '-', '_', '.')", text));
+        throw Error(
+            fmt::format("'{}' is not a policy name (letters, digits, '-', '_', '.')", text));
     return std::string(text);
 }
 
@@ -131,11 +138,16 @@ void apply_option(UserOptions& opts, std::string_view name, std::string_view val
     const OptionSpec* spec = find_spec(name);
     if (!spec) throw Error(fmt::format("unknown netplace option '{}'", name));
     std::string_view n = spec->name;
-    if (n == "place-sites") opts.sites = parse_sites(value);
-    else if (n == "place-data") opts.data = parse_data(value);
-    else if (n == "place-policy") opts.policy = parse_policy_name(value);
-    else if (n == "place-explain") opts.explain = value.empty() ? true : parse_flag(value);
-    else if (n == "place-bind") opts.bind = parse_bind(value);
+    if (n == "place-sites")
+        opts.sites = parse_sites(value);
+    else if (n == "place-data")
+        opts.data = parse_data(value);
+    else if (n == "place-policy")
+        opts.policy = parse_policy_name(value);
+    else if (n == "place-explain")
+        opts.explain = value.empty() ? true : parse_flag(value);
+    else if (n == "place-bind")
+        opts.bind = parse_bind(value);
 }
 
 void apply_env(UserOptions& opts, const std::vector<std::string>& given, const GetEnv& getenv) {

@@ -58,7 +58,8 @@ std::optional<std::string> gpu_type_of(const std::optional<std::string>& s) {
 
 // --mem: megabytes unless suffixed (Slurm's convention).
 std::uint64_t mem_bytes(const std::string& v) {
-    if (!v.empty() && std::isdigit(static_cast<unsigned char>(v.back()))) return units::parse_size(v + "M");
+    if (!v.empty() && std::isdigit(static_cast<unsigned char>(v.back())))
+        return units::parse_size(v + "M");
     return units::parse_size(v);
 }
 
@@ -75,21 +76,25 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 bool exists(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
 }
 
 std::string compact_reason(const PlacementDecision& d) {
     const SiteEstimate* best = d.ranking.empty() ? nullptr : &d.ranking.front();
     if (!best || !d.site) return "no site qualifies";
-    std::string r = fmt::format("policy={} total={} wait={} stage_in={}", d.policy, units::format_duration(best->total_s),
-                                units::format_duration(best->wait_s), units::format_duration(best->stage_in_s));
+    std::string r = fmt::format(
+        "policy={} total={} wait={} stage_in={}", d.policy, units::format_duration(best->total_s),
+        units::format_duration(best->wait_s), units::format_duration(best->stage_in_s));
     if (d.ranking.size() > 1 && !d.ranking[1].excluded)
-        r += fmt::format(" next={}(+{})", d.ranking[1].site, units::format_duration(d.ranking[1].score - best->score));
+        r += fmt::format(" next={}(+{})", d.ranking[1].site,
+                         units::format_duration(d.ranking[1].score - best->score));
     return r;
 }
 
-std::string fig(double s) { return std::isfinite(s) ? units::format_duration(s) : std::string("inf"); }
+std::string fig(double s) {
+    return std::isfinite(s) ? units::format_duration(s) : std::string("inf");
+}
 
 }  // namespace
 
@@ -97,13 +102,14 @@ std::string explain_table(const PlacementDecision& d) {
     std::string out = fmt::format("netplace: policy '{}': {}\n", d.policy,
                                   d.site ? fmt::format("site {} (cluster {})", *d.site, d.cluster)
                                          : std::string("no site qualifies"));
-    out += fmt::format("  {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n", "site", "wait", "stage-in", "run",
-                       "stage-out", "total", "score", "excluded / notes");
+    out += fmt::format("  {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n", "site", "wait",
+                       "stage-in", "run", "stage-out", "total", "score", "excluded / notes");
     for (const auto& e : d.ranking) {
         std::string why = e.excluded ? "EXCLUDED: " + *e.excluded : std::string();
         for (const auto& n : e.notes) why += (why.empty() ? "" : "; ") + n;
-        out += fmt::format("  {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n", e.site, fig(e.wait_s), fig(e.stage_in_s),
-                           fig(e.run_s), fig(e.stage_out_s), fig(e.total_s), fig(e.score), why);
+        out += fmt::format("  {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n", e.site,
+                           fig(e.wait_s), fig(e.stage_in_s), fig(e.run_s), fig(e.stage_out_s),
+                           fig(e.total_s), fig(e.score), why);
     }
     return out;
 }
@@ -119,7 +125,8 @@ JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opt
     if (struct group* gr = ::getgrgid(::getgid())) job.group = gr->gr_name;
     job.nodes = count(str(j, "nodes")).value_or(1);
     job.tasks = count(str(j, "ntasks")).value_or(job.nodes);
-    if (auto n = count(str(j, "ntasks-per-node")); n && !str(j, "ntasks")) job.tasks = *n * job.nodes;
+    if (auto n = count(str(j, "ntasks-per-node")); n && !str(j, "ntasks"))
+        job.tasks = *n * job.nodes;
     job.cpus_per_task = count(str(j, "cpus-per-task")).value_or(1);
     if (auto g = str(j, "gpus")) {
         job.gpus = count(g, true).value_or(0);
@@ -131,9 +138,12 @@ JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opt
         job.gpus = count(g3, true).value_or(0) * job.tasks;
         job.gpu_type = gpu_type_of(g3);
     }
-    if (auto m = str(j, "mem")) job.memory_bytes = mem_bytes(*m);
-    else if (auto mc = str(j, "mem-per-cpu")) job.memory_bytes = mem_bytes(*mc) * job.cores() / std::max(1u, job.nodes);
-    if (auto t = str(j, "time"); t && *t != "UNLIMITED" && *t != "INFINITE") job.walltime_s = units::parse_duration_s(*t);
+    if (auto m = str(j, "mem"))
+        job.memory_bytes = mem_bytes(*m);
+    else if (auto mc = str(j, "mem-per-cpu"))
+        job.memory_bytes = mem_bytes(*mc) * job.cores() / std::max(1u, job.nodes);
+    if (auto t = str(j, "time"); t && *t != "UNLIMITED" && *t != "INFINITE")
+        job.walltime_s = units::parse_duration_s(*t);
     if (auto c = str(j, "constraint")) job.features = split_list(*c);
     if (opts.data) job.inputs = *opts.data;
     if (opts.sites) {
@@ -154,7 +164,8 @@ std::optional<PluginConfig> config_for(const std::string& slurm_conf) {
 }
 
 namespace {
-SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv, double now);
+SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv,
+                     double now);
 
 bool quiet_unless_refused(const std::string& cli_json, const GetEnv& getenv) {
     UserOptions o;
@@ -166,10 +177,10 @@ bool quiet_unless_refused(const std::string& cli_json, const GetEnv& getenv) {
     }
     return !o.wants_placement();
 }
-}
+}  // namespace
 
-SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv,
-                                double now) {
+SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig& cfg,
+                                const GetEnv& getenv, double now) {
     // The libraries report state fallbacks through the log; on a submission path they belong to
     // the outcome, shown once on the submitter's terminal by the door.
     std::vector<std::string> logged;
@@ -181,7 +192,8 @@ SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig&
         out = decide(cli_json, cfg, getenv, now);
     } catch (const std::exception& e) {
         out = SubmitOutcome{};
-        out.warnings.push_back(fmt::format("cannot decide ({}); Slurm chooses the cluster", e.what()));
+        out.warnings.push_back(
+            fmt::format("cannot decide ({}); Slurm chooses the cluster", e.what()));
     }
     log::set_sink({});
     // A plain `-M x` is only checked against the policy: state fallbacks do not concern it.
@@ -198,7 +210,8 @@ SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig&
 }
 
 namespace {
-SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv, double now) {
+SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv,
+                     double now) {
     using A = SubmitOutcome::Action;
     SubmitOutcome out;
     UserOptions opts;
@@ -221,7 +234,8 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
         try {
             fed = network::load_federation(cfg.federation);
         } catch (const std::exception& e) {
-            out.warnings.push_back(fmt::format("cannot read the federation ({}); Slurm chooses the cluster", e.what()));
+            out.warnings.push_back(fmt::format(
+                "cannot read the federation ({}); Slurm chooses the cluster", e.what()));
             return out;
         }
         policies::PolicySet pols;
@@ -229,7 +243,8 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
             try {
                 pols = policies::PolicySet::load_file(cfg.policy);
             } catch (const std::exception& e) {
-                out.warnings.push_back(fmt::format("cannot read the policy ({}); Slurm chooses the cluster", e.what()));
+                out.warnings.push_back(fmt::format(
+                    "cannot read the policy ({}); Slurm chooses the cluster", e.what()));
                 return out;
             }
         } else {
@@ -244,18 +259,21 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
             for (const auto& c : split_list(*user_clusters)) {
                 const Site* s = fed.find_cluster(c);
                 if (!s) {
-                    out.warnings.push_back(fmt::format("cluster '{}' (-M) is not a site of federation '{}'; left to Slurm",
-                                                       c, fed.name));
+                    out.warnings.push_back(fmt::format(
+                        "cluster '{}' (-M) is not a site of federation '{}'; left to Slurm", c,
+                        fed.name));
                     return out;
                 }
                 mine.push_back(s->name);
             }
-            if (job.hints.allowed.empty()) job.hints.allowed = mine;
+            if (job.hints.allowed.empty())
+                job.hints.allowed = mine;
             else {
                 std::vector<std::string> both;
                 for (const auto& s : job.hints.allowed)
                     if (std::find(mine.begin(), mine.end(), s) != mine.end()) both.push_back(s);
-                job.hints.allowed = both.empty() ? std::vector<std::string>{"(none of -M in --place-sites)"} : both;
+                job.hints.allowed =
+                    both.empty() ? std::vector<std::string>{"(none of -M in --place-sites)"} : both;
             }
         }
         auto links = network::current_links(fed, cfg.links_path(), now);
@@ -264,11 +282,14 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
             // Missing or corrupt files were already reported by read_site_state (captured below).
             auto before = loads.size();
             loads.erase(std::remove_if(loads.begin(), loads.end(),
-                                       [&](const SiteLoad& l) { return l.age_s && *l.age_s > cfg.max_state_age_s; }),
+                                       [&](const SiteLoad& l) {
+                                           return l.age_s && *l.age_s > cfg.max_state_age_s;
+                                       }),
                         loads.end());
             if (loads.size() < before)
-                out.state_warnings.push_back(fmt::format("site state older than {} for {} site(s): static queue waits",
-                                                   units::format_duration(cfg.max_state_age_s), before - loads.size()));
+                out.state_warnings.push_back(fmt::format(
+                    "site state older than {} for {} site(s): static queue waits",
+                    units::format_duration(cfg.max_state_age_s), before - loads.size()));
         }
         auto d = policies::place(job, fed, links, policies::align_loads(fed, loads), pols);
         for (auto& w : d.warnings) out.warnings.push_back(w);
@@ -279,7 +300,8 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
             std::string why;
             for (const auto& e : d.ranking)
                 if (e.excluded) why += fmt::format("\n  {}: {}", e.site, *e.excluded);
-            out.message = fmt::format("netplace: no site may run this job under policy '{}':{}", d.policy, why);
+            out.message = fmt::format("netplace: no site may run this job under policy '{}':{}",
+                                      d.policy, why);
             return out;
         }
         out.action = A::steer;
@@ -288,11 +310,13 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
         out.clusters = d.cluster.empty() ? *d.site : d.cluster;
         // Staying home needs no -M (and sbatch then skips its slurmdbd lookup), unless the user
         // named clusters: then theirs must be replaced by the one chosen.
-        if (!user_clusters && cfg.local_cluster && out.clusters == *cfg.local_cluster) out.clusters.clear();
+        if (!user_clusters && cfg.local_cluster && out.clusters == *cfg.local_cluster)
+            out.clusters.clear();
         out.reason = compact_reason(d);
     } catch (const std::exception& e) {
         out = SubmitOutcome{};
-        out.warnings.push_back(fmt::format("cannot decide ({}); Slurm chooses the cluster", e.what()));
+        out.warnings.push_back(
+            fmt::format("cannot decide ({}); Slurm chooses the cluster", e.what()));
     }
     return out;
 }

@@ -28,7 +28,7 @@ std::uint64_t fnv1a(const std::string& s) {
 // A directory we own and nobody else can write: the shared /tmp must not let another user plant
 // a symlink or pre-create the directory to steer our writes.
 bool private_dir(const std::string& d) {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(d.c_str(), &st) != 0) {
         if (::mkdir(d.c_str(), 0700) != 0) return false;
         if (::lstat(d.c_str(), &st) != 0) return false;
@@ -40,20 +40,21 @@ bool private_dir(const std::string& d) {
 
 std::string warn_once_dir() {
     if (const char* x = std::getenv("XDG_RUNTIME_DIR"); x && *x == '/') {
-        struct stat st{};
-        if (::stat(x, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid()) return std::string(x) + "/netplace";
+        struct stat st {};
+        if (::stat(x, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid())
+            return std::string(x) + "/netplace";
     }
     return fmt::format("/tmp/netplace-{}", ::getuid());
 }
 
-std::vector<std::string> first_showing(const std::vector<std::string>& messages, const std::string& dir,
-                                       double now_unix_s, double window_s) {
+std::vector<std::string> first_showing(const std::vector<std::string>& messages,
+                                       const std::string& dir, double now_unix_s, double window_s) {
     if (messages.empty()) return {};
     if (!private_dir(dir)) return messages;
     const std::string path = dir + "/shown-warnings";
     std::map<std::uint64_t, double> shown;  // hash -> when last shown
     try {
-        struct stat st{};
+        struct stat st {};
         if (::lstat(path.c_str(), &st) == 0) {
             if (!S_ISREG(st.st_mode) || st.st_uid != ::getuid()) return messages;
             std::istringstream in(file::read_all(path, 1u << 20));
@@ -62,7 +63,8 @@ std::vector<std::string> first_showing(const std::vector<std::string>& messages,
                 std::istringstream l(line);
                 double t = 0;
                 std::uint64_t h = 0;
-                if (l >> t >> std::hex >> h && now_unix_s - t < window_s && t <= now_unix_s + 60) shown[h] = t;
+                if (l >> t >> std::hex >> h && now_unix_s - t < window_s && t <= now_unix_s + 60)
+                    shown[h] = t;
             }
         }
     } catch (const std::exception&) {

@@ -22,7 +22,8 @@ void fail(const std::string& path, const std::string& what) {
 void compare(const json& want, const json& got, const std::string& path) {
     if (want.is_number() && got.is_number()) {
         const double w = want.get<double>(), g = got.get<double>();
-        if (std::fabs(w - g) > 1e-6 * std::max(1.0, std::fabs(w))) fail(path, "expected " + want.dump() + ", got " + got.dump());
+        if (std::fabs(w - g) > 1e-6 * std::max(1.0, std::fabs(w)))
+            fail(path, "expected " + want.dump() + ", got " + got.dump());
         return;
     }
     if (want.type() != got.type()) {
@@ -31,15 +32,19 @@ void compare(const json& want, const json& got, const std::string& path) {
     }
     if (want.is_object()) {
         for (auto it = want.begin(); it != want.end(); ++it) {
-            if (!got.contains(it.key())) fail(path + "/" + it.key(), "missing");
-            else compare(it.value(), got[it.key()], path + "/" + it.key());
+            if (!got.contains(it.key()))
+                fail(path + "/" + it.key(), "missing");
+            else
+                compare(it.value(), got[it.key()], path + "/" + it.key());
         }
     } else if (want.is_array()) {
         if (want.size() != got.size()) {
-            fail(path, "expected " + std::to_string(want.size()) + " elements, got " + std::to_string(got.size()));
+            fail(path, "expected " + std::to_string(want.size()) + " elements, got " +
+                           std::to_string(got.size()));
             return;
         }
-        for (size_t i = 0; i < want.size(); ++i) compare(want[i], got[i], path + "/" + std::to_string(i));
+        for (size_t i = 0; i < want.size(); ++i)
+            compare(want[i], got[i], path + "/" + std::to_string(i));
     } else if (want != got) {
         fail(path, "expected " + want.dump() + ", got " + got.dump());
     }

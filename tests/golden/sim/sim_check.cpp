@@ -1,5 +1,5 @@
-// Checks figures in `netplace sim --json` output: sim_check FILE PATH=VALUE|PATH>VALUE|PATH<VALUE ...
-// PATH is dotted ("policies.local.mean_wait_s"); VALUE is a number or another PATH; equality
+// Checks figures in `netplace sim --json` output: sim_check FILE PATH=VALUE|PATH>VALUE|PATH<VALUE
+// ... PATH is dotted ("policies.local.mean_wait_s"); VALUE is a number or another PATH; equality
 // allows a relative error of 1e-9.
 #include <nlohmann/json.hpp>
 
@@ -16,7 +16,8 @@ const nlohmann::json* lookup(const nlohmann::json& doc, const std::string& path)
     std::size_t pos = 0;
     for (;;) {
         const auto dot = path.find('.', pos);
-        const std::string key = path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
+        const std::string key =
+            path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
         if (!node->is_object() || !node->contains(key)) return nullptr;
         node = &(*node)[key];
         if (dot == std::string::npos) return node;
@@ -80,7 +81,8 @@ int main(int argc, char** argv) {
         if (op == '=') ok = std::fabs(got - want) <= 1e-9 * std::max(1.0, std::fabs(want));
         if (op == '>') ok = got > want;
         if (op == '<') ok = got < want;
-        std::cerr << (ok ? "ok   " : "FAIL ") << path << " = " << got << " (want " << op << ' ' << want_text << ")\n";
+        std::cerr << (ok ? "ok   " : "FAIL ") << path << " = " << got << " (want " << op << ' '
+                  << want_text << ")\n";
         if (!ok) ++failed;
     }
     return failed ? 1 : 0;

@@ -32,10 +32,11 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < n; ++i) {
         const png_byte* p = &pixels[i * 3];
         if (p[0] < 245 || p[1] < 245 || p[2] < 245) ++ink;
-        if (colours.size() < 100000) colours.insert(unsigned(p[0]) << 16 | unsigned(p[1]) << 8 | p[2]);
+        if (colours.size() < 100000)
+            colours.insert(unsigned(p[0]) << 16 | unsigned(p[1]) << 8 | p[2]);
     }
     const double share = n ? static_cast<double>(ink) / static_cast<double>(n) : 0;
-    std::printf("%s: %ux%u, %.1f %% non-background pixels, %zu colours\n", argv[1], image.width, image.height,
-                share * 100, colours.size());
+    std::printf("%s: %ux%u, %.1f %% non-background pixels, %zu colours\n", argv[1], image.width,
+                image.height, share * 100, colours.size());
     return share > 0.02 && colours.size() >= 8 ? 0 : 1;
 }

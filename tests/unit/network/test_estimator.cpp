@@ -27,7 +27,7 @@ TEST_CASE("median of recent samples feeds an EWMA (hand-computed)", "[network][e
     record_success(r, bw(2, 200), p);  // median 150 -> 0.5*150 + 0.5*100
     CHECK(*r.bandwidth_bps == Approx(125e6));
     CHECK(*r.usual_bandwidth_bps == Approx(102.5e6));  // 0.05*150 + 0.95*100
-    record_success(r, bw(3, 300), p);  // median 200 -> 0.5*200 + 0.5*125
+    record_success(r, bw(3, 300), p);                  // median 200 -> 0.5*200 + 0.5*125
     CHECK(*r.bandwidth_bps == Approx(162.5e6));
     record_success(r, bw(4, 10000), p);  // an outlier: median (200+300)/2 = 250
     CHECK(*r.bandwidth_bps == Approx(206.25e6));
@@ -74,7 +74,8 @@ TEST_CASE("daily byte budget rolls over at the UTC day boundary", "[network][est
     CHECK(r.budget_day == day + 86400);
 }
 
-TEST_CASE("scheduler backs off exponentially on failures (closed loopback port)", "[network][scheduler]") {
+TEST_CASE("scheduler backs off exponentially on failures (closed loopback port)",
+          "[network][scheduler]") {
     Federation fed = load_federation_string(R"(federation: t
 local_site: alpha
 sites:

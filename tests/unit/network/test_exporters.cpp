@@ -6,8 +6,10 @@
 using namespace netplace;
 using namespace netplace::network;
 
-TEST_CASE("Prometheus text format: one gauge family per figure, labels, one-hot state", "[network][export]") {
-    const Federation fed = load_federation_string("federation: demo\nsites: [{name: a}, {name: b}]\n", "f.yaml");
+TEST_CASE("Prometheus text format: one gauge family per figure, labels, one-hot state",
+          "[network][export]") {
+    const Federation fed =
+        load_federation_string("federation: demo\nsites: [{name: a}, {name: b}]\n", "f.yaml");
     LinkState st;
     auto& r = st.get_or_add("b", "a");
     r.bandwidth_bps = 9.5e9;
@@ -18,14 +20,27 @@ TEST_CASE("Prometheus text format: one gauge family per figure, labels, one-hot 
     const auto est = current_links(fed, &st, 130);
     const std::string t = prometheus_text(fed, est, &st);
     CHECK_THAT(t, Catch::Contains("# TYPE netplace_link_bandwidth_bits_per_second gauge\n"));
-    CHECK_THAT(t, Catch::Contains("netplace_link_bandwidth_bits_per_second{federation=\"demo\",from=\"b\",to=\"a\"} 9.5e+09\n"));
-    CHECK_THAT(t, Catch::Contains("netplace_link_bandwidth_bits_per_second{federation=\"demo\",from=\"a\",to=\"b\"} 1e+09\n"));
-    CHECK_THAT(t, Catch::Contains("netplace_link_latency_seconds{federation=\"demo\",from=\"b\",to=\"a\"} 0.012\n"));
-    CHECK_THAT(t, Catch::Contains("netplace_link_age_seconds{federation=\"demo\",from=\"b\",to=\"a\"} 30\n"));
-    CHECK_THAT(t, Catch::Contains("netplace_link_state{federation=\"demo\",from=\"b\",to=\"a\",state=\"up\"} 1\n"));
-    CHECK_THAT(t, Catch::Contains("netplace_link_state{federation=\"demo\",from=\"b\",to=\"a\",state=\"down\"} 0\n"));
-    CHECK_THAT(t, Catch::Contains("netplace_link_state{federation=\"demo\",from=\"a\",to=\"b\",state=\"unknown\"} 1\n"));
-    CHECK_THAT(t, Catch::Contains("netplace_link_measured{federation=\"demo\",from=\"a\",to=\"b\"} 0\n"));
+    CHECK_THAT(t, Catch::Contains("netplace_link_bandwidth_bits_per_second{federation=\"demo\","
+                                  "from=\"b\",to=\"a\"} 9.5e+09\n"));
+    CHECK_THAT(t, Catch::Contains("netplace_link_bandwidth_bits_per_second{federation=\"demo\","
+                                  "from=\"a\",to=\"b\"} 1e+09\n"));
+    CHECK_THAT(
+        t, Catch::Contains(
+               "netplace_link_latency_seconds{federation=\"demo\",from=\"b\",to=\"a\"} 0.012\n"));
+    CHECK_THAT(t, Catch::Contains(
+                      "netplace_link_age_seconds{federation=\"demo\",from=\"b\",to=\"a\"} 30\n"));
+    CHECK_THAT(
+        t, Catch::Contains(
+               "netplace_link_state{federation=\"demo\",from=\"b\",to=\"a\",state=\"up\"} 1\n"));
+    CHECK_THAT(
+        t, Catch::Contains(
+               "netplace_link_state{federation=\"demo\",from=\"b\",to=\"a\",state=\"down\"} 0\n"));
+    CHECK_THAT(
+        t,
+        Catch::Contains(
+            "netplace_link_state{federation=\"demo\",from=\"a\",to=\"b\",state=\"unknown\"} 1\n"));
+    CHECK_THAT(
+        t, Catch::Contains("netplace_link_measured{federation=\"demo\",from=\"a\",to=\"b\"} 0\n"));
 
     const auto j = links_json(fed, est, &st, "/x/links.json", std::nullopt);
     CHECK(j["federation"] == "demo");

@@ -21,7 +21,8 @@ sites:
 )";
 }
 
-TEST_CASE("the shipped etc/federation.yaml loads with the documented values", "[network][federation]") {
+TEST_CASE("the shipped etc/federation.yaml loads with the documented values",
+          "[network][federation]") {
     const Federation f = load_federation(std::string(NETPLACE_SOURCE_DIR) + "/etc/federation.yaml");
     CHECK(f.name == "demo");
     CHECK(f.local_site == "alpha");
@@ -29,7 +30,8 @@ TEST_CASE("the shipped etc/federation.yaml loads with the documented values", "[
     CHECK(f.sites[0].name == "alpha");
     CHECK(f.sites[1].cluster == "beta");
     CHECK(f.sites[2].cluster == "gamma");
-    CHECK(f.sites[0].probe_urls == std::vector<std::string>{"http://10.200.1.2:8080/netplace/probe.bin"});
+    CHECK(f.sites[0].probe_urls ==
+          std::vector<std::string>{"http://10.200.1.2:8080/netplace/probe.bin"});
     CHECK(f.sites[0].capacity.memory_bytes == 4ull << 40);  // 4T: binary, Slurm's convention
     CHECK(f.sites[0].capacity.gpus.at("a100") == 64);
     CHECK(f.sites[0].static_wait_s == Approx(600));
@@ -43,10 +45,12 @@ TEST_CASE("the shipped etc/federation.yaml loads with the documented values", "[
     CHECK(f.probing.max_bytes == 64ull << 20);
     CHECK(f.probing.daily_budget_bytes == 4ull << 30);
     CHECK(f.probing.low_speed_bps == Approx(8000));
-    CHECK(f.probing.prometheus_file == std::string("/var/lib/prometheus/node-exporter/netplace.prom"));
+    CHECK(f.probing.prometheus_file ==
+          std::string("/var/lib/prometheus/node-exporter/netplace.prom"));
 }
 
-TEST_CASE("federation defaults: cluster = name, no links, default probing", "[network][federation]") {
+TEST_CASE("federation defaults: cluster = name, no links, default probing",
+          "[network][federation]") {
     const Federation f = load_federation_string(kMinimal, "m.yaml");
     CHECK(f.sites[0].cluster == "alpha");
     CHECK(f.sites[1].cluster == "beta-cl");
@@ -62,48 +66,62 @@ TEST_CASE("federation errors name file:line:col and the fix", "[network][federat
     using Catch::Contains;
     CHECK_THROWS_WITH(load_federation_string(std::string(kMinimal) + "linkz: []\n", "f.yaml"),
                       "f.yaml:8:1: unknown key 'linkz' in federation file: did you mean 'links'?");
-    CHECK_THROWS_WITH(load_federation_string("federation: d\nlocal_site: zeta\nsites:\n  - name: alpha\n", "f.yaml"),
+    CHECK_THROWS_WITH(load_federation_string(
+                          "federation: d\nlocal_site: zeta\nsites:\n  - name: alpha\n", "f.yaml"),
                       "f.yaml:2:13: local_site 'zeta' is not a site of this federation");
-    CHECK_THROWS_WITH(load_federation_string("federation: d\nsites:\n  - name: a\n  - name: a\n", "f.yaml"),
-                      "f.yaml:4:11: site 'a' is defined twice");
     CHECK_THROWS_WITH(
-        load_federation_string("federation: d\nsites:\n  - name: a\n  - name: b\nlinks:\n  - {from: a, to: c, bandwidth: 1G}\n",
-                               "f.yaml"),
-        Catch::StartsWith("f.yaml:6:19: link to 'c' is not a site"));
+        load_federation_string("federation: d\nsites:\n  - name: a\n  - name: a\n", "f.yaml"),
+        "f.yaml:4:11: site 'a' is defined twice");
+    CHECK_THROWS_WITH(load_federation_string("federation: d\nsites:\n  - name: a\n  - name: "
+                                             "b\nlinks:\n  - {from: a, to: c, bandwidth: 1G}\n",
+                                             "f.yaml"),
+                      Catch::StartsWith("f.yaml:6:19: link to 'c' is not a site"));
+    CHECK_THROWS_WITH(load_federation_string(
+                          "federation: d\nsites:\n  - name: a\n    probe: ftp://x/y\n", "f.yaml"),
+                      "f.yaml:4:12: probe URL 'ftp://x/y' of site 'a' uses scheme 'ftp': only http "
+                      "and https probe endpoints are supported");
     CHECK_THROWS_WITH(
-        load_federation_string("federation: d\nsites:\n  - name: a\n    probe: ftp://x/y\n", "f.yaml"),
-        "f.yaml:4:12: probe URL 'ftp://x/y' of site 'a' uses scheme 'ftp': only http and https probe endpoints are supported");
-    CHECK_THROWS_WITH(
-        load_federation_string("federation: d\nsites:\n  - name: a\n    probe: [http://ok/, 'not a url']\n", "f.yaml"),
+        load_federation_string(
+            "federation: d\nsites:\n  - name: a\n    probe: [http://ok/, 'not a url']\n", "f.yaml"),
         Contains("f.yaml:4:25: probe URL 'not a url'"));
-    CHECK_THROWS_WITH(load_federation_string("federation: d\nsites:\n  - name: a\n    speed: 0\n", "f.yaml"),
-                      "f.yaml:4:12: site 'a' speed must be greater than zero");
     CHECK_THROWS_WITH(
-        load_federation_string("federation: d\nsites:\n  - name: a\n  - name: b\nlinks:\n  - {from: a, to: b, bandwidth: -5Gbit/s}\n",
+        load_federation_string("federation: d\nsites:\n  - name: a\n    speed: 0\n", "f.yaml"),
+        "f.yaml:4:12: site 'a' speed must be greater than zero");
+    CHECK_THROWS_WITH(
+        load_federation_string("federation: d\nsites:\n  - name: a\n  - name: b\nlinks:\n  - "
+                               "{from: a, to: b, bandwidth: -5Gbit/s}\n",
                                "f.yaml"),
         Contains("f.yaml:6:33: link bandwidth"));
-    CHECK_THROWS_WITH(
-        load_federation_string("federation: d\nsites:\n  - name: a\n  - name: b\nlinks:\n  - {from: a, to: a, latency: 1ms}\n",
-                               "f.yaml"),
-        Contains("f.yaml:6:5: link from 'a' to itself"));
+    CHECK_THROWS_WITH(load_federation_string("federation: d\nsites:\n  - name: a\n  - name: "
+                                             "b\nlinks:\n  - {from: a, to: a, latency: 1ms}\n",
+                                             "f.yaml"),
+                      Contains("f.yaml:6:5: link from 'a' to itself"));
     CHECK_THROWS_WITH(load_federation_string("federation: d\nsites: []\n", "f.yaml"),
                       Contains("f.yaml:2:8: sites must be a non-empty list"));
-    CHECK_THROWS_WITH(load_federation_string("federation: d\nsites:\n  - name: a\nprobing: {streams: 0}\n", "f.yaml"),
+    CHECK_THROWS_WITH(load_federation_string(
+                          "federation: d\nsites:\n  - name: a\nprobing: {streams: 0}\n", "f.yaml"),
                       Contains("f.yaml:4:20: probing.streams is 0: must be between 1 and 64"));
     CHECK_THROWS_AS(load_federation("/nonexistent/federation.yaml"), ConfigError);
 }
 
-TEST_CASE("probe URLs: scheme checked on load and libcurl's parser where probing happens", "[network]") {
-    const std::string bad_host = "federation: d\nsites:\n  - name: a\n    probe: 'http://bad host/p.bin'\n";
+TEST_CASE("probe URLs: scheme checked on load and libcurl's parser where probing happens",
+          "[network]") {
+    const std::string bad_host =
+        "federation: d\nsites:\n  - name: a\n    probe: 'http://bad host/p.bin'\n";
     // The submission path (no deep check) accepts what only libcurl can judge ...
     CHECK(load_federation_string(bad_host, "f.yaml").sites[0].probe_urls.size() == 1);
     // ... probing programs refuse it at its position.
-    CHECK_THROWS_WITH(load_federation_string(bad_host, "f.yaml", netplace::network::probe_url_problem),
-                      "f.yaml:4:12: probe URL 'http://bad host/p.bin' of site 'a' is not a valid URL: "
-                      "write it as http://host[:port]/path");
-    CHECK_THROWS_WITH(load_federation_string("federation: d\nsites:\n  - name: a\n    probe: 'https:///p'\n", "f.yaml"),
-                      "f.yaml:4:12: probe URL 'https:///p' of site 'a' has no host");
-    CHECK(netplace::network::probe_url_problem("https://probe.example.org:8443/netplace/probe.bin") == std::nullopt);
+    CHECK_THROWS_WITH(
+        load_federation_string(bad_host, "f.yaml", netplace::network::probe_url_problem),
+        "f.yaml:4:12: probe URL 'http://bad host/p.bin' of site 'a' is not a valid URL: "
+        "write it as http://host[:port]/path");
+    CHECK_THROWS_WITH(
+        load_federation_string("federation: d\nsites:\n  - name: a\n    probe: 'https:///p'\n",
+                               "f.yaml"),
+        "f.yaml:4:12: probe URL 'https:///p' of site 'a' has no host");
+    CHECK(netplace::network::probe_url_problem(
+              "https://probe.example.org:8443/netplace/probe.bin") == std::nullopt);
     CHECK(netplace::network::probe_url_problem("gopher://x/") ==
-          std::optional<std::string>("uses scheme 'gopher': only http and https probe endpoints are supported"));
+          std::optional<std::string>(
+              "uses scheme 'gopher': only http and https probe endpoints are supported"));
 }

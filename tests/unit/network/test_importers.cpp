@@ -26,29 +26,37 @@ const ImportedSample* find(const ImportResult& r, const std::string& from, const
 
 }  // namespace
 
-TEST_CASE("Skyplane CSV matrices map regions to sites through the federation", "[network][import]") {
+TEST_CASE("Skyplane CSV matrices map regions to sites through the federation",
+          "[network][import]") {
     const std::string dir = shared_data() + "/network";
     if (!std::filesystem::exists(dir + "/skyplane-throughput.csv")) {
         WARN("skipping: " << dir << "/skyplane-throughput.csv not found (../shared/data absent)");
         return;
     }
-    // etc/federation.yaml maps alpha=aws:us-east-1, beta=aws:eu-central-1, gamma=gcp:asia-northeast1-a.
-    const Federation fed = load_federation(std::string(NETPLACE_SOURCE_DIR) + "/etc/federation.yaml");
+    // etc/federation.yaml maps alpha=aws:us-east-1, beta=aws:eu-central-1,
+    // gamma=gcp:asia-northeast1-a.
+    const Federation fed =
+        load_federation(std::string(NETPLACE_SOURCE_DIR) + "/etc/federation.yaml");
     // Expected values: the rows of those region pairs, extracted with awk from the CSV (pairs with
     // two rows -- PREMIUM and STANDARD tiers -- take the median, i.e. the mean of the two).
-    const auto tp = import_csv(file::read_all(dir + "/skyplane-throughput.csv"), "throughput.csv", fed, 5000);
+    const auto tp =
+        import_csv(file::read_all(dir + "/skyplane-throughput.csv"), "throughput.csv", fed, 5000);
     REQUIRE(tp.samples.size() == 6);
     CHECK(*find(tp, "alpha", "beta")->sample.bandwidth_bps == Approx(4120299148.158633));
     CHECK(*find(tp, "beta", "alpha")->sample.bandwidth_bps == Approx(4111545896.071298));
-    CHECK(*find(tp, "alpha", "gamma")->sample.bandwidth_bps == Approx((3683727110.368377 + 3744968292.8877993) / 2));
-    CHECK(*find(tp, "gamma", "alpha")->sample.bandwidth_bps == Approx((2490899000.0 + 4564643000.0) / 2));
-    CHECK(*find(tp, "gamma", "beta")->sample.bandwidth_bps == Approx((3353223000.0 + 498680983.701497) / 2));
+    CHECK(*find(tp, "alpha", "gamma")->sample.bandwidth_bps ==
+          Approx((3683727110.368377 + 3744968292.8877993) / 2));
+    CHECK(*find(tp, "gamma", "alpha")->sample.bandwidth_bps ==
+          Approx((2490899000.0 + 4564643000.0) / 2));
+    CHECK(*find(tp, "gamma", "beta")->sample.bandwidth_bps ==
+          Approx((3353223000.0 + 498680983.701497) / 2));
     CHECK(find(tp, "alpha", "beta")->sample.at == 5000);
     CHECK(find(tp, "alpha", "beta")->sample.source == "csv");
     REQUIRE_FALSE(tp.notes.empty());
     CHECK_THAT(tp.notes.back(), Catch::Contains("map to no site"));
 
-    const auto lat = import_csv(file::read_all(dir + "/skyplane-latency.csv"), "latency.csv", fed, 5000);
+    const auto lat =
+        import_csv(file::read_all(dir + "/skyplane-latency.csv"), "latency.csv", fed, 5000);
     REQUIRE(lat.samples.size() == 6);
     CHECK(*find(lat, "alpha", "beta")->sample.latency_s == Approx(0.089818));
     CHECK(*find(lat, "alpha", "beta")->sample.jitter_s == Approx(0.000135));
@@ -66,11 +74,14 @@ TEST_CASE("Skyplane CSV matrices map regions to sites through the federation", "
 }
 
 TEST_CASE("CSV import errors name the file and line", "[network][import]") {
-    const Federation fed = load_federation_string("federation: t\nsites: [{name: a}, {name: b}]\n", "f.yaml");
-    CHECK_THROWS_WITH(import_csv("x,y\n1,2\n", "m.csv", fed, 0), Catch::Contains("m.csv: CSV header needs"));
+    const Federation fed =
+        load_federation_string("federation: t\nsites: [{name: a}, {name: b}]\n", "f.yaml");
+    CHECK_THROWS_WITH(import_csv("x,y\n1,2\n", "m.csv", fed, 0),
+                      Catch::Contains("m.csv: CSV header needs"));
     CHECK_THROWS_WITH(import_csv("from,to,bandwidth_bps\na,b\n", "m.csv", fed, 0),
                       Catch::StartsWith("m.csv:2: 2 fields, header has 3"));
-    const auto r = import_csv("from,to,bandwidth_bps,latency_ms\na,b,1e9,12.5\nb,a,\"2e9\",\nb,b,1,1\n", "m.csv", fed, 7);
+    const auto r = import_csv(
+        "from,to,bandwidth_bps,latency_ms\na,b,1e9,12.5\nb,a,\"2e9\",\nb,b,1,1\n", "m.csv", fed, 7);
     REQUIRE(r.samples.size() == 2);
     CHECK(*find(r, "a", "b")->sample.latency_s == Approx(0.0125));
     CHECK(*find(r, "b", "a")->sample.bandwidth_bps == 2e9);
@@ -79,7 +90,8 @@ TEST_CASE("CSV import errors name the file and line", "[network][import]") {
 
 TEST_CASE("iperf3 -J: receiver rate, sender RTT, start time", "[network][import]") {
     // Shape of iperf3 3.12 -J output (Debian 12), trimmed to the fields the importer reads.
-    const std::string j = R"({"start":{"timestamp":{"time":"Tue, 24 Nov 2026 20:00:00 GMT","timesecs":1795636800},
+    const std::string j =
+        R"({"start":{"timestamp":{"time":"Tue, 24 Nov 2026 20:00:00 GMT","timesecs":1795636800},
       "test_start":{"protocol":"TCP","num_streams":2,"reverse":1}},
       "intervals":[],
       "end":{"streams":[{"sender":{"bytes":1000,"mean_rtt":1200}},{"sender":{"bytes":1000,"mean_rtt":1800}}],
@@ -93,29 +105,36 @@ TEST_CASE("iperf3 -J: receiver rate, sender RTT, start time", "[network][import]
     CHECK(s.at == 1795636800);
     CHECK(s.bytes == 35000000u);
     CHECK(s.source == "iperf3");
-    CHECK_THROWS_WITH(import_iperf3(R"({"start":{},"end":{},"error":"unable to connect to server"})", "i.json", "a", "b"),
-                      "i.json: iperf3 reported an error: unable to connect to server");
-    CHECK_THROWS_WITH(import_iperf3("{\"start\":", "i.json", "a", "b"), Catch::StartsWith("i.json: not valid JSON"));
+    CHECK_THROWS_WITH(
+        import_iperf3(R"({"start":{},"end":{},"error":"unable to connect to server"})", "i.json",
+                      "a", "b"),
+        "i.json: iperf3 reported an error: unable to connect to server");
+    CHECK_THROWS_WITH(import_iperf3("{\"start\":", "i.json", "a", "b"),
+                      Catch::StartsWith("i.json: not valid JSON"));
 }
 
 TEST_CASE("pScheduler throughput, rtt and latency results", "[network][import]") {
     // Throughput: the structure of pScheduler's throughput result schema (summary.summary).
-    const auto t = import_pscheduler(R"({"result-merged":{"succeeded":true,"diags":"","intervals":[],
+    const auto t =
+        import_pscheduler(R"({"result-merged":{"succeeded":true,"diags":"","intervals":[],
         "summary":{"streams":[],"summary":{"start":0.0,"end":10.0,"throughput-bits":1760000000.0,"throughput-bytes":2.05e9}}}})",
-                                     "t.json", "beta", "alpha", 1234);
+                          "t.json", "beta", "alpha", 1234);
     CHECK(*t.samples.at(0).sample.bandwidth_bps == 1760000000.0);
     CHECK(t.samples[0].sample.at == 1234);
     CHECK(t.samples[0].sample.source == "perfsonar");
-    const auto rtt = import_pscheduler(R"({"succeeded":true,"roundtrips":[{"seq":1,"rtt":"PT0.0102S"},
+    const auto rtt =
+        import_pscheduler(R"({"succeeded":true,"roundtrips":[{"seq":1,"rtt":"PT0.0102S"},
         {"seq":2,"rtt":"PT0.0100S"},{"seq":3,"rtt":"PT0.0150S"},{"seq":4}],"loss":0.25})",
-                                       "r.json", "beta", "alpha", 1);
+                          "r.json", "beta", "alpha", 1);
     CHECK(*rtt.samples[0].sample.latency_s == Approx(0.0102));  // median of 10.2, 10.0, 15.0 ms
     CHECK(*rtt.samples[0].sample.jitter_s == Approx((0.0002 + 0.005) / 2));
     const auto owd = import_pscheduler(R"({"succeeded":true,"packets-sent":10,"packets-received":10,
         "histogram-latency":{"4.10":2,"4.20":5,"9.00":3}})",
                                        "l.json", "beta", "alpha", 1);
-    CHECK(*owd.samples[0].sample.latency_s == Approx(2 * 0.0042));  // median one-way 4.2 ms, doubled
-    CHECK_THROWS_WITH(import_pscheduler(R"({"succeeded":false,"error":"iperf3 timed out"})", "x.json", "a", "b", 0),
+    CHECK(*owd.samples[0].sample.latency_s ==
+          Approx(2 * 0.0042));  // median one-way 4.2 ms, doubled
+    CHECK_THROWS_WITH(import_pscheduler(R"({"succeeded":false,"error":"iperf3 timed out"})",
+                                        "x.json", "a", "b", 0),
                       "x.json: the pScheduler run failed: iperf3 timed out");
     CHECK(parse_iso8601_duration("PT1M30.5S") == 90.5);
     CHECK(parse_iso8601_duration("P1DT1H") == 90000);

@@ -34,7 +34,8 @@ links:
 probing: {max_age: 1h, failures_down: 3}
 )";
 
-const LinkEstimate& find(const std::vector<LinkEstimate>& v, const std::string& from, const std::string& to) {
+const LinkEstimate& find(const std::vector<LinkEstimate>& v, const std::string& from,
+                         const std::string& to) {
     for (const auto& e : v)
         if (e.from == from && e.to == to) return e;
     FAIL("no estimate for " << from << " -> " << to);
@@ -96,7 +97,8 @@ TEST_CASE("link state round-trips through JSON", "[network][link_state]") {
     CHECK(fast.links[0].last_success == 1700000000.0);
 }
 
-TEST_CASE("current_links: fresh measurements win, then links:, then defaults", "[network][link_state]") {
+TEST_CASE("current_links: fresh measurements win, then links:, then defaults",
+          "[network][link_state]") {
     const Federation fed = network::load_federation_string(kFed, "f.yaml");
     network::LinkState st;
     auto& m = st.get_or_add("gamma", "alpha");
@@ -139,7 +141,8 @@ TEST_CASE("current_links: fresh measurements win, then links:, then defaults", "
     CHECK_FALSE(x.age_s);
 }
 
-TEST_CASE("current_links never throws on a bad state file and says so once", "[network][link_state]") {
+TEST_CASE("current_links never throws on a bad state file and says so once",
+          "[network][link_state]") {
     TempDir d;
     const Federation fed = network::load_federation_string(kFed, "f.yaml");
     network::LinkState st;
@@ -162,7 +165,8 @@ TEST_CASE("current_links never throws on a bad state file and says so once", "[n
         {"garbage", std::string("\x00\xff\x13garbage", 10)},
         {"future", future},
         {"wrong-schema", R"({"schema":"other","version":1,"links":[]})"},
-        {"bad-field", R"({"schema":"netplace.links","version":1,"links":[{"from":"gamma","to":"alpha","bandwidth_bps":"fast"}]})"},
+        {"bad-field",
+         R"({"schema":"netplace.links","version":1,"links":[{"from":"gamma","to":"alpha","bandwidth_bps":"fast"}]})"},
         {"oversized", std::string(network::kLinkStateMaxBytes + 1, ' ')},
     };
     for (const auto& c : cases) {
@@ -178,7 +182,8 @@ TEST_CASE("current_links never throws on a bad state file and says so once", "[n
             CHECK_FALSE(g.measured);
             CHECK(g.bandwidth_bps == 1e9);
             REQUIRE(cap.lines.size() == 1);  // once, though read twice
-            CHECK_THAT(cap.lines[0], Catch::Contains(path) && Catch::Contains("static link figures"));
+            CHECK_THAT(cap.lines[0],
+                       Catch::Contains(path) && Catch::Contains("static link figures"));
             if (c.name == "future") CHECK_THAT(cap.lines[0], Catch::Contains("upgrade netplace"));
         }
     }

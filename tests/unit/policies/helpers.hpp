@@ -10,7 +10,8 @@
 
 namespace netplace::policies_test {
 
-inline Site make_site(const std::string& name, unsigned cores, double speed, double core_hour, double static_wait_s) {
+inline Site make_site(const std::string& name, unsigned cores, double speed, double core_hour,
+                      double static_wait_s) {
     Site s;
     s.name = name;
     s.cluster = "cl-" + name;

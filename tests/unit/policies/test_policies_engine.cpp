@@ -16,15 +16,18 @@ using policies::PolicySet;
 namespace {
 
 PolicySet only(const std::string& weights, const std::string& extra = "") {
-    return PolicySet::load_string("presets: false\npolicies:\n  - name: p\n    description: test\n    weights: " + weights +
-                                      "\n    preferred_bonus: 0\n" + extra,
-                                  "p.yaml");
+    return PolicySet::load_string(
+        "presets: false\npolicies:\n  - name: p\n    description: test\n    weights: " + weights +
+            "\n    preferred_bonus: 0\n" + extra,
+        "p.yaml");
 }
 
 // 100 cores for 1 h; 16e9 bytes at b (two datasets), 2e9 at c; 1e9 bytes of output to a.
 JobRequest data_job() {
     JobRequest j = job(100, 3600);
-    j.inputs = {{"d1", "b", 10'000'000'000ull, {}}, {"d2", "b", 6'000'000'000ull, {}}, {"d3", "c", 2'000'000'000ull, {}}};
+    j.inputs = {{"d1", "b", 10'000'000'000ull, {}},
+                {"d2", "b", 6'000'000'000ull, {}},
+                {"d3", "c", 2'000'000'000ull, {}}};
     j.output_bytes = 1'000'000'000ull;
     j.home_site = "a";
     return j;
@@ -33,8 +36,9 @@ JobRequest data_job() {
 }  // namespace
 
 TEST_CASE("transfer time is latency plus bytes over bandwidth", "[policies][engine]") {
-    CHECK(policies::transfer_s(1'000'000'000ull, 8e9, 0.01) == Approx(1.01));  // 8e9 bit / 8e9 bit/s + 10 ms
-    CHECK(policies::transfer_s(0, 1e9, 0.5) == 0);                             // nothing to move: no latency either
+    CHECK(policies::transfer_s(1'000'000'000ull, 8e9, 0.01) ==
+          Approx(1.01));                            // 8e9 bit / 8e9 bit/s + 10 ms
+    CHECK(policies::transfer_s(0, 1e9, 0.5) == 0);  // nothing to move: no latency either
     CHECK(std::isinf(policies::transfer_s(1, 0, 0)));
 }
 
@@ -44,11 +48,13 @@ TEST_CASE("queue wait from site load: backlog plus drain", "[policies][engine]")
     l.site = "a";
     l.cores_total = 1000;
     l.cores_free = 100;
-    l.pending_core_seconds = 360000;            // backlog 360000 / 1000 = 360 s
+    l.pending_core_seconds = 360000;             // backlog 360000 / 1000 = 360 s
     l.running_core_seconds_left = 900 * 3600.0;  // 900 busy cores, mean 3600 s left
-    CHECK(policies::estimate_wait_s(50, 0, s, &l) == Approx(360));         // fits in the free cores
-    CHECK(policies::estimate_wait_s(400, 0, s, &l) == Approx(360 + 1200));  // 300 of 900 busy: 3600 * 1/3
-    CHECK(policies::estimate_wait_s(2000, 0, s, &l) == Approx(360 + 3600)); // drain capped at the mean
+    CHECK(policies::estimate_wait_s(50, 0, s, &l) == Approx(360));  // fits in the free cores
+    CHECK(policies::estimate_wait_s(400, 0, s, &l) ==
+          Approx(360 + 1200));  // 300 of 900 busy: 3600 * 1/3
+    CHECK(policies::estimate_wait_s(2000, 0, s, &l) ==
+          Approx(360 + 3600));  // drain capped at the mean
     l.gpus_total = 8;
     l.gpus_free = 2;
     l.pending_gpu_seconds = 8 * 1800.0;  // GPU backlog 1800 s
@@ -67,7 +73,8 @@ TEST_CASE("every cost component of every site", "[policies][engine]") {
     const auto d = policies::place(data_job(), fed3(), links3(), {}, only("{completion: 1}"));
     REQUIRE(d.ranking.size() == 3);
     const auto& a = est(d, "a");
-    // a: wait 600 (static); stage-in max(b->a 16e9 B at 8 Gbit/s = 16 s + 0.01, c->a 2e9 B at 1 Gbit/s = 16 s + 0.1)
+    // a: wait 600 (static); stage-in max(b->a 16e9 B at 8 Gbit/s = 16 s + 0.01, c->a 2e9 B at 1
+    // Gbit/s = 16 s + 0.1)
     CHECK(a.wait_s == Approx(600));
     CHECK(a.stage_in_s == Approx(16.1));
     CHECK(a.run_s == Approx(3600));
@@ -111,13 +118,15 @@ TEST_CASE("weights: transfer, price and WAN bytes move the score", "[policies][e
     // c: 7336.2 + 2 x 136.2 + 100 + 10 x 17 = 7878.6
     CHECK(est(d, "c").score == Approx(7878.6));
     // Price alone: all three cost 1.0, so the tie falls to total time: a, b, c.
-    const auto p = policies::place(data_job(), fed3(), links3(), {}, only("{completion: 0, price: 1}"));
+    const auto p =
+        policies::place(data_job(), fed3(), links3(), {}, only("{completion: 0, price: 1}"));
     CHECK(p.ranking[0].site == "a");
     CHECK(p.ranking[1].site == "b");
     CHECK(p.ranking[2].site == "c");
 }
 
-TEST_CASE("penalties, bonuses and the job's preferred sites adjust the score", "[policies][engine]") {
+TEST_CASE("penalties, bonuses and the job's preferred sites adjust the score",
+          "[policies][engine]") {
     const auto set = only("{completion: 1}", "    penalty: {a: 20m}\n    bonus: {c: 1h}\n");
     JobRequest j = data_job();
     auto d = policies::place(j, fed3(), links3(), {}, set);
@@ -126,7 +135,9 @@ TEST_CASE("penalties, bonuses and the job's preferred sites adjust the score", "
     CHECK(est(d, "a").terms.adjust == Approx(1200));
     // preferred_bonus 0 in `only`; a policy with 30m gives b 1800 s off.
     const auto pref = PolicySet::load_string(
-        "presets: false\npolicies:\n  - {name: p, description: t, weights: {completion: 1}, preferred_bonus: 30m}\n", "p.yaml");
+        "presets: false\npolicies:\n  - {name: p, description: t, weights: {completion: 1}, "
+        "preferred_bonus: 30m}\n",
+        "p.yaml");
     j.hints.preferred = {"b"};
     d = policies::place(j, fed3(), links3(), {}, pref);
     CHECK(est(d, "b").score == Approx(5417.11 - 1800));
@@ -142,14 +153,16 @@ TEST_CASE("site load replaces the static wait", "[policies][engine]") {
     }
     loads[2].cores_free = 0;
     loads[2].running_core_seconds_left = 1000 * 7200.0;  // c full for 2 h on average
-    const auto d = policies::place(job(100, 3600), fed3(), links3(), loads, only("{completion: 1}"));
+    const auto d =
+        policies::place(job(100, 3600), fed3(), links3(), loads, only("{completion: 1}"));
     CHECK(est(d, "a").wait_s == 0);
     CHECK(est(d, "b").wait_s == 0);
     CHECK(est(d, "c").wait_s == Approx(720));  // 7200 x 100 / 1000
-    CHECK(*d.site == "b");                       // run 1800 s beats a's 3600 and c's 720 + 7200
+    CHECK(*d.site == "b");                     // run 1800 s beats a's 3600 and c's 720 + 7200
     // Same loads in another order: same answer (index built by name).
     std::reverse(loads.begin(), loads.end());
-    const auto r = policies::place(job(100, 3600), fed3(), links3(), loads, only("{completion: 1}"));
+    const auto r =
+        policies::place(job(100, 3600), fed3(), links3(), loads, only("{completion: 1}"));
     CHECK(est(r, "c").wait_s == Approx(720));
 }
 
@@ -161,7 +174,8 @@ TEST_CASE("runtime falls back to walltime; ties go to the site name", "[policies
     f.sites = {make_site("y", 100, 1.0, 0, 0), make_site("x", 100, 1.0, 0, 0)};
     const auto d = policies::place(j, f, {}, {}, only("{completion: 1}"));
     CHECK(est(d, "x").run_s == Approx(1000));
-    CHECK(d.ranking[0].site == "x");  // equal score and total: alphabetical, whatever the file order
+    CHECK(d.ranking[0].site ==
+          "x");  // equal score and total: alphabetical, whatever the file order
     CHECK(d.ranking[1].site == "y");
 }
 
@@ -173,7 +187,9 @@ TEST_CASE("link order does not change the answer", "[policies][engine]") {
     std::shuffle(shuffled.begin(), shuffled.end(), rng);
     auto square = links3();
     for (const char* s : {"a", "b", "c"}) square.push_back(link(s, s, 100e9, 0));
-    std::sort(square.begin(), square.end(), [](const auto& x, const auto& y) { return std::tie(x.from, x.to) < std::tie(y.from, y.to); });
+    std::sort(square.begin(), square.end(), [](const auto& x, const auto& y) {
+        return std::tie(x.from, x.to) < std::tie(y.from, y.to);
+    });
     for (const auto& l : {shuffled, square}) {
         const auto d = policies::place(data_job(), fed3(), l, {}, set);
         for (size_t i = 0; i < 3; ++i) {
@@ -188,19 +204,21 @@ TEST_CASE("link order does not change the answer", "[policies][engine]") {
     CHECK_FALSE(est(none, "a").notes.empty());
 }
 
-TEST_CASE("an empty policy set falls back to the presets instead of throwing", "[policies][engine]") {
+TEST_CASE("an empty policy set falls back to the presets instead of throwing",
+          "[policies][engine]") {
     const PolicySet empty;
     const auto d = policies::place(job(10, 100), fed3(), links3(), {}, empty);
     CHECK(d.policy == "balanced");
     REQUIRE(d.warnings.size() == 1);
     CHECK(d.warnings[0] == "empty policy set: using the built-in 'balanced' preset");
-    // balanced: total + 3600 x price; each site's price is 10 cores x its run hours x its rate = 1/360,
-    // so scores are a 700 + 10, b 3650 + 10, c 200 + 10.
+    // balanced: total + 3600 x price; each site's price is 10 cores x its run hours x its rate =
+    // 1/360, so scores are a 700 + 10, b 3650 + 10, c 200 + 10.
     CHECK(est(d, "c").score == Approx(210));
     CHECK(*d.site == "c");
 }
 
-TEST_CASE("a home link without bandwidth excludes the site instead of ranking it at infinity", "[policies][engine]") {
+TEST_CASE("a home link without bandwidth excludes the site instead of ranking it at infinity",
+          "[policies][engine]") {
     auto links = links3();
     for (auto& l : links)
         if (l.from == "c" && l.to == "a") l.bandwidth_bps = 0;
@@ -208,7 +226,8 @@ TEST_CASE("a home link without bandwidth excludes the site instead of ranking it
     j.output_bytes = 1000;
     j.home_site = "a";
     const auto d = policies::place(j, fed3(), links, {}, only("{completion: 1, transfer: 0}"));
-    CHECK(est(d, "c").excluded == std::optional<std::string>("link c->a has no bandwidth for the output"));
+    CHECK(est(d, "c").excluded ==
+          std::optional<std::string>("link c->a has no bandwidth for the output"));
     CHECK(d.ranking.back().site == "c");
     // Partial loads (b only) are matched by name; the others keep their static waits.
     SiteLoad lb;
@@ -221,9 +240,9 @@ TEST_CASE("a home link without bandwidth excludes the site instead of ranking it
 }
 
 TEST_CASE("the presets weigh the same estimates differently", "[policies][engine]") {
-    // 100 cores for 1 h, 100 GB at b. a: 600 + (8e11 bit / 8 Gbit/s = 100 s + 0.01) + 3600 = 4300.01;
-    // b: 3600 + 0 + 1800 = 5400; c: 0 + (800 s + 0.1) + 7200 = 8000.1. Prices all 1.0; WAN 100 GB
-    // for a and c.
+    // 100 cores for 1 h, 100 GB at b. a: 600 + (8e11 bit / 8 Gbit/s = 100 s + 0.01) + 3600 =
+    // 4300.01; b: 3600 + 0 + 1800 = 5400; c: 0 + (800 s + 0.1) + 7200 = 8000.1. Prices all 1.0; WAN
+    // 100 GB for a and c.
     JobRequest j = job(100, 3600);
     j.inputs = {{"d", "b", 100'000'000'000ull, {}}};
     const auto presets = PolicySet::builtin();

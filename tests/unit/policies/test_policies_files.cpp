@@ -9,13 +9,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "../support/temp_dir.hpp"
 #include <nlohmann/json.hpp>
+#include "../support/temp_dir.hpp"
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 using namespace netplace;
 using netplace::test::TempDir;
@@ -34,8 +34,10 @@ std::string load_error(const std::string& yaml) {
 
 std::string job_error(const std::string& text, bool json = false) {
     try {
-        if (json) policies::parse_job_json(text, "j.json");
-        else policies::parse_job_yaml(text, "j.yaml");
+        if (json)
+            policies::parse_job_json(text, "j.json");
+        else
+            policies::parse_job_yaml(text, "j.yaml");
     } catch (const ConfigError& e) {
         return e.what();
     }
@@ -71,7 +73,8 @@ TEST_CASE("the four presets are built in and describe themselves", "[policies][f
 
 TEST_CASE("preset files in etc/ are valid policy files", "[policies][files]") {
     for (const char* p : {"fastest", "data-local", "cheapest", "balanced"}) {
-        const auto set = PolicySet::load_file(std::string(NETPLACE_SOURCE_DIR) + "/etc/policies/" + p + ".yaml");
+        const auto set =
+            PolicySet::load_file(std::string(NETPLACE_SOURCE_DIR) + "/etc/policies/" + p + ".yaml");
         CHECK(set.default_name() == p);
     }
     const auto site = PolicySet::load_file(std::string(NETPLACE_SOURCE_DIR) + "/etc/policy.yaml");
@@ -90,7 +93,8 @@ policies:
   - name: fastest
     description: fastest, but never on x
     deny: [x]
-)", "p.yaml");
+)",
+                                            "p.yaml");
     CHECK(set.policies().size() == 5);
     const auto* mine = set.find("mine");
     CHECK(mine->weights.transfer == 9);  // from data-local
@@ -103,40 +107,55 @@ policies:
 }
 
 TEST_CASE("malformed policy files: file:line:col and the fix", "[policies][files]") {
-    CHECK(load_error("policies:\n  - name: p\n    description: d\n    wieghts: {completion: 1}\n") ==
-          "p.yaml:4:5: unknown key 'wieghts' in policy: did you mean 'weights'?");
+    CHECK(
+        load_error("policies:\n  - name: p\n    description: d\n    wieghts: {completion: 1}\n") ==
+        "p.yaml:4:5: unknown key 'wieghts' in policy: did you mean 'weights'?");
     CHECK(load_error("policies:\n  - name: p\n    description: d\n    weights: {speed: 1}\n") ==
-          "p.yaml:4:15: unknown key 'speed' in policy 'p' weights: valid keys are completion, transfer, price, wan_gb");
+          "p.yaml:4:15: unknown key 'speed' in policy 'p' weights: valid keys are completion, "
+          "transfer, price, wan_gb");
     CHECK(load_error("policies:\n  - name: p\n    description: d\n    weights: {price: lots}\n") ==
           "p.yaml:4:22: policy 'p' weights price must be a number, not 'lots'");
     CHECK(load_error("policies:\n  - name: p\n    description: d\n    mode: strict\n") ==
-          "p.yaml:4:11: mode must be 'enforce' (user hints can only narrow) or 'default' (a job may re-allow a site "
+          "p.yaml:4:11: mode must be 'enforce' (user hints can only narrow) or 'default' (a job "
+          "may re-allow a site "
           "by naming it), not 'strict'");
-    CHECK_THAT(load_error("policies:\n  - name: p\n    description: d\n    max_stage_in: soon\n"), Catch::StartsWith("p.yaml:4:19: policy 'p' max_stage_in: "));
+    CHECK_THAT(load_error("policies:\n  - name: p\n    description: d\n    max_stage_in: soon\n"),
+               Catch::StartsWith("p.yaml:4:19: policy 'p' max_stage_in: "));
     CHECK(load_error("policies:\n  - name: p\n") ==
-          "p.yaml:2:5: policy 'p' needs a `description:` saying what it optimises (shown by `netplace policy list`)");
+          "p.yaml:2:5: policy 'p' needs a `description:` saying what it optimises (shown by "
+          "`netplace policy list`)");
     CHECK(load_error("policies:\n  - name: p\n    description: d\n    base: fastset\n") ==
-          "p.yaml:4:11: base policy 'fastset' is neither a preset nor defined earlier in this file: did you mean 'fastest'?");
-    CHECK(load_error("default: fastset\n") == "p.yaml:1:10: default policy 'fastset' is not defined: did you mean 'fastest'?");
-    CHECK_THAT(load_error("user_selectable: [fastest, nope]\n"), Catch::StartsWith("p.yaml:1:28: user_selectable names unknown policy 'nope'"));
+          "p.yaml:4:11: base policy 'fastset' is neither a preset nor defined earlier in this "
+          "file: did you mean 'fastest'?");
+    CHECK(load_error("default: fastset\n") ==
+          "p.yaml:1:10: default policy 'fastset' is not defined: did you mean 'fastest'?");
+    CHECK_THAT(load_error("user_selectable: [fastest, nope]\n"),
+               Catch::StartsWith("p.yaml:1:28: user_selectable names unknown policy 'nope'"));
     CHECK(load_error("policies:\n  - {name: p, description: d}\n  - {name: p, description: e}\n") ==
           "p.yaml:3:12: policy 'p' is defined twice: rename one of them");
-    CHECK(load_error("policies:\n  - name: p\n    description: d\n    rules:\n      - name: r\n        match: {acount: x}\n") ==
+    CHECK(load_error("policies:\n  - name: p\n    description: d\n    rules:\n      - name: r\n    "
+                     "    match: {acount: x}\n") ==
           "p.yaml:6:17: unknown key 'acount' in rule 'r' match: did you mean 'account'?");
-    CHECK(load_error("policies:\n  - name: p\n    description: d\n    rules:\n      - match: {account: x}\n") ==
+    CHECK(load_error("policies:\n  - name: p\n    description: d\n    rules:\n      - match: "
+                     "{account: x}\n") ==
           "p.yaml:5:9: rule of policy 'p' is missing required key 'name'");
     CHECK(load_error("policies:\n  - name: p\n    description: d\n    penalty: [a]\n") ==
           "p.yaml:4:14: policy 'p' penalty must map a site to a duration, e.g. `{gamma: 10m}`");
-    CHECK(load_error("policies:\n  - name: p\n    description: d\n    user_weights: [price, speed]\n") ==
-          "p.yaml:4:27: user_weights names unknown weight 'speed': weights are completion, transfer, price, wan_gb");
+    CHECK(load_error(
+              "policies:\n  - name: p\n    description: d\n    user_weights: [price, speed]\n") ==
+          "p.yaml:4:27: user_weights names unknown weight 'speed': weights are completion, "
+          "transfer, price, wan_gb");
     CHECK(load_error("residency: [a]\n") ==
-          "p.yaml:1:12: residency must map a tag to the sites that may read it, e.g. `eu-only: [alpha, beta]`");
+          "p.yaml:1:12: residency must map a tag to the sites that may read it, e.g. `eu-only: "
+          "[alpha, beta]`");
     CHECK(load_error("accounts:\n  phys: {allow: [a], deny: b, ok: 1}\n") ==
           "p.yaml:2:31: unknown key 'ok' in account 'phys': valid keys are allow, deny");
-    CHECK_THAT(load_error("version: 2\n"), Catch::StartsWith("p.yaml:1:10: policy file version 2 is newer"));
+    CHECK_THAT(load_error("version: 2\n"),
+               Catch::StartsWith("p.yaml:1:10: policy file version 2 is newer"));
     CHECK_THAT(load_error("policies: [\n"), Catch::StartsWith("p.yaml:2:1: YAML syntax error"));
     CHECK_THAT(load_error(""), Catch::Contains("policy file is empty"));
-    CHECK(load_error("presets: false\n") == "p.yaml:1:1: no policies: add a `policies:` list or leave `presets` on");
+    CHECK(load_error("presets: false\n") ==
+          "p.yaml:1:1: no policies: add a `policies:` list or leave `presets` on");
 }
 
 TEST_CASE("job files in YAML", "[policies][files]") {
@@ -160,7 +179,8 @@ output: {size: 1GB, site: alpha}
 sites: {allowed: [alpha, beta], preferred: beta, avoided: [gamma]}
 policy: fastest
 weights: {price: 0}
-)", "j.yaml");
+)",
+                                            "j.yaml");
     CHECK(j.cores() == 32);
     CHECK(j.gpus == 4);
     CHECK(j.memory_bytes == 64ull << 30);
@@ -178,10 +198,14 @@ weights: {price: 0}
 
     CHECK(job_error("walltime: 1h\ninputs:\n  - {name: d, site: a}\n") ==
           "j.yaml:3:5: dataset 'd' is missing required key 'size'");
-    CHECK_THAT(job_error("walltime: 1h\ninputs:\n  - {name: d, site: a, size: big}\n"), Catch::StartsWith("j.yaml:3:30: dataset 'd' size: "));
-    CHECK(job_error("walltime: 1h\ncpus: 4\n") == "j.yaml:2:1: unknown key 'cpus' in job: did you mean 'gpus'?");
-    CHECK(job_error("walltime: 0\n") == "j.yaml:1:11: walltime must be greater than zero (e.g. `walltime: 4h`)");
-    CHECK(job_error("walltime: 1h\ntasks: 0\n") == "j.yaml:2:8: tasks is 0: must be between 1 and 10000000");
+    CHECK_THAT(job_error("walltime: 1h\ninputs:\n  - {name: d, site: a, size: big}\n"),
+               Catch::StartsWith("j.yaml:3:30: dataset 'd' size: "));
+    CHECK(job_error("walltime: 1h\ncpus: 4\n") ==
+          "j.yaml:2:1: unknown key 'cpus' in job: did you mean 'gpus'?");
+    CHECK(job_error("walltime: 0\n") ==
+          "j.yaml:1:11: walltime must be greater than zero (e.g. `walltime: 4h`)");
+    CHECK(job_error("walltime: 1h\ntasks: 0\n") ==
+          "j.yaml:2:8: tasks is 0: must be between 1 and 10000000");
     CHECK(job_error("walltime: 1h\ngpu_type: a100\n") ==
           "j.yaml:2:11: gpu_type is set but gpus is 0: say how many GPUs (`gpus: 4`)");
     CHECK(job_error("walltime: 1h\nsites: {allowed: [a], prefered: b}\n") ==
@@ -203,10 +227,14 @@ TEST_CASE("job files in JSON, as the Slurm glue sends them", "[policies][files]"
     CHECK(j.inputs[0].bytes == 5'000'000'000ull);
     CHECK(j.inputs[1].bytes == 1ull << 40);
     CHECK(j.hints.avoided == std::vector<std::string>{"c"});
-    CHECK_THAT(job_error("{\"walltime\": 1,\n \"tasks\": }", true), Catch::StartsWith("j.json:2:11: JSON syntax error"));
-    CHECK(job_error(R"({"walltime":1,"taks":2})", true) == "j.json: unknown key 'taks': did you mean 'tasks'?");
-    CHECK(job_error(R"({"inputs":[{"name":"d","site":"b"}]})", true) == "j.json: \"inputs[0]\": is missing required key 'size'");
-    CHECK(job_error(R"({"tasks":-1})", true) == "j.json: \"tasks\": must be between 1 and 10000000");
+    CHECK_THAT(job_error("{\"walltime\": 1,\n \"tasks\": }", true),
+               Catch::StartsWith("j.json:2:11: JSON syntax error"));
+    CHECK(job_error(R"({"walltime":1,"taks":2})", true) ==
+          "j.json: unknown key 'taks': did you mean 'tasks'?");
+    CHECK(job_error(R"({"inputs":[{"name":"d","site":"b"}]})", true) ==
+          "j.json: \"inputs[0]\": is missing required key 'size'");
+    CHECK(job_error(R"({"tasks":-1})", true) ==
+          "j.json: \"tasks\": must be between 1 and 10000000");
     CHECK_THAT(job_error(R"([1])", true), Catch::Contains("a job must be a JSON object"));
 }
 
@@ -238,11 +266,13 @@ TEST_CASE("site state: round trip, and every bad file falls back to empty", "[po
 
     CHECK(policies::read_site_state((dir.path / "missing.json").string()).empty());
     CHECK(policies::parse_site_state("{\"version\": 1, \"sites\": [", "truncated").empty());
-    CHECK(policies::parse_site_state("{\"version\": 2, \"sites\": [{\"site\": \"a\"}]}", "future").empty());
+    CHECK(policies::parse_site_state("{\"version\": 2, \"sites\": [{\"site\": \"a\"}]}", "future")
+              .empty());
     CHECK(policies::parse_site_state("[]", "array").empty());
     // One bad entry is skipped, the good one kept.
     const auto partial = policies::parse_site_state(
-        R"({"version":1,"sites":[{"site":"a","cores_free":-1},{"site":"b","cores_free":5}]})", "x", 0.0);
+        R"({"version":1,"sites":[{"site":"a","cores_free":-1},{"site":"b","cores_free":5}]})", "x",
+        0.0);
     REQUIRE(partial.size() == 1);
     CHECK(partial[0].site == "b");
     CHECK_FALSE(partial[0].age_s);
@@ -256,7 +286,8 @@ TEST_CASE("site state: round trip, and every bad file falls back to empty", "[po
 TEST_CASE("the decision as JSON follows the contract", "[policies][files]") {
     JobRequest j = policies_test::job(10, 100);
     j.hints.avoided = {"c"};
-    const auto d = policies::place(j, policies_test::fed3(), policies_test::links3(), {}, PolicySet::builtin());
+    const auto d = policies::place(j, policies_test::fed3(), policies_test::links3(), {},
+                                   PolicySet::builtin());
     const auto out = nlohmann::json::parse(policies::decision_to_json(d));
     // a: 600 s static wait + 100 s run; b: 3600 + 50; c avoided.
     CHECK(out["site"] == "a");
@@ -264,7 +295,9 @@ TEST_CASE("the decision as JSON follows the contract", "[policies][files]") {
     CHECK(out["policy"] == "balanced");
     REQUIRE(out["ranking"].size() == 3);
     for (const auto& r : out["ranking"]) {
-        for (const char* k : {"site", "wait_s", "stage_in_s", "run_s", "stage_out_s", "total_s", "excluded"}) CHECK(r.contains(k));
+        for (const char* k :
+             {"site", "wait_s", "stage_in_s", "run_s", "stage_out_s", "total_s", "excluded"})
+            CHECK(r.contains(k));
     }
     CHECK(out["ranking"][0]["excluded"].is_null());
     CHECK(out["ranking"][2]["site"] == "c");

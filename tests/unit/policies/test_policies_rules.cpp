@@ -65,7 +65,8 @@ TEST_CASE("an enforced deny holds even when the job asks for the site", "[polici
 
 TEST_CASE("rules match by job size, account, user, group and partition", "[policies][rules]") {
     auto d = policies::place(job(600, 3600), fed3(), links3(), {}, rules());
-    CHECK(est(d, "b").excluded == std::optional<std::string>("denied by policy 'p' rule 'no-b-for-big'"));
+    CHECK(est(d, "b").excluded ==
+          std::optional<std::string>("denied by policy 'p' rule 'no-b-for-big'"));
     CHECK(*d.site == "a");
     d = policies::place(job(499, 3600), fed3(), links3(), {}, rules());
     CHECK_FALSE(est(d, "b").excluded);
@@ -75,7 +76,8 @@ TEST_CASE("rules match by job size, account, user, group and partition", "[polic
     alice.group = "g1";
     alice.partition = "batch";
     d = policies::place(alice, fed3(), links3(), {}, rules());
-    CHECK(est(d, "b").excluded == std::optional<std::string>("not allowed by policy 'p' rule 'only-a-for-alice'"));
+    CHECK(est(d, "b").excluded ==
+          std::optional<std::string>("not allowed by policy 'p' rule 'only-a-for-alice'"));
     alice.group = "g2";  // every condition must hold
     d = policies::place(alice, fed3(), links3(), {}, rules());
     CHECK_FALSE(est(d, "b").excluded);
@@ -100,10 +102,12 @@ TEST_CASE("account ACLs apply under every policy", "[policies][rules]") {
     j.account = "guests";
     auto d = policies::place(j, fed3(), links3(), {}, rules());
     CHECK(d.policy == "open");
-    CHECK(est(d, "c").excluded == std::optional<std::string>("account 'guests' may not use this site"));
+    CHECK(est(d, "c").excluded ==
+          std::optional<std::string>("account 'guests' may not use this site"));
     j.account = "vip";
     d = policies::place(j, fed3(), links3(), {}, rules());
-    CHECK(est(d, "a").excluded == std::optional<std::string>("account 'vip' is not allowed on this site"));
+    CHECK(est(d, "a").excluded ==
+          std::optional<std::string>("account 'vip' is not allowed on this site"));
     CHECK(*d.site == "b");
 }
 
@@ -111,7 +115,9 @@ TEST_CASE("residency tags restrict where data may be read", "[policies][rules]")
     JobRequest j = open_job();
     j.inputs = {{"eu-data", "a", 1'000'000, std::string("eu")}};
     auto d = policies::place(j, fed3(), links3(), {}, rules());
-    CHECK(est(d, "c").excluded == std::optional<std::string>("residency: dataset 'eu-data' (tag 'eu') may not be read here"));
+    CHECK(
+        est(d, "c").excluded ==
+        std::optional<std::string>("residency: dataset 'eu-data' (tag 'eu') may not be read here"));
     CHECK_FALSE(est(d, "b").excluded);
     // An undefined tag keeps the data at home, with a warning.
     j.inputs = {{"secret", "b", 1'000'000, std::string("nowhere")}};
@@ -131,14 +137,16 @@ TEST_CASE("features, GPU types, partitions and capacity", "[policies][rules]") {
     JobRequest j = open_job();
     j.features = {"ib"};
     auto d = policies::place(j, f, links3(), {}, rules());
-    CHECK(est(d, "b").excluded == std::optional<std::string>("lacks feature 'ib' the job requires"));
+    CHECK(est(d, "b").excluded ==
+          std::optional<std::string>("lacks feature 'ib' the job requires"));
     CHECK(*d.site == "a");
 
     j = open_job();
     j.gpus = 4;
     j.gpu_type = "a100";
     d = policies::place(j, f, links3(), {}, rules());
-    CHECK(est(d, "b").excluded == std::optional<std::string>("capacity: 0 'a100' GPUs, the job needs 4"));
+    CHECK(est(d, "b").excluded ==
+          std::optional<std::string>("capacity: 0 'a100' GPUs, the job needs 4"));
     j.gpu_type.reset();
     j.gpus = 9;
     d = policies::place(j, f, links3(), {}, rules());
@@ -147,20 +155,26 @@ TEST_CASE("features, GPU types, partitions and capacity", "[policies][rules]") {
     j = open_job(1500);
     d = policies::place(j, f, links3(), {}, rules());
     CHECK_FALSE(d.site);
-    CHECK(est(d, "a").excluded == std::optional<std::string>("capacity: 1000 cores, the job needs 1500"));
+    CHECK(est(d, "a").excluded ==
+          std::optional<std::string>("capacity: 1000 cores, the job needs 1500"));
 
     j = open_job();
     j.partition = "gpu";
     j.memory_bytes = 512ull << 30;
     d = policies::place(j, f, links3(), {}, rules());
     CHECK(est(d, "a").excluded ==
-          std::optional<std::string>("has no partition 'gpu'; capacity: 256 GiB memory per node, the job needs 512 GiB"));
+          std::optional<std::string>(
+              "has no partition 'gpu'; capacity: 256 GiB memory per node, the job needs 512 GiB"));
 
     const auto req = PolicySet::load_string(
-        "presets: false\npolicies:\n  - {name: p, description: t, require_features: [ib], require_gpu_types: [h100]}\n", "r.yaml");
+        "presets: false\npolicies:\n  - {name: p, description: t, require_features: [ib], "
+        "require_gpu_types: [h100]}\n",
+        "r.yaml");
     d = policies::place(open_job(), f, links3(), {}, req);
-    CHECK(est(d, "a").excluded == std::optional<std::string>("has no 'h100' GPUs, required by policy 'p'"));
-    CHECK(est(d, "b").excluded == std::optional<std::string>("lacks feature 'ib' required by policy 'p'"));
+    CHECK(est(d, "a").excluded ==
+          std::optional<std::string>("has no 'h100' GPUs, required by policy 'p'"));
+    CHECK(est(d, "b").excluded ==
+          std::optional<std::string>("lacks feature 'ib' required by policy 'p'"));
     CHECK_FALSE(d.site);
 }
 
@@ -173,14 +187,17 @@ TEST_CASE("stage-in limit, minimum bandwidth and down links", "[policies][rules]
         "l.yaml");
     auto d = policies::place(j, fed3(), links3(), {}, lim);
     CHECK(est(d, "c").excluded ==
-          std::optional<std::string>("stage-in 2m08s exceeds the 1m00s limit set by policy 'p' rule 'slow-data'"));
+          std::optional<std::string>(
+              "stage-in 2m08s exceeds the 1m00s limit set by policy 'p' rule 'slow-data'"));
     CHECK_FALSE(est(d, "a").excluded);
 
     const auto bw = PolicySet::load_string(
-        "presets: false\npolicies:\n  - {name: p, description: t, min_bandwidth: 2Gbit/s}\n", "b.yaml");
+        "presets: false\npolicies:\n  - {name: p, description: t, min_bandwidth: 2Gbit/s}\n",
+        "b.yaml");
     d = policies::place(j, fed3(), links3(), {}, bw);
     CHECK(est(d, "c").excluded ==
-          std::optional<std::string>("link b->c at 1.00 Gbit/s is below the minimum bandwidth 2.00 Gbit/s set by policy 'p'"));
+          std::optional<std::string>("link b->c at 1.00 Gbit/s is below the minimum bandwidth 2.00 "
+                                     "Gbit/s set by policy 'p'"));
     CHECK_FALSE(est(d, "a").excluded);  // 8 Gbit/s
     CHECK_FALSE(est(d, "b").excluded);  // data already there
 
@@ -203,13 +220,15 @@ TEST_CASE("the job's own hints narrow the candidates", "[policies][rules]") {
 }
 
 TEST_CASE("jobs pick policies and weights only where the admin allows", "[policies][rules]") {
-    const auto set = PolicySet::load_string("default: fastest\nuser_selectable: [fastest, balanced]\n", "s.yaml");
+    const auto set = PolicySet::load_string(
+        "default: fastest\nuser_selectable: [fastest, balanced]\n", "s.yaml");
     JobRequest j = job(100, 3600);
     j.hints.policy = "cheapest";
     auto d = policies::place(j, fed3(), links3(), {}, set);
     CHECK(d.policy == "fastest");
     REQUIRE(d.warnings.size() == 1);
-    CHECK(d.warnings[0] == "policy 'cheapest' is not open to users (user_selectable); using 'fastest'");
+    CHECK(d.warnings[0] ==
+          "policy 'cheapest' is not open to users (user_selectable); using 'fastest'");
     j.hints.policy = "nope";
     d = policies::place(j, fed3(), links3(), {}, set);
     CHECK(d.warnings[0] == "policy 'nope' does not exist; using 'fastest'");
@@ -235,7 +254,8 @@ TEST_CASE("unless exempts matching jobs from a rule", "[policies][rules]") {
     j.gpus = 1;
     j.account = "physics";
     auto d = policies::place(j, f, links3(), {}, set);
-    CHECK(est(d, "c").excluded == std::optional<std::string>("denied by policy 'p' rule 'gpu-off-c'"));
+    CHECK(est(d, "c").excluded ==
+          std::optional<std::string>("denied by policy 'p' rule 'gpu-off-c'"));
     j.account = "ai";
     d = policies::place(j, f, links3(), {}, set);
     CHECK_FALSE(est(d, "c").excluded);
@@ -245,5 +265,6 @@ TEST_CASE("unless exempts matching jobs from a rule", "[policies][rules]") {
     CHECK_FALSE(est(d, "c").excluded);
     const auto info = set.describe();
     REQUIRE(info[0].rules.size() == 1);
-    CHECK(info[0].rules[0] == "gpu-off-c: jobs with GPUs >= 1 except account ai -> deny c (enforce)");
+    CHECK(info[0].rules[0] ==
+          "gpu-off-c: jobs with GPUs >= 1 except account ai -> deny c (enforce)");
 }

@@ -9,7 +9,8 @@
 
 namespace simtest {
 
-inline netplace::Site site(const std::string& name, unsigned cores, unsigned gpus = 0, double speed = 1.0) {
+inline netplace::Site site(const std::string& name, unsigned cores, unsigned gpus = 0,
+                           double speed = 1.0) {
     netplace::Site s;
     s.name = s.cluster = name;
     s.capacity.cores = cores;
@@ -19,8 +20,8 @@ inline netplace::Site site(const std::string& name, unsigned cores, unsigned gpu
     return s;
 }
 
-inline netplace::sim::SimJob job(std::int64_t id, double submit, double run, double wall, unsigned cores,
-                                 unsigned gpus = 0, std::uint32_t home = 0) {
+inline netplace::sim::SimJob job(std::int64_t id, double submit, double run, double wall,
+                                 unsigned cores, unsigned gpus = 0, std::uint32_t home = 0) {
     netplace::sim::SimJob j;
     j.id = id;
     j.submit_s = submit;
@@ -34,14 +35,15 @@ inline netplace::sim::SimJob job(std::int64_t id, double submit, double run, dou
 
 // Always the given site, whatever the load: lets a test pin placement.
 class Fixed final : public netplace::sim::Placer {
-public:
+  public:
     explicit Fixed(std::uint32_t site) : site_(site) {}
     std::string name() const override { return "fixed"; }
-    std::optional<std::uint32_t> place(const netplace::sim::SimJob&, const netplace::sim::SimView&) override {
+    std::optional<std::uint32_t> place(const netplace::sim::SimJob&,
+                                       const netplace::sim::SimView&) override {
         return site_;
     }
 
-private:
+  private:
     std::uint32_t site_;
 };
 

@@ -5,8 +5,8 @@
 #include "netplace/sim/metrics.hpp"
 #include "netplace/sim/placers.hpp"
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 
@@ -31,8 +31,9 @@ Federation federation() {
     return fed;
 }
 
-// A seeded synthetic trace in SWF: Poisson arrivals (mean gap 60 s, about 80 % of the 128 cores busy), runtimes lognormal around
-// 20 min, 1-8 cores, requested time 1-3x the runtime; 60 % submitted at site a (partition 0).
+// A seeded synthetic trace in SWF: Poisson arrivals (mean gap 60 s, about 80 % of the 128 cores
+// busy), runtimes lognormal around 20 min, 1-8 cores, requested time 1-3x the runtime; 60 %
+// submitted at site a (partition 0).
 SwfTrace generated_trace(std::size_t n, std::uint64_t seed) {
     Rng rng(seed);
     std::string text;
@@ -43,8 +44,8 @@ SwfTrace generated_trace(std::size_t n, std::uint64_t seed) {
         const unsigned cores = 1u << rng.below(4);
         const double req = run * (1.0 + 2.0 * rng.uniform());
         const unsigned part = rng.uniform() < 0.6 ? 0 : static_cast<unsigned>(1 + rng.below(3));
-        text += fmt::format("{} {:.0f} -1 {:.0f} {} -1 -1 {} {:.0f} -1 1 1 1 -1 -1 {} -1 -1\n", i, t, run, cores,
-                            cores, req, part);
+        text += fmt::format("{} {:.0f} -1 {:.0f} {} -1 -1 {} {:.0f} -1 1 1 1 -1 -1 {} -1 -1\n", i,
+                            t, run, cores, cores, req, part);
     }
     return parse_swf(text, "generated.swf");
 }
@@ -66,7 +67,8 @@ TEST_CASE("data-heavy mix: the network-aware policy beats earliest-start on turn
         return;
     }
     const Federation fed = federation();
-    // Every job reads 1-2 datasets of ~30 GB (lognormal), mostly at its home site, and writes ~2 GB.
+    // Every job reads 1-2 datasets of ~30 GB (lognormal), mostly at its home site, and writes ~2
+    // GB.
     const auto model = parse_data_model(R"(
 home: {from: partition}
 inputs:
@@ -80,8 +82,9 @@ outputs:
     const auto jobs = build_workload(generated_trace(1500, 42), fed, model, 42);
     const Summary es = run(fed, jobs, "earliest-start");
     const Summary np = run(fed, jobs, "fastest");
-    INFO(fmt::format("earliest-start: mean turnaround {:.0f} s, WAN {} B; fastest: {:.0f} s, WAN {} B",
-                     es.mean_turnaround_s, es.wan_bytes, np.mean_turnaround_s, np.wan_bytes));
+    INFO(fmt::format(
+        "earliest-start: mean turnaround {:.0f} s, WAN {} B; fastest: {:.0f} s, WAN {} B",
+        es.mean_turnaround_s, es.wan_bytes, np.mean_turnaround_s, np.wan_bytes));
     CHECK(np.mean_turnaround_s < es.mean_turnaround_s);
     CHECK(np.rejected == 0);
     CHECK(es.rejected == 0);
@@ -97,8 +100,8 @@ TEST_CASE("compute-only mix: the network-aware policy is within 2 % of earliest-
     const auto jobs = build_workload(generated_trace(1500, 42), fed, model, 42);
     const Summary es = run(fed, jobs, "earliest-start");
     const Summary np = run(fed, jobs, "fastest");
-    INFO(fmt::format("earliest-start: mean turnaround {:.0f} s; fastest: {:.0f} s", es.mean_turnaround_s,
-                     np.mean_turnaround_s));
+    INFO(fmt::format("earliest-start: mean turnaround {:.0f} s; fastest: {:.0f} s",
+                     es.mean_turnaround_s, np.mean_turnaround_s));
     CHECK(np.wan_bytes == 0);
     CHECK(np.mean_turnaround_s <= 1.02 * es.mean_turnaround_s);
 }

@@ -55,7 +55,8 @@ TEST_CASE("EASY never delays the head's reservation", "[sim]") {
     // J3 (1 core, requests 20 s) at 2: fits now but would end at 22 > 10 with no spare core:
     //   must wait: starts after J2 (10..15) at 15.
     // J4 (1 core, 5 s) at 3: 3+5 = 8 <= 10 -> backfilled at 3.
-    std::vector<SimJob> jobs{job(1, 0, 10, 10, 2), job(2, 1, 5, 5, 4), job(3, 2, 20, 20, 1), job(4, 3, 5, 5, 1)};
+    std::vector<SimJob> jobs{job(1, 0, 10, 10, 2), job(2, 1, 5, 5, 4), job(3, 2, 20, 20, 1),
+                             job(4, 3, 5, 5, 1)};
     const auto r = run_one_site(4, 0, jobs);
     CHECK(r.records[0].start_s == Approx(0));
     CHECK(r.records[1].start_s == Approx(10));
@@ -183,7 +184,9 @@ TEST_CASE("baselines choose as their rules say", "[sim]") {
         CHECK(r.records[1].start_s == Approx(100));
         CHECK(r.records[2].start_s == Approx(110));
     }
-    SECTION("earliest-start: J1 starts now at a; J2 at b now; J3 at b when J2 ends (11) beats a (100)") {
+    SECTION(
+        "earliest-start: J1 starts now at a; J2 at b now; J3 at b when J2 ends (11) beats a "
+        "(100)") {
         const auto r = run("earliest-start");
         CHECK(r.records[0].site == 0);
         CHECK(r.records[1].site == 1);
@@ -206,7 +209,8 @@ TEST_CASE("baselines choose as their rules say", "[sim]") {
     SECTION("random: same seed, same choices") {
         const auto r1 = run("random");
         const auto r2 = run("random");
-        for (std::size_t i = 0; i < jobs.size(); ++i) CHECK(r1.records[i].site == r2.records[i].site);
+        for (std::size_t i = 0; i < jobs.size(); ++i)
+            CHECK(r1.records[i].site == r2.records[i].site);
     }
     SECTION("unknown names are refused with the list") {
         CHECK_THROWS_WITH(make_placer("quickest", ctx), Catch::Contains("earliest-start"));

@@ -4,8 +4,8 @@
 #include "netplace/core/error.hpp"
 #include "netplace/sim/swf.hpp"
 
-#include <catch2/catch.hpp>
 #include <zlib.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -16,7 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string workload(const std::string& name) { return simtest::shared_data() + "/workloads/" + name; }
+std::string workload(const std::string& name) {
+    return simtest::shared_data() + "/workloads/" + name;
+}
 
 bool present(const std::string& path) {
     if (fs::exists(path)) return true;
@@ -107,7 +109,9 @@ TEST_CASE("SWF: malformed lines are reported with line numbers, skipped or fatal
     REQUIRE(t.problems.size() == 3);
     CHECK_THAT(t.problems[0], Catch::StartsWith("broken.swf:3: only 7 of the 18 SWF fields"));
     CHECK_THAT(t.problems[1], Catch::StartsWith("broken.swf:4: field 4 (run time) is 'abc'"));
-    CHECK_THAT(t.problems[2], Catch::StartsWith("broken.swf:6: field 5 (allocated processors) must be an integer"));
+    CHECK_THAT(
+        t.problems[2],
+        Catch::StartsWith("broken.swf:6: field 5 (allocated processors) must be an integer"));
 
     SwfOptions strict;
     strict.strict = true;
@@ -120,7 +124,8 @@ TEST_CASE("SWF: malformed lines are reported with line numbers, skipped or fatal
 }
 
 TEST_CASE("SWF: CRLF line ends and tabs are whitespace", "[sim]") {
-    const auto t = parse_swf("; MaxJobs: 1\r\n1\t0 -1 83 1 -1 -1 -1 1200 -1 -1 1 1 -1 -1 7 -1 -1\r\n", "dos.swf");
+    const auto t = parse_swf(
+        "; MaxJobs: 1\r\n1\t0 -1 83 1 -1 -1 -1 1200 -1 -1 1 1 -1 -1 7 -1 -1\r\n", "dos.swf");
     REQUIRE(t.jobs.size() == 1);
     CHECK(t.malformed == 0);
     CHECK(t.jobs[0].partition == 7);
@@ -130,7 +135,8 @@ TEST_CASE("SWF: CRLF line ends and tabs are whitespace", "[sim]") {
 
 TEST_CASE("SWF: unreadable, truncated gzip and binary files are clear errors", "[sim]") {
     const auto dir = temp_dir();
-    CHECK_THROWS_WITH(read_swf((dir / "missing.swf").string()), Catch::Contains("cannot open trace"));
+    CHECK_THROWS_WITH(read_swf((dir / "missing.swf").string()),
+                      Catch::Contains("cannot open trace"));
 
     // A gzip stream cut in the middle: written by zlib here, then truncated.
     const auto gz = (dir / "cut.swf.gz").string();

@@ -40,8 +40,8 @@ SwfTrace small_trace() {
     std::string text = "; Partition: 2 lancs.ac.uk\n";
     for (int i = 1; i <= 200; ++i)
         text += std::to_string(i) + " " + std::to_string(i * 10) + " -1 " + std::to_string(50 + i) +
-                " 1 -1 -1 -1 " + (i % 7 ? "600" : "-1") + " -1 -1 1 1 -1 -1 " + std::to_string(i % 4) +
-                " -1 -1\n";
+                " 1 -1 -1 -1 " + (i % 7 ? "600" : "-1") + " -1 -1 1 1 -1 -1 " +
+                std::to_string(i % 4) + " -1 -1\n";
     return parse_swf(text, "mem.swf");
 }
 
@@ -55,9 +55,12 @@ TEST_CASE("data model: home sites from the partition map, the rest spread by num
     REQUIRE(jobs.size() == 200);
     for (const auto& j : jobs) {
         INFO("job " << j.id << " partition " << j.partition);
-        if (j.partition == 1) CHECK(j.home == 2);       // "1": gamma
-        else if (j.partition == 2) CHECK(j.home == 1);  // lancs.ac.uk (partition 2): beta
-        else CHECK(j.home == static_cast<std::uint32_t>(j.partition % 3));
+        if (j.partition == 1)
+            CHECK(j.home == 2);  // "1": gamma
+        else if (j.partition == 2)
+            CHECK(j.home == 1);  // lancs.ac.uk (partition 2): beta
+        else
+            CHECK(j.home == static_cast<std::uint32_t>(j.partition % 3));
         CHECK(j.inputs.size() >= 1);
         CHECK(j.inputs.size() <= 3);
         for (const auto& in : j.inputs) {
@@ -74,9 +77,11 @@ TEST_CASE("data model: home sites from the partition map, the rest spread by num
 TEST_CASE("data model: lognormal sizes have the stated median, at_home the stated share", "[sim]") {
     Federation fed = three_sites();
     const auto model = parse_data_model(
-        "inputs: {count: 1, size: {dist: lognormal, median: 1G, sigma: 1.0}, at_home: 0.25}\n", "m.yaml", fed);
+        "inputs: {count: 1, size: {dist: lognormal, median: 1G, sigma: 1.0}, at_home: 0.25}\n",
+        "m.yaml", fed);
     std::string text;
-    for (int i = 1; i <= 20000; ++i) text += std::to_string(i) + " 0 -1 10 1 -1 -1 -1 10 -1 -1 1 1 -1 -1 0 -1 -1\n";
+    for (int i = 1; i <= 20000; ++i)
+        text += std::to_string(i) + " 0 -1 10 1 -1 -1 -1 10 -1 -1 1 1 -1 -1 0 -1 -1\n";
     const auto jobs = build_workload(parse_swf(text, "x"), fed, model, 3);
     std::vector<double> sizes;
     std::size_t home = 0;
@@ -94,14 +99,18 @@ TEST_CASE("data model: mistakes are file:line:col errors", "[sim]") {
     const auto fed = three_sites();
     CHECK_THROWS_WITH(parse_data_model("inputs:\n  cout: 2\n", "m.yaml", fed),
                       Catch::StartsWith("m.yaml:2:3") && Catch::Contains("count"));
-    CHECK_THROWS_WITH(parse_data_model("home: {from: partition, map: {\"1\": alfa}}\n", "m.yaml", fed),
-                      Catch::StartsWith("m.yaml:1:") && Catch::Contains("did you mean 'alpha'"));
+    CHECK_THROWS_WITH(
+        parse_data_model("home: {from: partition, map: {\"1\": alfa}}\n", "m.yaml", fed),
+        Catch::StartsWith("m.yaml:1:") && Catch::Contains("did you mean 'alpha'"));
     CHECK_THROWS_WITH(parse_data_model("inputs: {size: {dist: normal, mean: 1G}}\n", "m.yaml", fed),
                       Catch::Contains("unknown distribution 'normal'"));
-    CHECK_THROWS_WITH(parse_data_model("inputs: {size: {dist: uniform, min: 2G, max: 1G}}\n", "m.yaml", fed),
-                      Catch::Contains("max is below min"));
-    CHECK_THROWS_WITH(parse_data_model("outputs: {size: lots}\n", "m.yaml", fed), Catch::StartsWith("m.yaml:1:"));
-    CHECK_THROWS_WITH(load_data_model("/nonexistent/model.yaml", fed), Catch::Contains("/nonexistent/model.yaml"));
+    CHECK_THROWS_WITH(
+        parse_data_model("inputs: {size: {dist: uniform, min: 2G, max: 1G}}\n", "m.yaml", fed),
+        Catch::Contains("max is below min"));
+    CHECK_THROWS_WITH(parse_data_model("outputs: {size: lots}\n", "m.yaml", fed),
+                      Catch::StartsWith("m.yaml:1:"));
+    CHECK_THROWS_WITH(load_data_model("/nonexistent/model.yaml", fed),
+                      Catch::Contains("/nonexistent/model.yaml"));
 }
 
 TEST_CASE("determinism: same seed gives the same JSON, another seed other data", "[sim]") {

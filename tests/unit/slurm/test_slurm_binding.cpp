@@ -31,7 +31,8 @@ std::string value(const TaskBinding& b, const std::string& key) {
 
 std::optional<std::string> jwb_xml() {
     const char* env = std::getenv("NETPLACE_SHARED_DATA");
-    auto f = std::filesystem::path(env && *env ? env : NETPLACE_SHARED_DATA) / "hwloc" / "psmgmt-topo.jwb0004.xml";
+    auto f = std::filesystem::path(env && *env ? env : NETPLACE_SHARED_DATA) / "hwloc" /
+             "psmgmt-topo.jwb0004.xml";
     if (!std::filesystem::exists(f)) return std::nullopt;
     return f.string();
 }
@@ -41,10 +42,12 @@ std::optional<std::string> jwb_xml() {
 TEST_CASE("step GPUs from Slurm's environment", "[slurm]") {
     CHECK_FALSE(step_gpus_from_env(env_of({})));
     CHECK(step_gpus_from_env(env_of({{"SLURM_STEP_GPUS", "2,3"}})) == std::vector<unsigned>{2, 3});
-    CHECK(step_gpus_from_env(env_of({{"SLURM_STEP_GPUS", "0-1,3"}})) == std::vector<unsigned>{0, 1, 3});
+    CHECK(step_gpus_from_env(env_of({{"SLURM_STEP_GPUS", "0-1,3"}})) ==
+          std::vector<unsigned>{0, 1, 3});
     // The batch step has only the job's list.
     CHECK(step_gpus_from_env(env_of({{"SLURM_JOB_GPUS", "1"}})) == std::vector<unsigned>{1});
-    CHECK(step_gpus_from_env(env_of({{"SLURM_STEP_GPUS", "3"}, {"SLURM_JOB_GPUS", "2,3"}})) == std::vector<unsigned>{3});
+    CHECK(step_gpus_from_env(env_of({{"SLURM_STEP_GPUS", "3"}, {"SLURM_JOB_GPUS", "2,3"}})) ==
+          std::vector<unsigned>{3});
     CHECK_FALSE(step_gpus_from_env(env_of({{"SLURM_STEP_GPUS", ""}})));
     try {
         step_gpus_from_env(env_of({{"SLURM_STEP_GPUS", "gpu0"}}));
@@ -57,7 +60,9 @@ TEST_CASE("step GPUs from Slurm's environment", "[slurm]") {
 TEST_CASE("binding stays on the GPUs Slurm gave the step", "[slurm]") {
     const auto xml = jwb_xml();
     if (!xml) {
-        WARN("skipped: psmgmt-topo.jwb0004.xml not found under NETPLACE_SHARED_DATA/hwloc (../shared/data)");
+        WARN(
+            "skipped: psmgmt-topo.jwb0004.xml not found under NETPLACE_SHARED_DATA/hwloc "
+            "(../shared/data)");
         return;
     }
     const NodeTopology t = topology::load_xml(*xml);
@@ -94,7 +99,8 @@ TEST_CASE("binding stays on the GPUs Slurm gave the step", "[slurm]") {
         const std::string nic = value(*b, "NETPLACE_NIC");
         bool same_numa = false;
         for (const auto& n : t.nics)
-            if (std::find(n.os_devices.begin(), n.os_devices.end(), nic) != n.os_devices.end()) same_numa = n.numa == gpu.numa;
+            if (std::find(n.os_devices.begin(), n.os_devices.end(), nic) != n.os_devices.end())
+                same_numa = n.numa == gpu.numa;
         CHECK(same_numa);
     }
     std::sort(got.begin(), got.end());
@@ -118,7 +124,9 @@ TEST_CASE("binding stays on the GPUs Slurm gave the step", "[slurm]") {
 TEST_CASE("binding stays on the cores Slurm gave the step", "[slurm]") {
     const auto xml = jwb_xml();
     if (!xml) {
-        WARN("skipped: psmgmt-topo.jwb0004.xml not found under NETPLACE_SHARED_DATA/hwloc (../shared/data)");
+        WARN(
+            "skipped: psmgmt-topo.jwb0004.xml not found under NETPLACE_SHARED_DATA/hwloc "
+            "(../shared/data)");
         return;
     }
     const NodeTopology t = topology::load_xml(*xml);
@@ -126,7 +134,8 @@ TEST_CASE("binding stays on the cores Slurm gave the step", "[slurm]") {
     // Cores 30-35 of the node (Slurm numbers cores socket-major, as hwloc's logical order does).
     std::vector<unsigned> step_cores = {30, 31, 32, 33, 34, 35};
     CpuList allowed;
-    for (unsigned c : step_cores) allowed.insert(allowed.end(), t.cores[c].pus.begin(), t.cores[c].pus.end());
+    for (unsigned c : step_cores)
+        allowed.insert(allowed.end(), t.cores[c].pus.begin(), t.cores[c].pus.end());
     std::sort(allowed.begin(), allowed.end());
     CpuList used;
     for (unsigned r = 0; r < 3; ++r) {
@@ -154,10 +163,12 @@ TEST_CASE("binding stays on the cores Slurm gave the step", "[slurm]") {
         plan_binding(t, Bind::numa, 2, 0, std::nullopt, none, std::nullopt, one);
         FAIL("no error");
     } catch (const Error& e) {
-        CHECK_THAT(e.what(), Catch::Contains("2 tasks but the step has 1 core(s) on this node (5)"));
+        CHECK_THAT(e.what(),
+                   Catch::Contains("2 tasks but the step has 1 core(s) on this node (5)"));
     }
     try {
-        plan_binding(t, Bind::numa, 1, 0, std::nullopt, none, std::nullopt, std::vector<unsigned>{500});
+        plan_binding(t, Bind::numa, 1, 0, std::nullopt, none, std::nullopt,
+                     std::vector<unsigned>{500});
         FAIL("no error");
     } catch (const Error& e) {
         CHECK_THAT(e.what(), Catch::Contains("Slurm gave the step core 500"));

@@ -1,9 +1,9 @@
 // Controller records for direct steering: sacctmgr's output in, the cached file out and back.
+#include "../support/temp_dir.hpp"
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
 #include "netplace/slurm/collect.hpp"
 #include "netplace/slurm/controllers.hpp"
-#include "../support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -25,9 +25,9 @@ std::string error_of(const std::string& out) {
 }  // namespace
 
 TEST_CASE("sacctmgr cluster records", "[slurm]") {
-    // As `sacctmgr -n -P show cluster format=Cluster,ControlHost,ControlPort,RPC,PluginIDSelect,Flags`
-    // prints them on the test multi-cluster; a cluster whose slurmctld never registered has no
-    // host, port 0 and RPC 0.
+    // As `sacctmgr -n -P show cluster
+    // format=Cluster,ControlHost,ControlPort,RPC,PluginIDSelect,Flags` prints them on the test
+    // multi-cluster; a cluster whose slurmctld never registered has no host, port 0 and RPC 0.
     auto r = parse_sacctmgr_clusters(
         "alpha|127.0.0.1|26810|9728|109|MultipleSlurmd\n"
         "beta|10.1.2.3|6817|9984|109|None\n"
@@ -42,7 +42,8 @@ TEST_CASE("sacctmgr cluster records", "[slurm]") {
     CHECK(r[1].host == "10.1.2.3");
     CHECK(r[1].flags == "None");
     CHECK(parse_sacctmgr_clusters("").empty());
-    CHECK_THAT(error_of("alpha|127.0.0.1|26810|9728\n"), Catch::Contains("'alpha|127.0.0.1|26810|9728' has 4 fields, expected 6"));
+    CHECK_THAT(error_of("alpha|127.0.0.1|26810|9728\n"),
+               Catch::Contains("'alpha|127.0.0.1|26810|9728' has 4 fields, expected 6"));
     CHECK_THAT(error_of("alpha|h|70000|9728|109|None\n"), Catch::Contains("ControlPort '70000'"));
     CHECK_THAT(error_of("alpha|h|6817|x|109|None\n"), Catch::Contains("RPC 'x'"));
     CHECK_THAT(error_of("|h|6817|9728|109|None\n"), Catch::Contains("has no cluster name"));
@@ -86,19 +87,26 @@ TEST_CASE("controllers file: written atomically, read back with limits", "[slurm
                Catch::Contains("is not a netplace.slurm-controllers file"));
     CHECK_THAT(with("{\"schema\": \"netplace.sites\", \"version\": 1}").why_not,
                Catch::Contains("is not a netplace.slurm-controllers file"));
-    CHECK_THAT(with("{\"schema\": \"netplace.slurm-controllers\", \"version\": 2, \"generated_unix_s\": 1.8e9, "
+    CHECK_THAT(with("{\"schema\": \"netplace.slurm-controllers\", \"version\": 2, "
+                    "\"generated_unix_s\": 1.8e9, "
                     "\"controllers\": []}")
                    .why_not,
                Catch::Contains("is not version 1"));
-    CHECK_THAT(with("{\"schema\": \"netplace.slurm-controllers\", \"version\": 1, \"controllers\": []}").why_not,
-               Catch::Contains("has no generated_unix_s"));
-    CHECK_THAT(with("{\"schema\": \"netplace.slurm-controllers\", \"version\": 1, \"generated_unix_s\": 1.8e9, "
-                    "\"controllers\": [{\"cluster\": \"beta\", \"host\": \"h\", \"port\": -1, \"rpc_version\": 9984, "
+    CHECK_THAT(
+        with("{\"schema\": \"netplace.slurm-controllers\", \"version\": 1, \"controllers\": []}")
+            .why_not,
+        Catch::Contains("has no generated_unix_s"));
+    CHECK_THAT(with("{\"schema\": \"netplace.slurm-controllers\", \"version\": 1, "
+                    "\"generated_unix_s\": 1.8e9, "
+                    "\"controllers\": [{\"cluster\": \"beta\", \"host\": \"h\", \"port\": -1, "
+                    "\"rpc_version\": 9984, "
                     "\"select_plugin_id\": 109}]}")
                    .why_not,
                Catch::Contains("the record of cluster beta is incomplete"));
-    CHECK_THAT(with("{\"schema\": \"netplace.slurm-controllers\", \"version\": 1, \"generated_unix_s\": 1.8e9, "
-                    "\"controllers\": [{\"cluster\": \"beta\", \"host\": \"\", \"port\": 6817, \"rpc_version\": 9984, "
+    CHECK_THAT(with("{\"schema\": \"netplace.slurm-controllers\", \"version\": 1, "
+                    "\"generated_unix_s\": 1.8e9, "
+                    "\"controllers\": [{\"cluster\": \"beta\", \"host\": \"\", \"port\": 6817, "
+                    "\"rpc_version\": 9984, "
                     "\"select_plugin_id\": 109}]}")
                    .why_not,
                Catch::Contains("the record of cluster beta is incomplete"));
@@ -106,9 +114,11 @@ TEST_CASE("controllers file: written atomically, read back with limits", "[slurm
     for (size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<char>(i * 37);
     CHECK_FALSE(with(binary).controller);
     // A record without flags (written by hand) is usable: libslurm reads "None".
-    auto noflags = with("{\"schema\": \"netplace.slurm-controllers\", \"version\": 1, \"generated_unix_s\": 1.8e9, "
-                        "\"controllers\": [{\"cluster\": \"beta\", \"host\": \"h\", \"port\": 6817, \"rpc_version\": 9984, "
-                        "\"select_plugin_id\": 109}]}");
+    auto noflags = with(
+        "{\"schema\": \"netplace.slurm-controllers\", \"version\": 1, \"generated_unix_s\": 1.8e9, "
+        "\"controllers\": [{\"cluster\": \"beta\", \"host\": \"h\", \"port\": 6817, "
+        "\"rpc_version\": 9984, "
+        "\"select_plugin_id\": 109}]}");
     REQUIRE(noflags.controller);
     CHECK(noflags.controller->flags.empty());
 
@@ -128,11 +138,14 @@ TEST_CASE("controllers file: written atomically, read back with limits", "[slurm
 TEST_CASE("state warnings are shown once per user and window", "[slurm]") {
     test::TempDir dir;
     const std::string d = (dir.path / "np").string();
-    const std::vector<std::string> two = {"link state /s/links.json does not exist yet", "site state /s/sites.json is stale"};
+    const std::vector<std::string> two = {"link state /s/links.json does not exist yet",
+                                          "site state /s/sites.json is stale"};
     CHECK(first_showing(two, d, 1000) == two);  // creates the directory, 0700
-    CHECK((std::filesystem::status(d).permissions() & std::filesystem::perms::group_write) == std::filesystem::perms::none);
+    CHECK((std::filesystem::status(d).permissions() & std::filesystem::perms::group_write) ==
+          std::filesystem::perms::none);
     CHECK(first_showing(two, d, 1001).empty());
-    CHECK(first_showing({two[0], "new trouble"}, d, 1002) == std::vector<std::string>{"new trouble"});
+    CHECK(first_showing({two[0], "new trouble"}, d, 1002) ==
+          std::vector<std::string>{"new trouble"});
     CHECK(first_showing(two, d, 1000 + 3599).empty());
     CHECK(first_showing(two, d, 1000 + 3601) == two);  // the window has passed: a reminder
     CHECK(first_showing({}, d, 5000).empty());
@@ -145,10 +158,13 @@ TEST_CASE("state warnings are shown once per user and window", "[slurm]") {
     std::filesystem::create_directory(open_dir);
     std::filesystem::permissions(open_dir, std::filesystem::perms::all);
     CHECK(first_showing(two, open_dir, 1000) == two);
-    CHECK(first_showing(two, open_dir, 1001) == two);  // world-writable: not used, so never remembered
+    CHECK(first_showing(two, open_dir, 1001) ==
+          two);  // world-writable: not used, so never remembered
     const std::string link = (dir.path / "link").string();
     std::filesystem::create_directory_symlink(d, link);
-    CHECK(first_showing({"via a symlink"}, link, 1000) == std::vector<std::string>{"via a symlink"});
-    CHECK(first_showing({"via a symlink"}, link, 1001) == std::vector<std::string>{"via a symlink"});
+    CHECK(first_showing({"via a symlink"}, link, 1000) ==
+          std::vector<std::string>{"via a symlink"});
+    CHECK(first_showing({"via a symlink"}, link, 1001) ==
+          std::vector<std::string>{"via a symlink"});
     CHECK(first_showing(two, "/proc/no/such/dir", 1000) == two);
 }

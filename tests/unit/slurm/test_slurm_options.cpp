@@ -66,8 +66,10 @@ TEST_CASE("options place-bind, place-policy and flags", "[slurm]") {
 }
 
 TEST_CASE("options win over their NETPLACE_* mirrors", "[slurm]") {
-    std::map<std::string, std::string> env{{"NETPLACE_SITES", "gamma"}, {"NETPLACE_BIND", "numa"},
-                                           {"NETPLACE_EXPLAIN", "1"}, {"NETPLACE_POLICY", ""}};
+    std::map<std::string, std::string> env{{"NETPLACE_SITES", "gamma"},
+                                           {"NETPLACE_BIND", "numa"},
+                                           {"NETPLACE_EXPLAIN", "1"},
+                                           {"NETPLACE_POLICY", ""}};
     GetEnv get = [&](const char* n) -> std::optional<std::string> {
         auto it = env.find(n);
         return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
@@ -87,7 +89,8 @@ TEST_CASE("options win over their NETPLACE_* mirrors", "[slurm]") {
 TEST_CASE("options from cli_filter JSON", "[slurm]") {
     UserOptions o;
     // The keys as Slurm 22.05's slurm.json_cli_options() renders SPANK options.
-    auto given = apply_cli_json(o, R"({"spank:place-data":"ds@beta:2T","spank:place-explain":"","clusters":null})");
+    auto given = apply_cli_json(
+        o, R"({"spank:place-data":"ds@beta:2T","spank:place-explain":"","clusters":null})");
     CHECK(given == std::vector<std::string>{"place-data", "place-explain"});
     REQUIRE(o.data);
     CHECK((*o.data)[0].bytes == 2ull << 40);
@@ -114,10 +117,14 @@ TEST_CASE("plugstack arguments", "[slurm]") {
     CHECK(c.max_state_age_s == 300);
     CHECK_FALSE(c.topology_cache);
     CHECK(parse_plugin_args({}).topology_cache == "/run/netplace/topology.xml");
-    CHECK_THAT(why([] { parse_plugin_args({"colour=blue"}); }), Catch::Contains("colour: unknown key"));
-    CHECK_THAT(why([] { parse_plugin_args({"bind=tight"}); }), Catch::Contains("bind: 'tight' is not a binding"));
-    CHECK_THAT(why([] { parse_plugin_args({"federation=rel.yaml"}); }), Catch::Contains("not an absolute path"));
-    CHECK_THAT(why([] { parse_plugin_args({"verbose"}); }), Catch::Contains("verbose: expected key=value"));
+    CHECK_THAT(why([] { parse_plugin_args({"colour=blue"}); }),
+               Catch::Contains("colour: unknown key"));
+    CHECK_THAT(why([] { parse_plugin_args({"bind=tight"}); }),
+               Catch::Contains("bind: 'tight' is not a binding"));
+    CHECK_THAT(why([] { parse_plugin_args({"federation=rel.yaml"}); }),
+               Catch::Contains("not an absolute path"));
+    CHECK_THAT(why([] { parse_plugin_args({"verbose"}); }),
+               Catch::Contains("verbose: expected key=value"));
     // Steering route: direct by default, with the controller records next to the other state.
     CHECK(parse_plugin_args({}).steer == PluginConfig::Steer::direct);
     CHECK(parse_plugin_args({}).controller_max_age_s == 600);
@@ -125,17 +132,22 @@ TEST_CASE("plugstack arguments", "[slurm]") {
     CHECK(c.steer == PluginConfig::Steer::dbd);
     CHECK(c.controller_max_age_s == 120);
     CHECK(c.controllers_path() == "/s/slurm-controllers.json");
-    CHECK_THAT(why([] { parse_plugin_args({"steer=fast"}); }), Catch::Contains("steer: 'fast' is not direct or dbd"));
-    CHECK_THAT(why([] { parse_plugin_args({"controller_max_age=soon"}); }), Catch::Contains("controller_max_age:"));
-    CHECK_THAT(why([] { parse_plugin_args({"colour=blue"}); }), Catch::Contains("steer, controller_max_age"));
+    CHECK_THAT(why([] { parse_plugin_args({"steer=fast"}); }),
+               Catch::Contains("steer: 'fast' is not direct or dbd"));
+    CHECK_THAT(why([] { parse_plugin_args({"controller_max_age=soon"}); }),
+               Catch::Contains("controller_max_age:"));
+    CHECK_THAT(why([] { parse_plugin_args({"colour=blue"}); }),
+               Catch::Contains("steer, controller_max_age"));
 }
 
 TEST_CASE("plugstack.conf lookup follows includes", "[slurm]") {
     namespace fs = std::filesystem;
     auto dir = fs::temp_directory_path() / ("np-plugstack-" + std::to_string(::getpid()));
     fs::create_directories(dir / "plugstack.conf.d");
-    std::ofstream(dir / "slurm.conf") << "ClusterName=x\nPlugStackConfig=" << (dir / "plugstack.conf").string() << "\n";
-    std::ofstream(dir / "plugstack.conf") << "# comment\noptional /usr/lib/other.so a=b\ninclude plugstack.conf.d/*.conf\n";
+    std::ofstream(dir / "slurm.conf")
+        << "ClusterName=x\nPlugStackConfig=" << (dir / "plugstack.conf").string() << "\n";
+    std::ofstream(dir / "plugstack.conf")
+        << "# comment\noptional /usr/lib/other.so a=b\ninclude plugstack.conf.d/*.conf\n";
     std::ofstream(dir / "plugstack.conf.d" / "netplace.conf")
         << "required spank_netplace.so federation=/f.yaml bind=numa  # admin note\n";
     CHECK(plugstack_path_for((dir / "slurm.conf").string()) == (dir / "plugstack.conf").string());

@@ -27,7 +27,8 @@ TEST_CASE("cli_filter JSON becomes the engine's job", "[slurm]") {
     UserOptions o;
     apply_option(o, "place-sites", "beta,!gamma");
     auto job = job_from_cli_json(
-        R"({"ntasks":"4","nodes":"2-3","cpus-per-task":"2","gpus":"a100:2","mem":"100","time":"1-00:00:00","account":"acc"})", o);
+        R"({"ntasks":"4","nodes":"2-3","cpus-per-task":"2","gpus":"a100:2","mem":"100","time":"1-00:00:00","account":"acc"})",
+        o);
     CHECK(job.tasks == 4);
     CHECK(job.nodes == 2);
     CHECK(job.cpus_per_task == 2);
@@ -50,7 +51,8 @@ TEST_CASE("submission decisions on the test federation", "[slurm]") {
     CHECK(r.action == SubmitOutcome::Action::none);
 
     // 2 TiB at beta: 17,592 s to move anywhere else at 1 Gbit/s; equal static waits elsewhere.
-    r = decide_submission(R"({"spank:place-data":"ds@beta:2T","spank:place-explain":"set"})", cfg, no_env, 1e9);
+    r = decide_submission(R"({"spank:place-data":"ds@beta:2T","spank:place-explain":"set"})", cfg,
+                          no_env, 1e9);
     CHECK(r.action == SubmitOutcome::Action::steer);
     CHECK(r.clusters == "beta");
     REQUIRE(r.explain);
@@ -60,19 +62,22 @@ TEST_CASE("submission decisions on the test federation", "[slurm]") {
     CHECK(warned);  // sites.json is missing: static waits, a state warning (shown once per user)
 
     // Avoiding beta: the data must move; alpha and gamma tie, alpha wins by name.
-    r = decide_submission(R"({"spank:place-data":"ds@beta:2T","spank:place-sites":"!beta"})", cfg, no_env, 1e9);
+    r = decide_submission(R"({"spank:place-data":"ds@beta:2T","spank:place-sites":"!beta"})", cfg,
+                          no_env, 1e9);
     CHECK(r.action == SubmitOutcome::Action::steer);
     CHECK(r.clusters == "alpha");
     // Submitted at alpha itself: staying home needs no -M.
     auto home = cfg;
     home.local_cluster = "alpha";
-    r = decide_submission(R"({"spank:place-data":"ds@beta:2T","spank:place-sites":"!beta"})", home, no_env, 1e9);
+    r = decide_submission(R"({"spank:place-data":"ds@beta:2T","spank:place-sites":"!beta"})", home,
+                          no_env, 1e9);
     CHECK(r.action == SubmitOutcome::Action::steer);
     CHECK(r.site == "alpha");
     CHECK(r.clusters.empty());
 
     // Account ACL: students may never use gamma, even when they ask for it.
-    r = decide_submission(R"({"account":"students","spank:place-sites":"gamma"})", cfg, no_env, 1e9);
+    r = decide_submission(R"({"account":"students","spank:place-sites":"gamma"})", cfg, no_env,
+                          1e9);
     CHECK(r.action == SubmitOutcome::Action::refuse);
     CHECK_THAT(r.message, Catch::Contains("gamma"));
     r = decide_submission(R"({"account":"students","clusters":"gamma"})", cfg, no_env, 1e9);
@@ -104,14 +109,16 @@ TEST_CASE("submission decisions on the test federation", "[slurm]") {
 TEST_CASE("collector parses sinfo and squeue output", "[slurm]") {
     // Lines as Slurm 22.05 prints them for kSinfoFormat / kSqueueFormat (node listed once per
     // partition; times as D-HH:MM:SS, MM:SS; pending jobs have INVALID time left).
-    const std::string sinfo = "n1|1/1/0/2|mixed|(null)\n"
-                              "n1|1/1/0/2|mixed|(null)\n"
-                              "n2|0/4/0/4|idle|gpu:a100:4(S:0-1)\n"
-                              "n3|0/0/8/8|drained*|(null)\n";
-    const std::string squeue = "RUNNING|1|5:00|4:00|N/A|1\n"
-                               "PENDING|2|1:00:00|INVALID|N/A|1\n"
-                               "PENDING|4|2-00:00:00|INVALID|gres:gpu:2|2\n"
-                               "RUNNING|2|UNLIMITED|UNLIMITED|gres/gpu:1|1\n";
+    const std::string sinfo =
+        "n1|1/1/0/2|mixed|(null)\n"
+        "n1|1/1/0/2|mixed|(null)\n"
+        "n2|0/4/0/4|idle|gpu:a100:4(S:0-1)\n"
+        "n3|0/0/8/8|drained*|(null)\n";
+    const std::string squeue =
+        "RUNNING|1|5:00|4:00|N/A|1\n"
+        "PENDING|2|1:00:00|INVALID|N/A|1\n"
+        "PENDING|4|2-00:00:00|INVALID|gres:gpu:2|2\n"
+        "RUNNING|2|UNLIMITED|UNLIMITED|gres/gpu:1|1\n";
     auto l = parse_cluster_load("beta", sinfo, squeue);
     CHECK(l.site == "beta");
     CHECK(l.nodes_total == 3);
@@ -125,13 +132,16 @@ TEST_CASE("collector parses sinfo and squeue output", "[slurm]") {
     CHECK(l.pending_core_seconds == Approx(2 * 3600.0 + 4 * 172800.0));
     CHECK(l.pending_gpu_seconds == Approx(4 * 172800.0));
     CHECK(l.running_core_seconds_left == Approx(1 * 240.0 + 2 * 86400.0));
-    CHECK_THROWS_WITH(parse_cluster_load("x", "n1|1/1/2|idle|(null)\n", ""), Catch::Contains("not A/I/O/T"));
-    CHECK_THROWS_WITH(parse_cluster_load("x", "", "RUNNING|x|5:00|4:00|N/A|1\n"), Catch::Contains("not a count"));
+    CHECK_THROWS_WITH(parse_cluster_load("x", "n1|1/1/2|idle|(null)\n", ""),
+                      Catch::Contains("not A/I/O/T"));
+    CHECK_THROWS_WITH(parse_cluster_load("x", "", "RUNNING|x|5:00|4:00|N/A|1\n"),
+                      Catch::Contains("not a count"));
 }
 
 TEST_CASE("run_command bounds time and reports failures", "[slurm]") {
     CHECK(run_command({"printf", "a|b"}, 5) == "a|b");
     CHECK_THROWS_WITH(run_command({"sleep", "10"}, 0.3), Catch::Contains("timed out"));
-    CHECK_THROWS_WITH(run_command({"sh", "-c", "echo nope >&2; exit 3"}, 5), Catch::Contains("exit status 3: nope"));
+    CHECK_THROWS_WITH(run_command({"sh", "-c", "echo nope >&2; exit 3"}, 5),
+                      Catch::Contains("exit status 3: nope"));
     CHECK_THROWS_WITH(run_command({"/nonexistent/np"}, 5), Catch::Contains("cannot run"));
 }

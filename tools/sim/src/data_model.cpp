@@ -17,10 +17,17 @@ namespace netplace::sim {
 double Distribution::sample(Rng& rng) const {
     double v = a;
     switch (kind) {
-        case Kind::fixed: break;
-        case Kind::uniform: v = a + (b - a) * rng.uniform(); break;
-        case Kind::lognormal: v = a * std::exp(b * rng.normal()); break;
-        case Kind::exponential: v = -a * std::log(1.0 - rng.uniform()); break;
+        case Kind::fixed:
+            break;
+        case Kind::uniform:
+            v = a + (b - a) * rng.uniform();
+            break;
+        case Kind::lognormal:
+            v = a * std::exp(b * rng.normal());
+            break;
+        case Kind::exponential:
+            v = -a * std::log(1.0 - rng.uniform());
+            break;
     }
     if (min) v = std::max(v, *min);
     if (max) v = std::min(v, *max);
@@ -29,10 +36,14 @@ double Distribution::sample(Rng& rng) const {
 
 std::string Distribution::describe() const {
     switch (kind) {
-        case Kind::fixed: return fmt::format("fixed {}", a);
-        case Kind::uniform: return fmt::format("uniform [{}, {}]", a, b);
-        case Kind::lognormal: return fmt::format("lognormal median {} sigma {}", a, b);
-        case Kind::exponential: return fmt::format("exponential mean {}", a);
+        case Kind::fixed:
+            return fmt::format("fixed {}", a);
+        case Kind::uniform:
+            return fmt::format("uniform [{}, {}]", a, b);
+        case Kind::lognormal:
+            return fmt::format("lognormal median {} sigma {}", a, b);
+        case Kind::exponential:
+            return fmt::format("exponential mean {}", a);
     }
     return "?";
 }
@@ -41,10 +52,11 @@ namespace {
 
 // A distribution node: a plain scalar is a fixed value; a map names `dist` and its parameters.
 // `size` chooses byte sizes ("2G") over plain numbers.
-Distribution parse_distribution(const std::string& file, const YAML::Node& node, const std::string& what,
-                                bool size) {
+Distribution parse_distribution(const std::string& file, const YAML::Node& node,
+                                const std::string& what, bool size) {
     auto value = [&](const YAML::Node& n, const std::string& w) {
-        return size ? static_cast<double>(yaml::as_size(file, n, w)) : yaml::as_number(file, n, w, 0, 1e18);
+        return size ? static_cast<double>(yaml::as_size(file, n, w))
+                    : yaml::as_number(file, n, w, 0, 1e18);
     };
     Distribution d;
     if (node.IsScalar()) {
@@ -52,15 +64,17 @@ Distribution parse_distribution(const std::string& file, const YAML::Node& node,
         return d;
     }
     yaml::check_map(file, node, what, {"dist", "value", "min", "max", "median", "sigma", "mean"});
-    const std::string kind = yaml::as_string(file, yaml::require(file, node, "dist", what), what + " dist");
+    const std::string kind =
+        yaml::as_string(file, yaml::require(file, node, "dist", what), what + " dist");
     auto need = [&](std::string_view key) {
         return yaml::require(file, node, key, fmt::format("{} ({} distribution)", what, kind));
     };
     auto refuse = [&](std::initializer_list<std::string_view> keys) {
         for (auto k : keys)
             if (node[std::string(k)])
-                yaml::fail(file, node[std::string(k)],
-                           fmt::format("{}: '{}' does not apply to a {} distribution", what, k, kind));
+                yaml::fail(
+                    file, node[std::string(k)],
+                    fmt::format("{}: '{}' does not apply to a {} distribution", what, k, kind));
     };
     if (kind == "fixed") {
         refuse({"min", "max", "median", "sigma", "mean"});
@@ -82,9 +96,11 @@ Distribution parse_distribution(const std::string& file, const YAML::Node& node,
         d.kind = Distribution::Kind::exponential;
         d.a = value(need("mean"), what + " mean");
     } else {
-        yaml::fail(file, node["dist"],
-                   fmt::format("{}: unknown distribution '{}' (use fixed, uniform, lognormal or exponential)",
-                               what, kind));
+        yaml::fail(
+            file, node["dist"],
+            fmt::format(
+                "{}: unknown distribution '{}' (use fixed, uniform, lognormal or exponential)",
+                what, kind));
     }
     if (node["min"]) d.min = value(node["min"], what + " min");
     if (node["max"]) d.max = value(node["max"], what + " max");
@@ -93,7 +109,8 @@ Distribution parse_distribution(const std::string& file, const YAML::Node& node,
 
 }  // namespace
 
-DataModel parse_data_model(const std::string& text, const std::string& name, const Federation& federation) {
+DataModel parse_data_model(const std::string& text, const std::string& name,
+                           const Federation& federation) {
     const auto doc = yaml::Doc::load_string(text, name);
     const std::string& file = doc.file();
     const YAML::Node& root = doc.root();
@@ -101,30 +118,41 @@ DataModel parse_data_model(const std::string& text, const std::string& name, con
     m.source = name;
     yaml::check_map(file, root, "data model", {"seed", "home", "inputs", "outputs", "gpus"});
     if (root["seed"])
-        m.seed = static_cast<std::uint64_t>(yaml::as_integer(file, root["seed"], "seed", 0, INT64_MAX));
+        m.seed =
+            static_cast<std::uint64_t>(yaml::as_integer(file, root["seed"], "seed", 0, INT64_MAX));
     if (const auto home = root["home"]) {
         yaml::check_map(file, home, "home", {"from", "site", "map"});
         if (home["from"]) {
             const std::string from = yaml::as_string(file, home["from"], "home from");
-            if (from == "partition") m.home_from = DataModel::HomeFrom::partition;
-            else if (from == "queue") m.home_from = DataModel::HomeFrom::queue;
-            else if (from == "user") m.home_from = DataModel::HomeFrom::user;
-            else if (from == "fixed") m.home_from = DataModel::HomeFrom::fixed;
-            else if (from == "random") m.home_from = DataModel::HomeFrom::random;
+            if (from == "partition")
+                m.home_from = DataModel::HomeFrom::partition;
+            else if (from == "queue")
+                m.home_from = DataModel::HomeFrom::queue;
+            else if (from == "user")
+                m.home_from = DataModel::HomeFrom::user;
+            else if (from == "fixed")
+                m.home_from = DataModel::HomeFrom::fixed;
+            else if (from == "random")
+                m.home_from = DataModel::HomeFrom::random;
             else
-                yaml::fail(file, home["from"],
-                           fmt::format("home from: '{}' is not one of partition, queue, user, fixed, random", from));
+                yaml::fail(
+                    file, home["from"],
+                    fmt::format(
+                        "home from: '{}' is not one of partition, queue, user, fixed, random",
+                        from));
         }
         if (home["site"]) {
             m.home_site = yaml::as_name(file, home["site"], "home site");
             if (!federation.find(*m.home_site))
-                yaml::fail(file, home["site"], fmt::format("home site '{}' is not a site of federation '{}'",
-                                                           *m.home_site, federation.name));
+                yaml::fail(file, home["site"],
+                           fmt::format("home site '{}' is not a site of federation '{}'",
+                                       *m.home_site, federation.name));
         }
         if (m.home_from == DataModel::HomeFrom::fixed && !m.home_site)
             yaml::fail(file, home, "home from: fixed needs 'site: <name>'");
         if (const auto map = home["map"]) {
-            if (!map.IsMap()) yaml::fail(file, map, "home map must be a map of trace value -> site");
+            if (!map.IsMap())
+                yaml::fail(file, map, "home map must be a map of trace value -> site");
             for (const auto& kv : map) {
                 const std::string key = yaml::as_string(file, kv.first, "home map key");
                 const std::string site = yaml::as_name(file, kv.second, "home map site");
@@ -133,8 +161,9 @@ DataModel parse_data_model(const std::string& text, const std::string& name, con
                     for (const auto& s : federation.sites) names.push_back(s.name);
                     const auto hint = yaml::closest(site, names);
                     yaml::fail(file, kv.second,
-                               fmt::format("home map: '{}' is not a site of federation '{}'{}", site,
-                                           federation.name, hint ? " (did you mean '" + *hint + "'?)" : ""));
+                               fmt::format("home map: '{}' is not a site of federation '{}'{}",
+                                           site, federation.name,
+                                           hint ? " (did you mean '" + *hint + "'?)" : ""));
                 }
                 m.home_map.emplace_back(key, site);
             }
@@ -142,35 +171,43 @@ DataModel parse_data_model(const std::string& text, const std::string& name, con
     }
     if (const auto in = root["inputs"]) {
         yaml::check_map(file, in, "inputs", {"count", "size", "at_home"});
-        if (in["count"]) m.input_count = parse_distribution(file, in["count"], "inputs count", false);
+        if (in["count"])
+            m.input_count = parse_distribution(file, in["count"], "inputs count", false);
         if (in["size"]) m.input_bytes = parse_distribution(file, in["size"], "inputs size", true);
-        if (in["at_home"]) m.input_at_home = yaml::as_number(file, in["at_home"], "inputs at_home", 0, 1);
+        if (in["at_home"])
+            m.input_at_home = yaml::as_number(file, in["at_home"], "inputs at_home", 0, 1);
     }
     if (const auto out = root["outputs"]) {
         yaml::check_map(file, out, "outputs", {"size"});
-        if (out["size"]) m.output_bytes = parse_distribution(file, out["size"], "outputs size", true);
+        if (out["size"])
+            m.output_bytes = parse_distribution(file, out["size"], "outputs size", true);
     }
     if (const auto g = root["gpus"]) {
         yaml::check_map(file, g, "gpus", {"fraction", "per_job"});
-        m.gpu_job_fraction = g["fraction"] ? yaml::as_number(file, g["fraction"], "gpus fraction", 0, 1) : 0;
-        m.gpus_per_job = static_cast<unsigned>(
-            yaml::as_integer(file, yaml::require(file, g, "per_job", "gpus"), "gpus per_job", 1, 1 << 20));
+        m.gpu_job_fraction =
+            g["fraction"] ? yaml::as_number(file, g["fraction"], "gpus fraction", 0, 1) : 0;
+        m.gpus_per_job = static_cast<unsigned>(yaml::as_integer(
+            file, yaml::require(file, g, "per_job", "gpus"), "gpus per_job", 1, 1 << 20));
     }
     return m;
 }
 
 DataModel load_data_model(const std::string& path, const Federation& federation) {
     std::ifstream in(path);
-    if (!in) throw ConfigError(fmt::format("cannot read data model {}: no such file or not readable", path));
+    if (!in)
+        throw ConfigError(
+            fmt::format("cannot read data model {}: no such file or not readable", path));
     std::stringstream ss;
     ss << in.rdbuf();
     return parse_data_model(ss.str(), path, federation);
 }
 
-std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& federation, const DataModel& model,
-                                   std::uint64_t seed, WorkloadStats* stats) {
+std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& federation,
+                                   const DataModel& model, std::uint64_t seed,
+                                   WorkloadStats* stats) {
     const std::size_t nsites = federation.sites.size();
-    if (nsites == 0) throw Error(fmt::format("federation '{}' has no sites to simulate", federation.name));
+    if (nsites == 0)
+        throw Error(fmt::format("federation '{}' has no sites to simulate", federation.name));
     WorkloadStats local;
     WorkloadStats& st = stats ? *stats : local;
     st = {};
@@ -179,7 +216,7 @@ std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& fede
 
     // Map keys may be the SWF number or the name the header gives it ("lancs.ac.uk").
     const auto& names = model.home_from == DataModel::HomeFrom::queue ? trace.header.queues
-                                                                       : trace.header.partitions;
+                                                                      : trace.header.partitions;
     std::map<std::int64_t, std::uint32_t> home_of;
     for (const auto& [key, site] : model.home_map) {
         std::int64_t number = 0;
@@ -192,8 +229,9 @@ std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& fede
                     found = true;
                 }
         if (!found)
-            throw ConfigError(fmt::format("{}: home map key '{}' is neither a number nor a name in the header of {}",
-                                          model.source, key, trace.source));
+            throw ConfigError(fmt::format(
+                "{}: home map key '{}' is neither a number nor a name in the header of {}",
+                model.source, key, trace.source));
         home_of[number] = site_index.at(site);
     }
 
@@ -237,11 +275,19 @@ std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& fede
 
         std::int64_t key = -1;
         switch (model.home_from) {
-            case DataModel::HomeFrom::partition: key = r->partition; break;
-            case DataModel::HomeFrom::queue: key = r->queue; break;
-            case DataModel::HomeFrom::user: key = r->user; break;
-            case DataModel::HomeFrom::fixed: break;
-            case DataModel::HomeFrom::random: break;
+            case DataModel::HomeFrom::partition:
+                key = r->partition;
+                break;
+            case DataModel::HomeFrom::queue:
+                key = r->queue;
+                break;
+            case DataModel::HomeFrom::user:
+                key = r->user;
+                break;
+            case DataModel::HomeFrom::fixed:
+                break;
+            case DataModel::HomeFrom::random:
+                break;
         }
         if (model.home_from == DataModel::HomeFrom::fixed) {
             j.home = site_index.at(*model.home_site);
@@ -276,18 +322,23 @@ std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& fede
             }
             j.inputs.push_back(in);
         }
-        j.output_bytes = static_cast<std::uint64_t>(std::llround(model.output_bytes.sample(data_rng)));
-        if (model.gpus_per_job && gpu_rng.uniform() < model.gpu_job_fraction) j.gpus = *model.gpus_per_job;
+        j.output_bytes =
+            static_cast<std::uint64_t>(std::llround(model.output_bytes.sample(data_rng)));
+        if (model.gpus_per_job && gpu_rng.uniform() < model.gpu_job_fraction)
+            j.gpus = *model.gpus_per_job;
         jobs.push_back(std::move(j));
     }
     if (st.skipped_no_runtime)
-        st.notes.push_back(fmt::format("{} records without a run time (-1) skipped", st.skipped_no_runtime));
+        st.notes.push_back(
+            fmt::format("{} records without a run time (-1) skipped", st.skipped_no_runtime));
     if (st.skipped_no_cores)
-        st.notes.push_back(fmt::format("{} records without a processor count skipped", st.skipped_no_cores));
+        st.notes.push_back(
+            fmt::format("{} records without a processor count skipped", st.skipped_no_cores));
     if (st.clamped_walltime)
-        st.notes.push_back(fmt::format("{} records had no requested time or one below the run time; "
-                                       "their run time stands in as the limit",
-                                       st.clamped_walltime));
+        st.notes.push_back(
+            fmt::format("{} records had no requested time or one below the run time; "
+                        "their run time stands in as the limit",
+                        st.clamped_walltime));
     return jobs;
 }
 

@@ -14,8 +14,8 @@ double percentile(const std::vector<double>& sorted, double p) {
     return sorted[rank - 1];
 }
 
-Summary summarise(const SimResult& result, const std::vector<SimJob>& jobs, const Federation& federation,
-                  std::size_t bins) {
+Summary summarise(const SimResult& result, const std::vector<SimJob>& jobs,
+                  const Federation& federation, std::size_t bins) {
     Summary s;
     s.policy = result.policy;
     s.jobs = jobs.size();
@@ -87,7 +87,8 @@ Summary summarise(const SimResult& result, const std::vector<SimJob>& jobs, cons
         auto& u = s.sites[i];
         u.utilisation = cores > 0 ? total[i] / (cores * span) : 0;
         u.series.resize(bins);
-        for (std::size_t b = 0; b < bins; ++b) u.series[b] = cores > 0 ? busy[i][b] / (cores * s.series_step_s) : 0;
+        for (std::size_t b = 0; b < bins; ++b)
+            u.series[b] = cores > 0 ? busy[i][b] / (cores * s.series_step_s) : 0;
     }
     return s;
 }

@@ -27,7 +27,7 @@ std::optional<std::uint32_t> first_fit(const SimJob& job, const SimView& v) {
 
 // Runs where it was submitted; a job too big for its home site goes to the first site that fits.
 class Local final : public Placer {
-public:
+  public:
     std::string name() const override { return "local"; }
     std::optional<std::uint32_t> place(const SimJob& job, const SimView& v) override {
         if (v.fits(job.home, job)) return job.home;
@@ -36,7 +36,7 @@ public:
 };
 
 class Random final : public Placer {
-public:
+  public:
     explicit Random(std::uint64_t seed) : rng_(derive_seed(seed, "random-policy")) {}
     std::string name() const override { return "random"; }
     std::optional<std::uint32_t> place(const SimJob& job, const SimView& v) override {
@@ -47,13 +47,13 @@ public:
         return candidates_[rng_.below(candidates_.size())];
     }
 
-private:
+  private:
     Rng rng_;
     std::vector<std::uint32_t> candidates_;
 };
 
 class RoundRobin final : public Placer {
-public:
+  public:
     std::string name() const override { return "round-robin"; }
     std::optional<std::uint32_t> place(const SimJob& job, const SimView& v) override {
         const std::size_t n = v.sites();
@@ -67,7 +67,7 @@ public:
         return std::nullopt;
     }
 
-private:
+  private:
     std::size_t next_ = 0;
 };
 
@@ -75,7 +75,7 @@ private:
 // cores, from the same SiteLoad figures the engine reads. Ties go to the home site, then to
 // federation order.
 class LeastLoaded final : public Placer {
-public:
+  public:
     std::string name() const override { return "least-loaded"; }
     std::optional<std::uint32_t> place(const SimJob& job, const SimView& v) override {
         std::optional<std::uint32_t> best;
@@ -83,7 +83,8 @@ public:
         auto consider = [&](std::size_t i) {
             if (!v.fits(i, job)) return;
             const SiteLoad l = v.load(i);
-            const double load = (l.running_core_seconds_left + l.pending_core_seconds) / std::max(1u, l.cores_total);
+            const double load = (l.running_core_seconds_left + l.pending_core_seconds) /
+                                std::max(1u, l.cores_total);
             if (load < best_load) {
                 best_load = load;
                 best = static_cast<std::uint32_t>(i);
@@ -99,7 +100,7 @@ public:
 // Slurm multi-cluster submission (sbatch -M a,b,c): the cluster where the job would start
 // first, by each cluster's will-run answer; data is not considered. Ties go to the home site.
 class EarliestStart final : public Placer {
-public:
+  public:
     std::string name() const override { return "earliest-start"; }
     std::optional<std::uint32_t> place(const SimJob& job, const SimView& v) override {
         std::optional<std::uint32_t> best;
@@ -122,7 +123,7 @@ public:
 
 // Where the largest input lives (ties: the first listed); jobs without inputs stay home.
 class DataLocal final : public Placer {
-public:
+  public:
     std::string name() const override { return "data-local"; }
     std::optional<std::uint32_t> place(const SimJob& job, const SimView& v) override {
         std::uint32_t target = job.home;
@@ -143,9 +144,13 @@ public:
 // file would have given at the submit instant. The job asks for the policy by name, exactly as
 // a user's `--place-policy` would.
 class EnginePlacer final : public Placer {
-public:
-    EnginePlacer(std::string label, std::string policy, policies::PolicySet set, const PlacerContext& ctx)
-        : label_(std::move(label)), policy_(std::move(policy)), set_(std::move(set)), fed_(*ctx.federation),
+  public:
+    EnginePlacer(std::string label, std::string policy, policies::PolicySet set,
+                 const PlacerContext& ctx)
+        : label_(std::move(label)),
+          policy_(std::move(policy)),
+          set_(std::move(set)),
+          fed_(*ctx.federation),
           links_(ctx.links) {
         for (std::uint32_t i = 0; i < fed_.sites.size(); ++i) index_[fed_.sites[i].name] = i;
         loads_.resize(fed_.sites.size());
@@ -178,7 +183,7 @@ public:
         return it->second;
     }
 
-private:
+  private:
     std::string label_, policy_;
     policies::PolicySet set_;
     const Federation& fed_;
@@ -199,7 +204,8 @@ std::vector<std::string> engine_names(const PlacerContext& ctx) {
     std::vector<std::string> names;
     for (const auto& set : policy_sets(ctx))
         for (const auto& p : set.policies())
-            if (std::find(names.begin(), names.end(), p.name) == names.end()) names.push_back(p.name);
+            if (std::find(names.begin(), names.end(), p.name) == names.end())
+                names.push_back(p.name);
     return names;
 }
 
@@ -209,9 +215,10 @@ std::unique_ptr<Placer> make_engine_placer(const std::string& label, const Place
     for (auto& set : policy_sets(ctx)) {
         if (!set.find(name)) continue;
         if (!set.user_selectable(name))
-            throw ConfigError(fmt::format("policy '{}' in {} is not user_selectable: the simulator asks for "
-                                          "policies by name as a job does; add it to user_selectable",
-                                          name, set.source()));
+            throw ConfigError(
+                fmt::format("policy '{}' in {} is not user_selectable: the simulator asks for "
+                            "policies by name as a job does; add it to user_selectable",
+                            name, set.source()));
         return std::make_unique<EnginePlacer>(label, name, std::move(set), ctx);
     }
     return nullptr;
@@ -221,8 +228,8 @@ std::unique_ptr<Placer> make_engine_placer(const std::string& label, const Place
 }  // namespace
 
 const std::vector<std::string>& baseline_names() {
-    static const std::vector<std::string> names{"local", "random", "round-robin", "least-loaded", "earliest-start",
-                                                "data-local"};
+    static const std::vector<std::string> names{"local",        "random",         "round-robin",
+                                                "least-loaded", "earliest-start", "data-local"};
     return names;
 }
 
@@ -248,12 +255,15 @@ std::unique_ptr<Placer> make_placer(const std::string& name, const PlacerContext
 #endif
     std::vector<std::string> known = baseline_names();
     for (auto& n : engine_policy_names(ctx))
-        known.push_back(std::find(known.begin(), known.end(), n) == known.end() ? n : "netplace:" + n);
-    throw ConfigError(fmt::format("unknown policy '{}': use one of {}{}", name, fmt::join(known, ", "),
+        known.push_back(std::find(known.begin(), known.end(), n) == known.end() ? n
+                                                                                : "netplace:" + n);
+    throw ConfigError(fmt::format("unknown policy '{}': use one of {}{}", name,
+                                  fmt::join(known, ", "),
 #ifdef NETPLACE_SIM_ENGINE
                                   ""
 #else
-                                  " (netplace policies need the placement engine, which this build lacks)"
+                                  " (netplace policies need the placement engine, which this build "
+                                  "lacks)"
 #endif
                                   ));
 }

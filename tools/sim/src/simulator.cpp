@@ -29,8 +29,10 @@ Network make_network(const Federation& federation, const std::vector<LinkEstimat
     for (const auto& l : federation.links) {
         auto f = index.find(l.from), t = index.find(l.to);
         if (f == index.end() || t == index.end() || f->second == t->second) continue;
-        if (l.bandwidth_bps && *l.bandwidth_bps > 0) net.bandwidth_bps[f->second * n + t->second] = *l.bandwidth_bps;
-        if (l.latency_s && *l.latency_s >= 0) net.latency_s[f->second * n + t->second] = *l.latency_s;
+        if (l.bandwidth_bps && *l.bandwidth_bps > 0)
+            net.bandwidth_bps[f->second * n + t->second] = *l.bandwidth_bps;
+        if (l.latency_s && *l.latency_s >= 0)
+            net.latency_s[f->second * n + t->second] = *l.latency_s;
     }
     for (const auto& l : links) {
         auto f = index.find(l.from), t = index.find(l.to);
@@ -39,7 +41,8 @@ Network make_network(const Federation& federation, const std::vector<LinkEstimat
         if (l.latency_s >= 0) net.latency_s[f->second * n + t->second] = l.latency_s;
     }
     for (double& bw : net.bandwidth_bps)
-        if (!(bw > 0)) bw = 1;  // a link reported at 0 still moves data, very slowly, rather than never
+        if (!(bw > 0))
+            bw = 1;  // a link reported at 0 still moves data, very slowly, rather than never
     return net;
 }
 
@@ -85,31 +88,32 @@ struct SiteState {
     unsigned cores_total = 0, gpus_total = 0, nodes_total = 0;
     unsigned cores_free = 0, gpus_free = 0;
     double speed = 1;
-    std::vector<std::uint32_t> queue;   // arrival order; kNone marks a backfilled job
+    std::vector<std::uint32_t> queue;  // arrival order; kNone marks a backfilled job
     std::size_t qhead = 0;
-    std::size_t queued = 0;             // live entries in queue
+    std::size_t queued = 0;  // live entries in queue
     std::size_t tombs = 0;
     std::set<std::pair<double, std::uint32_t>> running;  // (end by requested time, job)
     unsigned jobs_running = 0, jobs_pending = 0;         // pending: staging in or queued
     double pending_core_s = 0, pending_gpu_s = 0;
-    double running_core_end = 0;        // sum over running jobs of cores x expected end
+    double running_core_end = 0;  // sum over running jobs of cores x expected end
     unsigned running_cores = 0;
     bool dirty = false;
 };
 
 struct JobState {
     std::uint32_t inputs_left = 0;
-    double est_s = 0;                   // requested time at the site
+    double est_s = 0;  // requested time at the site
     double end_est = 0;
 };
 
 class Engine final : public SimView {
-public:
-    Engine(const Federation& fed, const Network& net, const std::vector<SimJob>& jobs, Placer& placer,
-           const SimOptions& options)
+  public:
+    Engine(const Federation& fed, const Network& net, const std::vector<SimJob>& jobs,
+           Placer& placer, const SimOptions& options)
         : fed_(fed), net_(net), jobs_(jobs), placer_(placer), options_(options) {
         const std::size_t n = fed.sites.size();
-        if (net.sites != n) throw Error("simulator: network matrix does not match the federation's sites");
+        if (net.sites != n)
+            throw Error("simulator: network matrix does not match the federation's sites");
         sites_.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
             const auto& s = fed.sites[i];
@@ -138,7 +142,8 @@ public:
         std::size_t next = 0;
         const std::size_t total = jobs_.size();
         while (next < total || !heap_.empty()) {
-            const bool from_heap = !heap_.empty() && (next >= total || heap_.top().t <= jobs_[next].submit_s);
+            const bool from_heap =
+                !heap_.empty() && (next >= total || heap_.top().t <= jobs_[next].submit_s);
             if (from_heap) {
                 const Event e = heap_.top();
                 heap_.pop();
@@ -148,7 +153,8 @@ public:
                 now_ = jobs_[next].submit_s;
                 submit(static_cast<std::uint32_t>(next));
                 ++next;
-                if (options_.progress && (next % 8192 == 0 || next == total)) options_.progress(next, total);
+                if (options_.progress && (next % 8192 == 0 || next == total))
+                    options_.progress(next, total);
             }
             ++result_.events;
             double next_t = std::numeric_limits<double>::infinity();
@@ -179,9 +185,10 @@ public:
         SiteLoad l;
         l.site = s.name;
         l.nodes_total = s.nodes_total;
-        l.nodes_idle = s.cores_total ? static_cast<unsigned>(static_cast<std::uint64_t>(s.nodes_total) *
-                                                             s.cores_free / s.cores_total)
-                                     : 0;
+        l.nodes_idle = s.cores_total
+                           ? static_cast<unsigned>(static_cast<std::uint64_t>(s.nodes_total) *
+                                                   s.cores_free / s.cores_total)
+                           : 0;
         l.cores_total = s.cores_total;
         l.cores_free = s.cores_free;
         l.gpus_total = s.gpus_total;
@@ -196,7 +203,7 @@ public:
     }
     double estimated_start(std::size_t site, const SimJob& job) const override;
 
-private:
+  private:
     const Federation& fed_;
     const Network& net_;
     const std::vector<SimJob>& jobs_;
@@ -213,7 +220,9 @@ private:
     double now_ = 0;
     std::uint64_t seq_ = 0;
 
-    void push(double t, Kind kind, std::uint32_t a, std::uint64_t b = 0) { heap_.push(Event{t, kind, seq_++, a, b}); }
+    void push(double t, Kind kind, std::uint32_t a, std::uint64_t b = 0) {
+        heap_.push(Event{t, kind, seq_++, a, b});
+    }
 
     void mark(std::uint32_t site) {
         if (!sites_[site].dirty) {
@@ -224,9 +233,15 @@ private:
 
     void handle(const Event& e) {
         switch (e.kind) {
-            case k_job_end: job_end(e.a); break;
-            case k_transfer: transfer_check(e.a, e.b); break;
-            case k_arrive: input_arrived(e.a); break;
+            case k_job_end:
+                job_end(e.a);
+                break;
+            case k_transfer:
+                transfer_check(e.a, e.b);
+                break;
+            case k_arrive:
+                input_arrived(e.a);
+                break;
             case k_output_done: {
                 auto& r = result_.records[e.a];
                 r.done_s = now_;
@@ -243,8 +258,9 @@ private:
         const auto choice = placer_.place(job, *this);
         if (!choice || *choice >= sites_.size() || !fits(*choice, job)) {
             if (choice && *choice < sites_.size())
-                result_.warnings.push_back(fmt::format("job {}: policy chose site '{}', which is too small for it",
-                                                       job.id, sites_[*choice].name));
+                result_.warnings.push_back(
+                    fmt::format("job {}: policy chose site '{}', which is too small for it", job.id,
+                                sites_[*choice].name));
             ++result_.rejected;
             rec.site = -1;
             return;
@@ -261,7 +277,8 @@ private:
         for (const auto& in : job.inputs) {
             if (in.bytes == 0) continue;
             if (in.site == s) {
-                const double delay = static_cast<double>(in.bytes) * 8.0 / net_.intra_site_bandwidth_bps;
+                const double delay =
+                    static_cast<double>(in.bytes) * 8.0 / net_.intra_site_bandwidth_bps;
                 ++st.inputs_left;
                 push(now_ + delay, k_arrive, j);
             } else {
@@ -289,7 +306,8 @@ private:
 
     void advance(Link& link) {
         if (!link.active.empty() && now_ > link.last) {
-            const double moved = link.rate_Bps / static_cast<double>(link.active.size()) * (now_ - link.last);
+            const double moved =
+                link.rate_Bps / static_cast<double>(link.active.size()) * (now_ - link.last);
             for (std::uint32_t id : link.active) transfers_[id].remaining -= moved;
         }
         link.last = now_;
@@ -329,7 +347,8 @@ private:
         // every transfer within a byte of done, and at least the smallest one.
         std::size_t min_i = 0;
         for (std::size_t i = 1; i < link.active.size(); ++i)
-            if (transfers_[link.active[i]].remaining < transfers_[link.active[min_i]].remaining) min_i = i;
+            if (transfers_[link.active[i]].remaining < transfers_[link.active[min_i]].remaining)
+                min_i = i;
         const std::uint32_t min_id = link.active.empty() ? kNone : link.active[min_i];
         std::size_t w = 0;
         for (std::size_t i = 0; i < link.active.size(); ++i) {
@@ -383,7 +402,8 @@ private:
         mark(s);
         if (job.output_bytes > 0 && s != job.home) {
             rec.wan_bytes += job.output_bytes;
-            add_transfer(s * sites_.size() + job.home, j, static_cast<double>(job.output_bytes), true);
+            add_transfer(s * sites_.size() + job.home, j, static_cast<double>(job.output_bytes),
+                         true);
         }
     }
 
@@ -512,8 +532,8 @@ double Engine::estimated_start(std::size_t site_index, const SimJob& job) const 
 
 }  // namespace
 
-SimResult simulate(const Federation& federation, const Network& network, const std::vector<SimJob>& jobs,
-                   Placer& placer, const SimOptions& options) {
+SimResult simulate(const Federation& federation, const Network& network,
+                   const std::vector<SimJob>& jobs, Placer& placer, const SimOptions& options) {
     Engine engine(federation, network, jobs, placer, options);
     return engine.run();
 }

@@ -15,15 +15,30 @@
 namespace netplace::sim {
 namespace {
 
-constexpr const char* kFieldNames[18] = {
-    "job number", "submit time", "wait time", "run time", "allocated processors",
-    "average CPU time", "used memory", "requested processors", "requested time",
-    "requested memory", "status", "user id", "group id", "executable number", "queue number",
-    "partition number", "preceding job", "think time"};
+constexpr const char* kFieldNames[18] = {"job number",
+                                         "submit time",
+                                         "wait time",
+                                         "run time",
+                                         "allocated processors",
+                                         "average CPU time",
+                                         "used memory",
+                                         "requested processors",
+                                         "requested time",
+                                         "requested memory",
+                                         "status",
+                                         "user id",
+                                         "group id",
+                                         "executable number",
+                                         "queue number",
+                                         "partition number",
+                                         "preceding job",
+                                         "think time"};
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -64,29 +79,33 @@ std::optional<LineError> parse_record(std::string_view line, SwfJob& job) {
     double values[18];
     std::size_t pos = 0;
     for (int f = 0; f < 18; ++f) {
-        while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t' || line[pos] == '\r')) ++pos;
+        while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t' || line[pos] == '\r'))
+            ++pos;
         if (pos >= line.size())
             return LineError{static_cast<int>(pos) + 1,
-                             fmt::format("only {} of the 18 SWF fields (missing field {}: {})", f, f + 1,
-                                         kFieldNames[f])};
+                             fmt::format("only {} of the 18 SWF fields (missing field {}: {})", f,
+                                         f + 1, kFieldNames[f])};
         const std::size_t start = pos;
-        while (pos < line.size() && line[pos] != ' ' && line[pos] != '\t' && line[pos] != '\r') ++pos;
+        while (pos < line.size() && line[pos] != ' ' && line[pos] != '\t' && line[pos] != '\r')
+            ++pos;
         const std::string_view token = line.substr(start, pos - start);
         if (!parse_number(token, values[f]))
-            return LineError{static_cast<int>(start) + 1,
-                             fmt::format("field {} ({}) is '{}', not a number", f + 1, kFieldNames[f], token)};
+            return LineError{
+                static_cast<int>(start) + 1,
+                fmt::format("field {} ({}) is '{}', not a number", f + 1, kFieldNames[f], token)};
     }
     auto integer = [&](int f, std::int64_t& out) -> std::optional<LineError> {
         const double v = values[f];
         if (v != std::floor(v) || std::fabs(v) > 9e15)
-            return LineError{0, fmt::format("field {} ({}) must be an integer, got {}", f + 1, kFieldNames[f], v)};
+            return LineError{0, fmt::format("field {} ({}) must be an integer, got {}", f + 1,
+                                            kFieldNames[f], v)};
         out = static_cast<std::int64_t>(v);
         return std::nullopt;
     };
     const int int_fields[] = {0, 4, 7, 10, 11, 12, 13, 14, 15, 16};
-    std::int64_t* int_targets[] = {&job.id, &job.allocated_procs, &job.requested_procs, &job.status,
-                                   &job.user, &job.group, &job.executable, &job.queue, &job.partition,
-                                   &job.preceding_job};
+    std::int64_t* int_targets[] = {
+        &job.id,    &job.allocated_procs, &job.requested_procs, &job.status,    &job.user,
+        &job.group, &job.executable,      &job.queue,           &job.partition, &job.preceding_job};
     for (std::size_t i = 0; i < std::size(int_fields); ++i)
         if (auto err = integer(int_fields[i], *int_targets[i])) return err;
     job.submit_s = values[1];
@@ -119,8 +138,10 @@ namespace {
 // Feeds lines one by one so a gzip trace is parsed while it is inflated, and reading stops as
 // soon as a requested prefix is complete.
 class Parser {
-public:
-    Parser(const std::string& name, const SwfOptions& options) : options_(options) { trace_.source = name; }
+  public:
+    Parser(const std::string& name, const SwfOptions& options) : options_(options) {
+        trace_.source = name;
+    }
 
     // Returns false once max_jobs records are in.
     bool line(std::string_view raw) {
@@ -135,11 +156,14 @@ public:
         job.line = line_no_;
         if (auto err = parse_record(raw, job)) {
             if (options_.strict)
-                throw ConfigError(SourceLocation{trace_.source, static_cast<int>(line_no_), err->column},
-                                  err->message + " (fix the line, or leave out --strict to skip malformed lines)");
+                throw ConfigError(
+                    SourceLocation{trace_.source, static_cast<int>(line_no_), err->column},
+                    err->message +
+                        " (fix the line, or leave out --strict to skip malformed lines)");
             ++trace_.malformed;
             if (trace_.problems.size() < options_.max_problems)
-                trace_.problems.push_back(fmt::format("{}:{}: {}", trace_.source, line_no_, err->message));
+                trace_.problems.push_back(
+                    fmt::format("{}:{}: {}", trace_.source, line_no_, err->message));
             return true;
         }
         trace_.jobs.push_back(std::move(job));
@@ -151,7 +175,7 @@ public:
         return std::move(trace_);
     }
 
-private:
+  private:
     const SwfOptions& options_;
     SwfTrace trace_;
     std::uint32_t line_no_ = 0;
@@ -184,20 +208,24 @@ SwfTrace read_swf(const std::string& path, const SwfOptions& options) {
         if (n < 0) {
             int code = 0;
             const char* msg = gzerror(in.get(), &code);
-            throw Error(fmt::format("cannot read trace {}: {} (is it a truncated or corrupt gzip file?)", path,
-                                    code == Z_ERRNO ? std::strerror(errno) : msg));
+            throw Error(
+                fmt::format("cannot read trace {}: {} (is it a truncated or corrupt gzip file?)",
+                            path, code == Z_ERRNO ? std::strerror(errno) : msg));
         }
         if (n == 0) {
             // zlib reports a gzip stream cut short only here, as Z_BUF_ERROR, not through n < 0.
             int code = 0;
             const char* msg = gzerror(in.get(), &code);
             if (code != Z_OK)
-                throw Error(fmt::format("cannot read trace {}: {} (is it a truncated or corrupt gzip file?)", path, msg));
+                throw Error(fmt::format(
+                    "cannot read trace {}: {} (is it a truncated or corrupt gzip file?)", path,
+                    msg));
             break;
         }
         const std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
         if (chunk.find('\0') != std::string_view::npos)
-            throw Error(fmt::format("trace {} is binary, not SWF text (or a corrupt gzip file)", path));
+            throw Error(
+                fmt::format("trace {} is binary, not SWF text (or a corrupt gzip file)", path));
         std::size_t pos = 0;
         for (;;) {
             const std::size_t eol = chunk.find('\n', pos);

@@ -9,7 +9,8 @@ namespace {
 
 void push_bounded(std::vector<double>& v, double x) {
     v.push_back(x);
-    if (v.size() > kRecentSamples) v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(kRecentSamples));
+    if (v.size() > kRecentSamples)
+        v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(kRecentSamples));
 }
 
 double ewma(const std::optional<double>& old, double x, double alpha) {
@@ -47,7 +48,8 @@ void record_success(LinkRecord& r, const Sample& s, const ProbeSettings& p) {
         push_bounded(r.recent_latency_s, *s.latency_s);
         r.latency_s = ewma(r.latency_s, median(r.recent_latency_s), kEwmaAlpha);
     }
-    if (s.jitter_s && std::isfinite(*s.jitter_s)) r.jitter_s = ewma(r.jitter_s, *s.jitter_s, kEwmaAlpha);
+    if (s.jitter_s && std::isfinite(*s.jitter_s))
+        r.jitter_s = ewma(r.jitter_s, *s.jitter_s, kEwmaAlpha);
     r.health = judge(r, p, s.at);
 }
 

@@ -13,10 +13,14 @@ namespace {
 std::string label(const std::string& v) {
     std::string out;
     for (char c : v) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
     }
     return out;
 }
@@ -25,8 +29,9 @@ std::string num(double v) { return fmt::format("{:.9g}", v); }
 
 }  // namespace
 
-nlohmann::json links_json(const Federation& fed, const std::vector<LinkEstimate>& est, const LinkState* st,
-                          const std::string& state_path, const std::optional<std::string>& state_error) {
+nlohmann::json links_json(const Federation& fed, const std::vector<LinkEstimate>& est,
+                          const LinkState* st, const std::string& state_path,
+                          const std::optional<std::string>& state_error) {
     nlohmann::json links = nlohmann::json::array();
     for (const auto& e : est) {
         nlohmann::json o = {{"from", e.from},
@@ -58,50 +63,65 @@ nlohmann::json links_json(const Federation& fed, const std::vector<LinkEstimate>
 }
 
 std::string links_table(const std::vector<LinkEstimate>& est, const LinkState* st) {
-    std::string out = fmt::format("{:<12} {:<12} {:>14} {:>10} {:<9} {:<8} {:>9}  {}\n", "FROM", "TO", "BANDWIDTH",
-                                  "RTT", "STATE", "SOURCE", "AGE", "LAST ERROR");
+    std::string out = fmt::format("{:<12} {:<12} {:>14} {:>10} {:<9} {:<8} {:>9}  {}\n", "FROM",
+                                  "TO", "BANDWIDTH", "RTT", "STATE", "SOURCE", "AGE", "LAST ERROR");
     for (const auto& e : est) {
         std::string err;
         if (st)
-            if (const LinkRecord* r = st->find(e.from, e.to); r && r->last_error) err = *r->last_error;
+            if (const LinkRecord* r = st->find(e.from, e.to); r && r->last_error)
+                err = *r->last_error;
         out += fmt::format("{:<12} {:<12} {:>14} {:>10} {:<9} {:<8} {:>9}  {}\n", e.from, e.to,
-                           units::format_rate(e.bandwidth_bps), fmt::format("{:.3f} ms", e.latency_s * 1e3),
-                           to_string(e.health), e.source, e.age_s ? units::format_duration(*e.age_s) : "-", err);
+                           units::format_rate(e.bandwidth_bps),
+                           fmt::format("{:.3f} ms", e.latency_s * 1e3), to_string(e.health),
+                           e.source, e.age_s ? units::format_duration(*e.age_s) : "-", err);
     }
     return out;
 }
 
-std::string prometheus_text(const Federation& fed, const std::vector<LinkEstimate>& est, const LinkState* st) {
+std::string prometheus_text(const Federation& fed, const std::vector<LinkEstimate>& est,
+                            const LinkState* st) {
     std::string out;
     auto family = [&](const char* name, const char* help) {
         out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
     };
     auto labels = [&](const LinkEstimate& e) {
-        return fmt::format("federation=\"{}\",from=\"{}\",to=\"{}\"", label(fed.name), label(e.from), label(e.to));
+        return fmt::format("federation=\"{}\",from=\"{}\",to=\"{}\"", label(fed.name),
+                           label(e.from), label(e.to));
     };
-    family("netplace_link_bandwidth_bits_per_second", "Estimated bandwidth of the directed link (data flows from -> to).");
-    for (const auto& e : est) out += fmt::format("netplace_link_bandwidth_bits_per_second{{{}}} {}\n", labels(e), num(e.bandwidth_bps));
+    family("netplace_link_bandwidth_bits_per_second",
+           "Estimated bandwidth of the directed link (data flows from -> to).");
+    for (const auto& e : est)
+        out += fmt::format("netplace_link_bandwidth_bits_per_second{{{}}} {}\n", labels(e),
+                           num(e.bandwidth_bps));
     family("netplace_link_latency_seconds", "Estimated round-trip time of the link.");
-    for (const auto& e : est) out += fmt::format("netplace_link_latency_seconds{{{}}} {}\n", labels(e), num(e.latency_s));
+    for (const auto& e : est)
+        out += fmt::format("netplace_link_latency_seconds{{{}}} {}\n", labels(e), num(e.latency_s));
     family("netplace_link_jitter_seconds", "Round-trip time jitter of the link, when measured.");
     for (const auto& e : est)
-        if (e.jitter_s) out += fmt::format("netplace_link_jitter_seconds{{{}}} {}\n", labels(e), num(*e.jitter_s));
+        if (e.jitter_s)
+            out +=
+                fmt::format("netplace_link_jitter_seconds{{{}}} {}\n", labels(e), num(*e.jitter_s));
     family("netplace_link_age_seconds", "Seconds since the last successful measurement.");
     for (const auto& e : est)
-        if (e.age_s) out += fmt::format("netplace_link_age_seconds{{{}}} {}\n", labels(e), num(*e.age_s));
+        if (e.age_s)
+            out += fmt::format("netplace_link_age_seconds{{{}}} {}\n", labels(e), num(*e.age_s));
     family("netplace_link_measured", "1 when the figures are measured, 0 when static or default.");
-    for (const auto& e : est) out += fmt::format("netplace_link_measured{{{}}} {}\n", labels(e), e.measured ? 1 : 0);
+    for (const auto& e : est)
+        out += fmt::format("netplace_link_measured{{{}}} {}\n", labels(e), e.measured ? 1 : 0);
     family("netplace_link_state", "Link health: 1 for the current state, 0 for the others.");
     for (const auto& e : est) {
-        for (auto h : {LinkHealth::up, LinkHealth::degraded, LinkHealth::down, LinkHealth::stale, LinkHealth::unknown}) {
-            out += fmt::format("netplace_link_state{{{},state=\"{}\"}} {}\n", labels(e), to_string(h), e.health == h ? 1 : 0);
+        for (auto h : {LinkHealth::up, LinkHealth::degraded, LinkHealth::down, LinkHealth::stale,
+                       LinkHealth::unknown}) {
+            out += fmt::format("netplace_link_state{{{},state=\"{}\"}} {}\n", labels(e),
+                               to_string(h), e.health == h ? 1 : 0);
         }
     }
     if (st) {
         family("netplace_link_consecutive_failures", "Probe failures in a row.");
         for (const auto& e : est)
             if (const LinkRecord* r = st->find(e.from, e.to))
-                out += fmt::format("netplace_link_consecutive_failures{{{}}} {}\n", labels(e), r->consecutive_failures);
+                out += fmt::format("netplace_link_consecutive_failures{{{}}} {}\n", labels(e),
+                                   r->consecutive_failures);
     }
     return out;
 }

@@ -27,11 +27,14 @@ void check_probe_url(const std::string& file, const YAML::Node& node, const std:
                      const std::string& site, const UrlCheck& deep) {
     const std::string what = "probe URL '" + url + "' of site '" + site + "'";
     const auto sep = url.find("://");
-    if (sep == std::string::npos || sep == 0) fail(file, node, what + " has no scheme: use http:// or https://");
+    if (sep == std::string::npos || sep == 0)
+        fail(file, node, what + " has no scheme: use http:// or https://");
     std::string scheme = url.substr(0, sep);
     for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (scheme != "http" && scheme != "https") {
-        fail(file, node, what + " uses scheme '" + scheme + "': only http and https probe endpoints are supported");
+        fail(file, node,
+             what + " uses scheme '" + scheme +
+                 "': only http and https probe endpoints are supported");
     }
     if (url.size() == sep + 3 || url[sep + 3] == '/') fail(file, node, what + " has no host");
     if (deep) {
@@ -50,7 +53,8 @@ SiteCapacity parse_capacity(const std::string& file, const YAML::Node& n, const 
     if (n["cores"]) c.cores = as_count(file, n["cores"], what + " cores");
     if (n["memory"]) c.memory_bytes = as_size(file, n["memory"], what + " memory");
     if (const auto g = n["gpus"]) {
-        if (!g.IsMap()) fail(file, g, what + " gpus must be a mapping of GPU type to count, e.g. {a100: 64}");
+        if (!g.IsMap())
+            fail(file, g, what + " gpus must be a mapping of GPU type to count, e.g. {a100: 64}");
         for (const auto& kv : g) {
             const std::string type = as_name(file, kv.first, what + " GPU type");
             c.gpus[type] = as_count(file, kv.second, what + " gpus." + type);
@@ -88,12 +92,16 @@ Site parse_site(const std::string& file, const YAML::Node& n, const UrlCheck& de
     }
     if (const auto p = n["price"]) {
         check_map(file, p, what + " price", {"core_hour", "gpu_hour"});
-        if (p["core_hour"]) s.price.core_hour = as_number(file, p["core_hour"], what + " price.core_hour", 0, 1e9);
-        if (p["gpu_hour"]) s.price.gpu_hour = as_number(file, p["gpu_hour"], what + " price.gpu_hour", 0, 1e9);
+        if (p["core_hour"])
+            s.price.core_hour = as_number(file, p["core_hour"], what + " price.core_hour", 0, 1e9);
+        if (p["gpu_hour"])
+            s.price.gpu_hour = as_number(file, p["gpu_hour"], what + " price.gpu_hour", 0, 1e9);
     }
     if (n["features"]) s.features = yaml::as_string_list(file, n["features"], what + " features");
-    if (n["partitions"]) s.partitions = yaml::as_string_list(file, n["partitions"], what + " partitions");
-    if (n["static_wait"]) s.static_wait_s = as_duration_s(file, n["static_wait"], what + " static_wait");
+    if (n["partitions"])
+        s.partitions = yaml::as_string_list(file, n["partitions"], what + " partitions");
+    if (n["static_wait"])
+        s.static_wait_s = as_duration_s(file, n["static_wait"], what + " static_wait");
     if (n["regions"]) s.regions = yaml::as_string_list(file, n["regions"], what + " regions");
     return s;
 }
@@ -105,11 +113,13 @@ void parse_probing(const std::string& file, const YAML::Node& n, ProbeSettings& 
                "low_speed_limit", "low_speed_time", "failures_down", "max_age", "degraded_fraction",
                "backoff_max", "ca_file"});
     auto dur = [&](const char* key, double& out) {
-        if (const auto v = n[key]) out = positive(file, v, as_duration_s(file, v, std::string("probing.") + key),
-                                                  std::string("probing.") + key);
+        if (const auto v = n[key])
+            out = positive(file, v, as_duration_s(file, v, std::string("probing.") + key),
+                           std::string("probing.") + key);
     };
     if (n["state_file"]) p.state_file = as_string(file, n["state_file"], "probing.state_file");
-    if (n["prometheus_file"]) p.prometheus_file = as_string(file, n["prometheus_file"], "probing.prometheus_file");
+    if (n["prometheus_file"])
+        p.prometheus_file = as_string(file, n["prometheus_file"], "probing.prometheus_file");
     if (n["ca_file"]) p.ca_file = as_string(file, n["ca_file"], "probing.ca_file");
     dur("interval", p.bandwidth_interval_s);
     dur("latency_interval", p.latency_interval_s);
@@ -119,38 +129,50 @@ void parse_probing(const std::string& file, const YAML::Node& n, ProbeSettings& 
     dur("max_age", p.max_age_s);
     dur("backoff_max", p.backoff_max_s);
     if (n["jitter"]) p.jitter = as_number(file, n["jitter"], "probing.jitter", 0, 0.9);
-    if (n["streams"]) p.streams = static_cast<unsigned>(as_integer(file, n["streams"], "probing.streams", 1, 64));
+    if (n["streams"])
+        p.streams = static_cast<unsigned>(as_integer(file, n["streams"], "probing.streams", 1, 64));
     if (n["latency_samples"])
-        p.latency_samples = static_cast<unsigned>(as_integer(file, n["latency_samples"], "probing.latency_samples", 1, 100));
+        p.latency_samples = static_cast<unsigned>(
+            as_integer(file, n["latency_samples"], "probing.latency_samples", 1, 100));
     if (n["failures_down"])
-        p.failures_down = static_cast<unsigned>(as_integer(file, n["failures_down"], "probing.failures_down", 1, 1000));
+        p.failures_down = static_cast<unsigned>(
+            as_integer(file, n["failures_down"], "probing.failures_down", 1, 1000));
     if (n["max_bytes"]) {
         p.max_bytes = as_size(file, n["max_bytes"], "probing.max_bytes");
-        if (p.max_bytes < (64u << 10)) fail(file, n["max_bytes"], "probing.max_bytes must be at least 64KiB");
+        if (p.max_bytes < (64u << 10))
+            fail(file, n["max_bytes"], "probing.max_bytes must be at least 64KiB");
     }
     if (n["daily_budget"]) {
         p.daily_budget_bytes = as_size(file, n["daily_budget"], "probing.daily_budget");
-        positive(file, n["daily_budget"], static_cast<double>(p.daily_budget_bytes), "probing.daily_budget");
+        positive(file, n["daily_budget"], static_cast<double>(p.daily_budget_bytes),
+                 "probing.daily_budget");
     }
-    if (n["low_speed_limit"]) p.low_speed_bps = as_rate_bps(file, n["low_speed_limit"], "probing.low_speed_limit");
+    if (n["low_speed_limit"])
+        p.low_speed_bps = as_rate_bps(file, n["low_speed_limit"], "probing.low_speed_limit");
     if (n["degraded_fraction"])
-        p.degraded_fraction = as_number(file, n["degraded_fraction"], "probing.degraded_fraction", 0, 1);
+        p.degraded_fraction =
+            as_number(file, n["degraded_fraction"], "probing.degraded_fraction", 0, 1);
 }
 
 Federation parse(const yaml::Doc& doc, const UrlCheck& deep) {
     const std::string& file = doc.file();
     const YAML::Node& root = doc.root();
-    check_map(file, root, "federation file", {"federation", "local_site", "defaults", "sites", "links", "probing"});
+    check_map(file, root, "federation file",
+              {"federation", "local_site", "defaults", "sites", "links", "probing"});
     Federation fed;
     fed.source = file;
-    fed.name = as_name(file, yaml::require(file, root, "federation", "federation file"), "federation name");
+    fed.name = as_name(file, yaml::require(file, root, "federation", "federation file"),
+                       "federation name");
 
     if (const auto d = root["defaults"]) {
         check_map(file, d, "defaults", {"bandwidth", "latency", "intra_site_bandwidth"});
-        if (d["bandwidth"]) fed.default_bandwidth_bps = as_rate_bps(file, d["bandwidth"], "defaults.bandwidth");
-        if (d["latency"]) fed.default_latency_s = as_duration_s(file, d["latency"], "defaults.latency");
+        if (d["bandwidth"])
+            fed.default_bandwidth_bps = as_rate_bps(file, d["bandwidth"], "defaults.bandwidth");
+        if (d["latency"])
+            fed.default_latency_s = as_duration_s(file, d["latency"], "defaults.latency");
         if (d["intra_site_bandwidth"])
-            fed.intra_site_bandwidth_bps = as_rate_bps(file, d["intra_site_bandwidth"], "defaults.intra_site_bandwidth");
+            fed.intra_site_bandwidth_bps =
+                as_rate_bps(file, d["intra_site_bandwidth"], "defaults.intra_site_bandwidth");
     }
 
     const YAML::Node sites = yaml::require(file, root, "sites", "federation file");
@@ -161,10 +183,12 @@ Federation parse(const yaml::Doc& doc, const UrlCheck& deep) {
     std::set<std::string> regions;
     for (const auto& sn : sites) {
         Site s = parse_site(file, sn, deep);
-        if (!names.insert(s.name).second) fail(file, sn["name"], "site '" + s.name + "' is defined twice");
+        if (!names.insert(s.name).second)
+            fail(file, sn["name"], "site '" + s.name + "' is defined twice");
         if (!clusters.insert(s.cluster).second) {
             fail(file, sn["cluster"] ? sn["cluster"] : sn["name"],
-                 "Slurm cluster '" + s.cluster + "' is used by two sites: each site needs its own cluster");
+                 "Slurm cluster '" + s.cluster +
+                     "' is used by two sites: each site needs its own cluster");
         }
         for (const auto& r : s.regions) {
             if (!regions.insert(r).second) {
@@ -187,21 +211,26 @@ Federation parse(const yaml::Doc& doc, const UrlCheck& deep) {
     if (const auto l = root["local_site"]) fed.local_site = site_ref(l, "local_site");
 
     if (const auto links = root["links"]) {
-        if (!links.IsSequence() && !links.IsNull()) fail(file, links, "links must be a list of {from, to, bandwidth, latency}");
+        if (!links.IsSequence() && !links.IsNull())
+            fail(file, links, "links must be a list of {from, to, bandwidth, latency}");
         std::set<std::pair<std::string, std::string>> seen;
         for (const auto& ln : links) {
             check_map(file, ln, "link", {"from", "to", "bandwidth", "latency"});
             LinkFigures f;
             f.from = site_ref(yaml::require(file, ln, "from", "link"), "link from");
             f.to = site_ref(yaml::require(file, ln, "to", "link"), "link to");
-            if (f.from == f.to) fail(file, ln, "link from '" + f.from + "' to itself: use defaults.intra_site_bandwidth");
+            if (f.from == f.to)
+                fail(file, ln,
+                     "link from '" + f.from + "' to itself: use defaults.intra_site_bandwidth");
             if (!seen.emplace(f.from, f.to).second) {
                 fail(file, ln, "link " + f.from + " -> " + f.to + " is listed twice");
             }
-            if (ln["bandwidth"]) f.bandwidth_bps = as_rate_bps(file, ln["bandwidth"], "link bandwidth");
+            if (ln["bandwidth"])
+                f.bandwidth_bps = as_rate_bps(file, ln["bandwidth"], "link bandwidth");
             if (ln["latency"]) f.latency_s = as_duration_s(file, ln["latency"], "link latency");
             if (!f.bandwidth_bps && !f.latency_s) {
-                fail(file, ln, "link " + f.from + " -> " + f.to + " gives neither bandwidth nor latency");
+                fail(file, ln,
+                     "link " + f.from + " -> " + f.to + " gives neither bandwidth nor latency");
             }
             fed.links.push_back(std::move(f));
         }
@@ -216,7 +245,8 @@ Federation load_federation(const std::string& path, const UrlCheck& deep) {
     return parse(yaml::Doc::load_file(path), deep);
 }
 
-Federation load_federation_string(const std::string& text, const std::string& name, const UrlCheck& deep) {
+Federation load_federation_string(const std::string& text, const std::string& name,
+                                  const UrlCheck& deep) {
     return parse(yaml::Doc::load_string(text, name), deep);
 }
 

@@ -87,7 +87,8 @@ std::optional<double> to_number(const std::string& s) {
 }  // namespace
 
 double parse_iso8601_duration(const std::string& text) {
-    if (text.size() < 2 || text[0] != 'P') throw Error("'" + text + "' is not an ISO 8601 duration (PT1.5S)");
+    if (text.size() < 2 || text[0] != 'P')
+        throw Error("'" + text + "' is not an ISO 8601 duration (PT1.5S)");
     double total = 0;
     bool in_time = false, any = false;
     std::string num;
@@ -105,14 +106,26 @@ double parse_iso8601_duration(const std::string& text) {
         if (!v) throw Error("'" + text + "' is not an ISO 8601 duration (PT1.5S)");
         double unit = 0;
         switch (c) {
-            case 'D': unit = in_time ? 0 : 86400; break;
-            case 'W': unit = in_time ? 0 : 7 * 86400; break;
-            case 'H': unit = in_time ? 3600 : 0; break;
-            case 'M': unit = in_time ? 60 : 0; break;  // months are not durations a probe reports
-            case 'S': unit = in_time ? 1 : 0; break;
-            default: unit = 0;
+            case 'D':
+                unit = in_time ? 0 : 86400;
+                break;
+            case 'W':
+                unit = in_time ? 0 : 7 * 86400;
+                break;
+            case 'H':
+                unit = in_time ? 3600 : 0;
+                break;
+            case 'M':
+                unit = in_time ? 60 : 0;
+                break;  // months are not durations a probe reports
+            case 'S':
+                unit = in_time ? 1 : 0;
+                break;
+            default:
+                unit = 0;
         }
-        if (unit == 0) throw Error("'" + text + "' is not an ISO 8601 duration this importer understands");
+        if (unit == 0)
+            throw Error("'" + text + "' is not an ISO 8601 duration this importer understands");
         total += *v * unit;
         num.clear();
         any = true;
@@ -121,8 +134,8 @@ double parse_iso8601_duration(const std::string& text) {
     return total;
 }
 
-ImportResult import_iperf3(const std::string& text, const std::string& name, const std::string& from,
-                           const std::string& to) {
+ImportResult import_iperf3(const std::string& text, const std::string& name,
+                           const std::string& from, const std::string& to) {
     const json j = parse_json(text, name);
     if (!j.is_object() || !j.contains("end") || !j.contains("start")) {
         throw Error(name + ": not iperf3 -J output (no 'start'/'end' objects)");
@@ -134,9 +147,11 @@ ImportResult import_iperf3(const std::string& text, const std::string& name, con
     s.sample.source = "iperf3";
     std::optional<double> bps = number_at(j, {"end", "sum_received", "bits_per_second"});
     if (!bps) bps = number_at(j, {"end", "sum", "bits_per_second"});  // UDP
-    if (!bps || *bps <= 0) throw Error(name + ": iperf3 output has no end.sum_received.bits_per_second");
+    if (!bps || *bps <= 0)
+        throw Error(name + ": iperf3 output has no end.sum_received.bits_per_second");
     s.sample.bandwidth_bps = bps;
-    if (auto b = number_at(j, {"end", "sum_received", "bytes"})) s.sample.bytes = static_cast<std::uint64_t>(*b);
+    if (auto b = number_at(j, {"end", "sum_received", "bytes"}))
+        s.sample.bytes = static_cast<std::uint64_t>(*b);
     const auto t = number_at(j, {"start", "timestamp", "timesecs"});
     if (!t) throw Error(name + ": iperf3 output has no start.timestamp.timesecs");
     s.sample.at = *t;
@@ -144,7 +159,8 @@ ImportResult import_iperf3(const std::string& text, const std::string& name, con
     if (const json* streams = path(j, {"end", "streams"}); streams && streams->is_array()) {
         std::vector<double> rtts;
         for (const auto& st : *streams)
-            if (auto r = number_at(st, {"sender", "mean_rtt"}); r && *r > 0) rtts.push_back(*r / 1e6);
+            if (auto r = number_at(st, {"sender", "mean_rtt"}); r && *r > 0)
+                rtts.push_back(*r / 1e6);
         if (!rtts.empty()) s.sample.latency_s = median(rtts);
     }
     ImportResult r;
@@ -152,8 +168,8 @@ ImportResult import_iperf3(const std::string& text, const std::string& name, con
     return r;
 }
 
-ImportResult import_pscheduler(const std::string& text, const std::string& name, const std::string& from,
-                               const std::string& to, double at) {
+ImportResult import_pscheduler(const std::string& text, const std::string& name,
+                               const std::string& from, const std::string& to, double at) {
     json j = parse_json(text, name);
     if (j.is_object()) {
         for (const char* k : {"result-merged", "result"}) {
@@ -167,7 +183,9 @@ ImportResult import_pscheduler(const std::string& text, const std::string& name,
         throw Error(name + ": not a pScheduler result (no 'succeeded' field)");
     }
     if (!j["succeeded"].is_boolean() || !j["succeeded"].get<bool>()) {
-        std::string why = j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>() : "no reason given";
+        std::string why = j.contains("error") && j["error"].is_string()
+                              ? j["error"].get<std::string>()
+                              : "no reason given";
         throw Error(name + ": the pScheduler run failed: " + why);
     }
     ImportedSample s{from, to, {}};
@@ -176,7 +194,9 @@ ImportResult import_pscheduler(const std::string& text, const std::string& name,
     if (j.contains("summary") && j["summary"].is_object()) {  // throughput
         auto bps = number_at(j, {"summary", "summary", "receiver-throughput-bits"});
         if (!bps) bps = number_at(j, {"summary", "summary", "throughput-bits"});
-        if (!bps || *bps <= 0) throw Error(name + ": pScheduler throughput result has no summary.summary.throughput-bits");
+        if (!bps || *bps <= 0)
+            throw Error(name +
+                        ": pScheduler throughput result has no summary.summary.throughput-bits");
         s.sample.bandwidth_bps = bps;
         if (auto rtt = number_at(j, {"summary", "summary", "rtt"}); rtt && *rtt > 0) {
             s.sample.latency_s = *rtt / 1e6;  // iperf3's tcpi_rtt, microseconds
@@ -193,12 +213,14 @@ ImportResult import_pscheduler(const std::string& text, const std::string& name,
         double sum = 0;
         for (size_t i = 1; i < rtts.size(); ++i) sum += std::fabs(rtts[i] - rtts[i - 1]);
         if (rtts.size() > 1) s.sample.jitter_s = sum / static_cast<double>(rtts.size() - 1);
-    } else if (j.contains("histogram-latency") && j["histogram-latency"].is_object()) {  // latency (owamp)
+    } else if (j.contains("histogram-latency") &&
+               j["histogram-latency"].is_object()) {  // latency (owamp)
         std::vector<std::pair<double, double>> hist;  // (one-way ms, count)
         double n = 0;
         for (const auto& [k, v] : j["histogram-latency"].items()) {
             const auto ms = to_number(k);
-            if (!ms || !v.is_number()) throw Error(name + ": bad histogram-latency entry '" + k + "'");
+            if (!ms || !v.is_number())
+                throw Error(name + ": bad histogram-latency entry '" + k + "'");
             hist.emplace_back(*ms, v.get<double>());
             n += v.get<double>();
         }
@@ -221,7 +243,8 @@ ImportResult import_pscheduler(const std::string& text, const std::string& name,
     return r;
 }
 
-ImportResult import_csv(const std::string& text, const std::string& name, const Federation& fed, double at) {
+ImportResult import_csv(const std::string& text, const std::string& name, const Federation& fed,
+                        double at) {
     std::istringstream in(text);
     std::string line;
     if (!std::getline(in, line)) throw Error(name + ": empty CSV file");
@@ -238,10 +261,12 @@ ImportResult import_csv(const std::string& text, const std::string& name, const 
     const auto c_rtt = col({"avg_rtt", "latency_ms"});
     const auto c_jit = col({"mdev_rtt"});
     const auto c_ok = col({"success"});
-    if (!c_from || !c_to) throw Error(name + ": CSV header needs src_region,dst_region (or from,to) columns");
+    if (!c_from || !c_to)
+        throw Error(name + ": CSV header needs src_region,dst_region (or from,to) columns");
     if (!c_bps && !c_rtt) {
-        throw Error(name + ": CSV header needs a throughput column (throughput_received, throughput_sent, "
-                           "bandwidth_bps) or a latency column (avg_rtt, latency_ms)");
+        throw Error(name +
+                    ": CSV header needs a throughput column (throughput_received, throughput_sent, "
+                    "bandwidth_bps) or a latency column (avg_rtt, latency_ms)");
     }
     struct Acc {
         std::vector<double> bps, rtt_s, jit_s;
@@ -254,8 +279,8 @@ ImportResult import_csv(const std::string& text, const std::string& name, const 
         if (line.empty() || line == "\r") continue;
         const auto f = split_csv(line);
         if (f.size() != header.size()) {
-            throw Error(name + ":" + std::to_string(lineno) + ": " + std::to_string(f.size()) + " fields, header has " +
-                        std::to_string(header.size()));
+            throw Error(name + ":" + std::to_string(lineno) + ": " + std::to_string(f.size()) +
+                        " fields, header has " + std::to_string(header.size()));
         }
         if (c_ok && f[*c_ok] != "True" && f[*c_ok] != "true" && f[*c_ok] != "1") {
             ++failed;
@@ -301,11 +326,14 @@ ImportResult import_csv(const std::string& text, const std::string& name, const 
     }
     if (failed) r.notes.push_back(std::to_string(failed) + " rows skipped: success=False");
     if (bad) r.notes.push_back(std::to_string(bad) + " rows skipped: no usable number");
-    if (self) r.notes.push_back(std::to_string(self) + " rows skipped: both regions map to the same site");
+    if (self)
+        r.notes.push_back(std::to_string(self) +
+                          " rows skipped: both regions map to the same site");
     if (!unmapped.empty()) {
         size_t rows = 0;
         for (const auto& [_, n] : unmapped) rows += n;
-        r.notes.push_back(std::to_string(unmapped.size()) + " regions map to no site (" + std::to_string(rows) +
+        r.notes.push_back(std::to_string(unmapped.size()) + " regions map to no site (" +
+                          std::to_string(rows) +
                           " mentions); add them to a site's regions: to import them");
     }
     return r;

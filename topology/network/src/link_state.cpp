@@ -11,12 +11,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <string_view>
-#include <sys/stat.h>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 namespace netplace::network {
@@ -91,10 +91,12 @@ LinkRecord parse_record(const json& o) {
         r.last_success = opt_num(o, "last_success");
         r.last_attempt = opt_num(o, "last_attempt");
         if (auto e = str(o, "last_error", false); !e.empty()) r.last_error = e;
-        r.consecutive_failures = static_cast<unsigned>(std::min(opt_num(o, "consecutive_failures").value_or(0), 1e9));
+        r.consecutive_failures =
+            static_cast<unsigned>(std::min(opt_num(o, "consecutive_failures").value_or(0), 1e9));
         r.recent_bps = num_list(o, "recent_bps");
         r.recent_latency_s = num_list(o, "recent_latency_s");
-        r.bytes_today = static_cast<std::uint64_t>(std::min(opt_num(o, "bytes_today").value_or(0), 1.8e19));
+        r.bytes_today =
+            static_cast<std::uint64_t>(std::min(opt_num(o, "bytes_today").value_or(0), 1.8e19));
         r.budget_day = opt_num(o, "budget_day").value_or(0);
         r.next_bandwidth_due = opt_num(o, "next_bandwidth_due");
         r.next_latency_due = opt_num(o, "next_latency_due");
@@ -104,7 +106,6 @@ LinkRecord parse_record(const json& o) {
     }
     return r;
 }
-
 
 }  // namespace
 
@@ -130,7 +131,8 @@ LinkRecord& LinkState::get_or_add(const std::string& from, const std::string& to
 std::string to_json_text(const LinkState& state) {
     json links = json::array();
     for (const auto& r : state.links) {
-        json o = {{"from", r.from}, {"to", r.to}, {"source", r.source}, {"state", to_string(r.health)},
+        json o = {{"from", r.from},       {"to", r.to},
+                  {"source", r.source},   {"state", to_string(r.health)},
                   {"samples", r.samples}, {"consecutive_failures", r.consecutive_failures}};
         put(o, "bandwidth_bps", r.bandwidth_bps);
         put(o, "latency_s", r.latency_s);
@@ -171,10 +173,12 @@ LinkState parse_link_state(const std::string& text, const std::string& name, boo
         if (estimates_only) {
             // Skip the writer's bookkeeping while parsing: less to allocate on the hot path.
             static const std::set<std::string, std::less<>> skip = {
-                "recent_bps", "recent_latency_s", "next_bandwidth_due", "next_latency_due", "bytes_today",
-                "budget_day", "backoff_s", "usual_bandwidth_bps", "last_attempt", "last_error"};
+                "recent_bps",   "recent_latency_s", "next_bandwidth_due", "next_latency_due",
+                "bytes_today",  "budget_day",       "backoff_s",          "usual_bandwidth_bps",
+                "last_attempt", "last_error"};
             doc = json::parse(text, [](int depth, json::parse_event_t ev, json& parsed) {
-                return !(depth == 3 && ev == json::parse_event_t::key && skip.count(parsed.get_ref<const std::string&>()));
+                return !(depth == 3 && ev == json::parse_event_t::key &&
+                         skip.count(parsed.get_ref<const std::string&>()));
             });
         } else {
             doc = json::parse(text);
@@ -185,13 +189,16 @@ LinkState parse_link_state(const std::string& text, const std::string& name, boo
     try {
         if (!doc.is_object()) throw Error("top level is not a JSON object");
         if (str(doc, "schema", true) != kLinkStateSchema) {
-            throw Error("schema is '" + str(doc, "schema", true) + "', expected '" + kLinkStateSchema + "'");
+            throw Error("schema is '" + str(doc, "schema", true) + "', expected '" +
+                        kLinkStateSchema + "'");
         }
         const auto v = doc.find("version");
-        if (v == doc.end() || !v->is_number_integer()) throw Error("missing or non-integer 'version'");
+        if (v == doc.end() || !v->is_number_integer())
+            throw Error("missing or non-integer 'version'");
         const auto version = v->get<std::int64_t>();
         if (version > kLinkStateVersion) {
-            throw Error("version " + std::to_string(version) + " is newer than this netplace understands (" +
+            throw Error("version " + std::to_string(version) +
+                        " is newer than this netplace understands (" +
                         std::to_string(kLinkStateVersion) + "): upgrade netplace on this host");
         }
         if (version < 1) throw Error("version " + std::to_string(version) + " is not valid");
@@ -251,14 +258,16 @@ LinkState update_link_state(const std::string& path, const std::function<void(Li
     return st;
 }
 
-std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state, double now_unix_s) {
+std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state,
+                                        double now_unix_s) {
     // Pairs are looked up by site index: placement calls this on every decision, and a large
     // federation has n(n-1) pairs.
     const size_t n = fed.sites.size();
     std::unordered_map<std::string_view, size_t> index;
     index.reserve(n);
     for (size_t i = 0; i < n; ++i) index.emplace(fed.sites[i].name, i);
-    auto pair_of = [&](const std::string& from, const std::string& to) -> std::optional<std::uint64_t> {
+    auto pair_of = [&](const std::string& from,
+                       const std::string& to) -> std::optional<std::uint64_t> {
         const auto a = index.find(from), b = index.find(to);
         if (a == index.end() || b == index.end() || a->second == b->second) return std::nullopt;
         return static_cast<std::uint64_t>(a->second) * n + b->second;
@@ -287,14 +296,16 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* 
             const LinkFigures* fig = nullptr;
             if (!statics.empty())
                 if (const auto st = statics.find(key); st != statics.end()) fig = st->second;
-            e.bandwidth_bps = fig && fig->bandwidth_bps ? *fig->bandwidth_bps : fed.default_bandwidth_bps;
+            e.bandwidth_bps =
+                fig && fig->bandwidth_bps ? *fig->bandwidth_bps : fed.default_bandwidth_bps;
             e.latency_s = fig && fig->latency_s ? *fig->latency_s : fed.default_latency_s;
             e.source = fig ? "static" : "default";
 
             const auto rt = records.find(key);
             if (rt == records.end()) continue;
             const LinkRecord& r = *rt->second;
-            const bool down = r.health == LinkHealth::down || r.consecutive_failures >= p.failures_down;
+            const bool down =
+                r.health == LinkHealth::down || r.consecutive_failures >= p.failures_down;
             if (r.last_success) e.age_s = std::max(0.0, now_unix_s - *r.last_success);
             const bool fresh = e.age_s && *e.age_s <= p.max_age_s;
             if (fresh && (r.bandwidth_bps || r.latency_s)) {
@@ -313,20 +324,23 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* 
     return out;
 }
 
-std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path, double now_unix_s) {
+std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path,
+                                        double now_unix_s) {
     try {
         struct stat sb {};
         if (::stat(state_path.c_str(), &sb) != 0 && errno == ENOENT) {
             log::warn_once("link-state-missing:" + state_path,
-                           "link state " + state_path + " does not exist yet: using static link figures "
-                           "(start netplace-probed or run `netplace probe run --once`)");
+                           "link state " + state_path +
+                               " does not exist yet: using static link figures "
+                               "(start netplace-probed or run `netplace probe run --once`)");
             return current_links(fed, nullptr, now_unix_s);
         }
         const LinkState st = read_link_state_for_estimates(state_path);
         return current_links(fed, &st, now_unix_s);
     } catch (const std::exception& e) {
-        log::warn_once("link-state-bad:" + state_path,
-                       std::string("cannot use link state: ") + e.what() + "; using static link figures");
+        log::warn_once(
+            "link-state-bad:" + state_path,
+            std::string("cannot use link state: ") + e.what() + "; using static link figures");
     }
     try {
         return current_links(fed, nullptr, now_unix_s);

@@ -24,7 +24,8 @@ double seconds_since(Clock::time_point t0, Clock::time_point t) {
 void global_init() {
     static std::once_flag once;
     std::call_once(once, [] {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw Error("libcurl initialisation failed");
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            throw Error("libcurl initialisation failed");
     });
 }
 
@@ -42,9 +43,9 @@ struct Transfer {
     EasyPtr easy;
     std::string url;
     std::uint64_t received = 0;
-    std::uint64_t cap = UINT64_MAX;     // stop reading this response after so many bytes
+    std::uint64_t cap = UINT64_MAX;  // stop reading this response after so many bytes
     bool capped = false;
-    std::uint64_t* total = nullptr;     // probe-wide byte counter
+    std::uint64_t* total = nullptr;  // probe-wide byte counter
     Clock::time_point* last_data = nullptr;
     std::optional<std::uint64_t> content_range_total;
     char errbuf[CURL_ERROR_SIZE] = {};
@@ -85,7 +86,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
             if (slash != std::string_view::npos) {
                 std::uint64_t v = 0;
                 bool digits = false;
-                for (size_t i = slash + 1; i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])); ++i) {
+                for (size_t i = slash + 1;
+                     i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])); ++i) {
                     v = v * 10 + static_cast<std::uint64_t>(line[i] - '0');
                     digits = true;
                 }
@@ -114,7 +116,8 @@ std::unique_ptr<Transfer> make_transfer(const std::string& url, const ProbeOptio
     set(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::ceil(opt.connect_timeout_s * 1000)));
     set(e, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(opt.timeout_s * 1000)));
     set(e, CURLOPT_LOW_SPEED_LIMIT, std::max(1L, static_cast<long>(opt.low_speed_bps / 8)));
-    set(e, CURLOPT_LOW_SPEED_TIME, std::max(1L, static_cast<long>(std::ceil(opt.low_speed_time_s))));
+    set(e, CURLOPT_LOW_SPEED_TIME,
+        std::max(1L, static_cast<long>(std::ceil(opt.low_speed_time_s))));
     set(e, CURLOPT_SSL_VERIFYPEER, 1L);
     set(e, CURLOPT_SSL_VERIFYHOST, 2L);
     if (opt.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, opt.ca_file->c_str());
@@ -150,13 +153,14 @@ void check_done(const Transfer& t, CURLcode rc) {
     const long code = response_code(t);
     if (code != 200 && code != 206) {
         throw ProbeError("HTTP " + std::to_string(code) + " from " + t.url +
-                         (code >= 300 && code < 400 ? " (redirects are not followed: give the final URL)"
-                                                    : " (expected 200 or 206)"));
+                         (code >= 300 && code < 400
+                              ? " (redirects are not followed: give the final URL)"
+                              : " (expected 200 or 206)"));
     }
 }
 
 class Multi {
-public:
+  public:
     Multi() : m_(curl_multi_init()) {
         if (!m_) throw Error("libcurl: cannot create a multi handle");
     }
@@ -167,7 +171,8 @@ public:
     Multi& operator=(const Multi&) = delete;
 
     void add(Transfer& t) {
-        if (curl_multi_add_handle(m_.get(), t.easy.get()) != CURLM_OK) throw Error("libcurl: cannot start a transfer");
+        if (curl_multi_add_handle(m_.get(), t.easy.get()) != CURLM_OK)
+            throw Error("libcurl: cannot start a transfer");
         t.attached = true;
         attached_.push_back(&t);
     }
@@ -200,14 +205,16 @@ public:
         std::uint64_t n = 0;
         for (const auto* t : attached_) {
             curl_socket_t fd = CURL_SOCKET_BAD;
-            if (curl_easy_getinfo(t->easy.get(), CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) continue;
+            if (curl_easy_getinfo(t->easy.get(), CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+                fd == CURL_SOCKET_BAD)
+                continue;
             int q = 0;
             if (::ioctl(fd, FIONREAD, &q) == 0 && q > 0) n += static_cast<std::uint64_t>(q);
         }
         return n;
     }
 
-private:
+  private:
     MultiPtr m_;
     std::vector<Transfer*> attached_;
 };
@@ -221,7 +228,8 @@ CURLcode run_one(Transfer& t, const ProbeOptions& opt) {
     Multi multi;
     multi.add(t);
     // libcurl enforces the real timeouts; this guard only catches a stuck event loop.
-    const auto guard = Clock::now() + std::chrono::duration<double>(opt.timeout_s + opt.connect_timeout_s + 5);
+    const auto guard =
+        Clock::now() + std::chrono::duration<double>(opt.timeout_s + opt.connect_timeout_s + 5);
     for (;;) {
         check_abort(opt);
         auto done = multi.step(50);
@@ -274,7 +282,8 @@ LatencyResult probe_latency(const std::string& url, const ProbeOptions& opt) {
         curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &connect);
         r.rtt_s.push_back(static_cast<double>(std::max<curl_off_t>(0, connect - lookup)) / 1e6);
         r.bytes += t->received;
-        if (response_code(*t) == 206 && t->content_range_total) r.resource_size = t->content_range_total;
+        if (response_code(*t) == 206 && t->content_range_total)
+            r.resource_size = t->content_range_total;
     }
     r.rtt_median_s = median(r.rtt_s);
     double sum = 0;
@@ -346,9 +355,9 @@ BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt)
         check_abort(opt);
         const int wait_ms = 5;
         for (auto& [t, rc] : multi.step(wait_ms)) {
-            const unsigned i = static_cast<unsigned>(std::find_if(tr.begin(), tr.end(), [&](const auto& p) {
-                                                         return p.get() == t;
-                                                     }) - tr.begin());
+            const unsigned i = static_cast<unsigned>(
+                std::find_if(tr.begin(), tr.end(), [&](const auto& p) { return p.get() == t; }) -
+                tr.begin());
             check_done(*t, rc);
             const std::uint64_t got = std::min(t->received, left[i]);
             left[i] -= got;
@@ -377,7 +386,8 @@ BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt)
                 warm_at = now;
                 warm_bytes = arrived;
             } else if (warm_at) {
-                const double e = static_cast<double>(arrived - warm_bytes) * 8 / seconds_since(*warm_at, now);
+                const double e =
+                    static_cast<double>(arrived - warm_bytes) * 8 / seconds_since(*warm_at, now);
                 estimates.push_back(e);
                 const size_t k = estimates.size();
                 if (k > opt.stable_windows && e > 0 &&
@@ -399,11 +409,14 @@ BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt)
     const std::uint64_t arrived = total + (finished ? 0 : multi.unread_bytes());
     if (res.stable) {
         res.bandwidth_bps = estimates.back();
-    } else if (warm_at && seconds_since(*warm_at, end) >= 2 * opt.window_s && arrived > warm_bytes) {
-        res.bandwidth_bps = static_cast<double>(arrived - warm_bytes) * 8 / seconds_since(*warm_at, end);
+    } else if (warm_at && seconds_since(*warm_at, end) >= 2 * opt.window_s &&
+               arrived > warm_bytes) {
+        res.bandwidth_bps =
+            static_cast<double>(arrived - warm_bytes) * 8 / seconds_since(*warm_at, end);
     } else if (first_byte && arrived > first_bytes && seconds_since(*first_byte, end) > 0) {
         // Finished within the warm-up (fast link, small cap): the whole transfer is all there is.
-        res.bandwidth_bps = static_cast<double>(arrived - first_bytes) * 8 / seconds_since(*first_byte, end);
+        res.bandwidth_bps =
+            static_cast<double>(arrived - first_bytes) * 8 / seconds_since(*first_byte, end);
     } else if (arrived > 0 && seconds_since(launched, end) > 0) {
         // Everything arrived in one burst: the request round trip is the best time base left.
         res.bandwidth_bps = static_cast<double>(arrived) * 8 / seconds_since(launched, end);
@@ -431,7 +444,8 @@ std::optional<std::string> probe_url_problem(const std::string& url) {
     }
     const std::unique_ptr<char, StrDeleter> scheme(raw);
     if (std::string(scheme.get()) != "http" && std::string(scheme.get()) != "https") {
-        return "uses scheme '" + std::string(scheme.get()) + "': only http and https probe endpoints are supported";
+        return "uses scheme '" + std::string(scheme.get()) +
+               "': only http and https probe endpoints are supported";
     }
     raw = nullptr;
     const CURLUcode hc = curl_url_get(u.get(), CURLUPART_HOST, &raw, 0);

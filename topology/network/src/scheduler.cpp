@@ -13,8 +13,9 @@ namespace netplace::network {
 
 std::vector<ProbeTarget> probe_targets(const Federation& fed) {
     if (fed.local_site.empty()) {
-        throw Error((fed.source.empty() ? std::string("federation") : fed.source) +
-                    ": local_site is not set: say which site this host belongs to (local_site: NAME)");
+        throw Error(
+            (fed.source.empty() ? std::string("federation") : fed.source) +
+            ": local_site is not set: say which site this host belongs to (local_site: NAME)");
     }
     std::vector<ProbeTarget> out;
     for (const auto& s : fed.sites) {
@@ -48,7 +49,8 @@ void Scheduler::schedule_failure(LinkRecord& r, double now) {
     r.next_bandwidth_due = std::max(r.next_bandwidth_due.value_or(0), next);
 }
 
-bool Scheduler::latency_probe(LinkRecord& r, const ProbeTarget& t, double now, std::vector<ProbeEvent>& ev) {
+bool Scheduler::latency_probe(LinkRecord& r, const ProbeTarget& t, double now,
+                              std::vector<ProbeEvent>& ev) {
     ProbeOptions opt = ProbeOptions::from(fed_.probing);
     opt.abort = abort_;
     std::string error;
@@ -64,8 +66,8 @@ bool Scheduler::latency_probe(LinkRecord& r, const ProbeTarget& t, double now, s
             r.backoff_s = 0;
             r.next_latency_due = now + jittered(fed_.probing.latency_interval_s);
             ev.push_back({r.from, r.to, "latency", true,
-                          fmt::format("rtt {:.3f} ms, jitter {:.3f} ms via {}", lr.rtt_median_s * 1e3,
-                                      lr.jitter_s * 1e3, url)});
+                          fmt::format("rtt {:.3f} ms, jitter {:.3f} ms via {}",
+                                      lr.rtt_median_s * 1e3, lr.jitter_s * 1e3, url)});
             return true;
         } catch (const ProbeError& e) {
             error = e.message();
@@ -74,18 +76,20 @@ bool Scheduler::latency_probe(LinkRecord& r, const ProbeTarget& t, double now, s
     record_failure(r, now, error, fed_.probing);
     schedule_failure(r, now);
     ev.push_back({r.from, r.to, "latency", false, error});
-    log::warn("link {} -> {}: latency probe failed ({} in a row): {}", r.from, r.to, r.consecutive_failures, error);
+    log::warn("link {} -> {}: latency probe failed ({} in a row): {}", r.from, r.to,
+              r.consecutive_failures, error);
     return false;
 }
 
-bool Scheduler::bandwidth_probe(LinkRecord& r, const ProbeTarget& t, double now, std::vector<ProbeEvent>& ev,
-                                const std::function<double()>& clock) {
+bool Scheduler::bandwidth_probe(LinkRecord& r, const ProbeTarget& t, double now,
+                                std::vector<ProbeEvent>& ev, const std::function<double()>& clock) {
     const ProbeSettings& p = fed_.probing;
     charge_bytes(r, 0, now);  // rolls the budget over at the UTC day boundary
     if (r.bytes_today + p.max_bytes > p.daily_budget_bytes) {
         r.next_bandwidth_due = utc_day_start(now) + 86400 + jittered(p.bandwidth_interval_s) * 0.1;
-        const std::string msg = fmt::format("daily byte budget {} spent ({} today): next bandwidth probe tomorrow",
-                                            units::format_size(p.daily_budget_bytes), units::format_size(r.bytes_today));
+        const std::string msg = fmt::format(
+            "daily byte budget {} spent ({} today): next bandwidth probe tomorrow",
+            units::format_size(p.daily_budget_bytes), units::format_size(r.bytes_today));
         ev.push_back({r.from, r.to, "bandwidth", false, msg});
         log::info("link {} -> {}: {}", r.from, r.to, msg);
         return false;
@@ -105,10 +109,11 @@ bool Scheduler::bandwidth_probe(LinkRecord& r, const ProbeTarget& t, double now,
             record_success(r, s, p);
             r.backoff_s = 0;
             r.next_bandwidth_due = at + jittered(p.bandwidth_interval_s);
-            ev.push_back({r.from, r.to, "bandwidth", true,
-                          fmt::format("{} ({} in {:.2f} s{}) via {}", units::format_rate(br.bandwidth_bps),
-                                      units::format_size(br.bytes), br.seconds, br.stable ? "" : ", cap/timeout",
-                                      url)});
+            ev.push_back(
+                {r.from, r.to, "bandwidth", true,
+                 fmt::format("{} ({} in {:.2f} s{}) via {}", units::format_rate(br.bandwidth_bps),
+                             units::format_size(br.bytes), br.seconds,
+                             br.stable ? "" : ", cap/timeout", url)});
             return true;
         } catch (const ProbeError& e) {
             error = e.message();
@@ -118,11 +123,13 @@ bool Scheduler::bandwidth_probe(LinkRecord& r, const ProbeTarget& t, double now,
     record_failure(r, at, error, p);
     schedule_failure(r, at);
     ev.push_back({r.from, r.to, "bandwidth", false, error});
-    log::warn("link {} -> {}: bandwidth probe failed ({} in a row): {}", r.from, r.to, r.consecutive_failures, error);
+    log::warn("link {} -> {}: bandwidth probe failed ({} in a row): {}", r.from, r.to,
+              r.consecutive_failures, error);
     return false;
 }
 
-std::vector<ProbeEvent> Scheduler::run_due(LinkState& st, bool force, const std::function<double()>& clock) {
+std::vector<ProbeEvent> Scheduler::run_due(LinkState& st, bool force,
+                                           const std::function<double()>& clock) {
     std::vector<ProbeEvent> ev;
     const auto targets = probe_targets(fed_);
     st.federation = fed_.name;
@@ -131,7 +138,8 @@ std::vector<ProbeEvent> Scheduler::run_due(LinkState& st, bool force, const std:
     for (size_t i = 0; i < targets.size(); ++i) {
         LinkRecord& r = st.get_or_add(targets[i].site, fed_.local_site);
         const double now = clock();
-        if (force || r.next_latency_due.value_or(0) <= now) latency_ok[i] = latency_probe(r, targets[i], now, ev);
+        if (force || r.next_latency_due.value_or(0) <= now)
+            latency_ok[i] = latency_probe(r, targets[i], now, ev);
     }
     if (force) {
         for (size_t i = 0; i < targets.size(); ++i) {
@@ -153,7 +161,9 @@ std::vector<ProbeEvent> Scheduler::run_due(LinkState& st, bool force, const std:
             pick = i;
         }
     }
-    if (pick) bandwidth_probe(*st.find(targets[*pick].site, fed_.local_site), targets[*pick], now, ev, clock);
+    if (pick)
+        bandwidth_probe(*st.find(targets[*pick].site, fed_.local_site), targets[*pick], now, ev,
+                        clock);
     return ev;
 }
 
@@ -162,7 +172,8 @@ double Scheduler::next_due(const LinkState& st, double now) const {
     for (const auto& t : probe_targets(fed_)) {
         const LinkRecord* r = st.find(t.site, fed_.local_site);
         if (!r) return now;
-        next = std::min({next, r->next_latency_due.value_or(now), r->next_bandwidth_due.value_or(now)});
+        next = std::min(
+            {next, r->next_latency_due.value_or(now), r->next_bandwidth_due.value_or(now)});
     }
     return next;
 }

@@ -6,8 +6,8 @@
 #include "netplace/network/federation.hpp"
 #include "netplace/network/probe.hpp"
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -30,16 +30,20 @@ LinkState save(const Scheduler& sched, const LinkState& mine, const std::string&
             file.writer_site = fed.local_site;
             for (const auto& r : mine.links) {
                 if (!sched.owns(r)) continue;
-                if (LinkRecord* x = file.find(r.from, r.to)) *x = r;
-                else file.links.push_back(r);
+                if (LinkRecord* x = file.find(r.from, r.to))
+                    *x = r;
+                else
+                    file.links.push_back(r);
             }
         },
         now);
     if (prom_path) {
         try {
-            file::write_atomic(*prom_path, prometheus_text(fed, current_links(fed, &merged, now), &merged), 0644);
+            file::write_atomic(
+                *prom_path, prometheus_text(fed, current_links(fed, &merged, now), &merged), 0644);
         } catch (const Error& e) {
-            log::warn_once("prom-write:" + *prom_path, std::string("cannot write Prometheus file: ") + e.what());
+            log::warn_once("prom-write:" + *prom_path,
+                           std::string("cannot write Prometheus file: ") + e.what());
         }
     }
     return merged;
@@ -71,14 +75,16 @@ void remove_stale_temps(const std::string& state_path) {
     }
 }
 
-std::optional<std::string> prom_path_of(const Federation& fed, const std::optional<std::string>& override_path) {
+std::optional<std::string> prom_path_of(const Federation& fed,
+                                        const std::optional<std::string>& override_path) {
     return override_path ? override_path : fed.probing.prometheus_file;
 }
 
 }  // namespace
 
 double now_unix() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 std::vector<ProbeEvent> probe_round(const Federation& fed, const std::string& state_path,
@@ -104,8 +110,9 @@ int run_service(const ServiceOptions& opt) {
     Scheduler sched(fed, opt.stop);
     remove_stale_temps(state_path());
     LinkState st = load_own(state_path());
-    log::info("netplace-probed: federation {} ({} sites), local site {}, {} links to probe, state {}", fed.name,
-              fed.sites.size(), fed.local_site, probe_targets(fed).size(), state_path());
+    log::info(
+        "netplace-probed: federation {} ({} sites), local site {}, {} links to probe, state {}",
+        fed.name, fed.sites.size(), fed.local_site, probe_targets(fed).size(), state_path());
 
     auto stopping = [&] { return opt.stop && opt.stop->load(); };
     while (!stopping()) {
@@ -115,10 +122,11 @@ int run_service(const ServiceOptions& opt) {
                 probe_targets(nf);
                 fed = std::move(nf);
                 sched.set_federation(fed);
-                log::info("netplace-probed: reloaded {} ({} sites, {} links to probe)", opt.federation_path,
-                          fed.sites.size(), probe_targets(fed).size());
+                log::info("netplace-probed: reloaded {} ({} sites, {} links to probe)",
+                          opt.federation_path, fed.sites.size(), probe_targets(fed).size());
             } catch (const Error& e) {
-                log::error("netplace-probed: reload failed, keeping the previous federation: {}", e.what());
+                log::error("netplace-probed: reload failed, keeping the previous federation: {}",
+                           e.what());
             }
         }
         std::vector<ProbeEvent> ev;
@@ -158,8 +166,10 @@ namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_reload{false};
 extern "C" void on_service_signal(int sig) {
-    if (sig == SIGHUP) g_reload.store(true);
-    else g_stop.store(true);
+    if (sig == SIGHUP)
+        g_reload.store(true);
+    else
+        g_stop.store(true);
 }
 }  // namespace
 

@@ -14,24 +14,27 @@ struct SourceLocation {
 };
 
 class Error : public std::runtime_error {
-public:
-    explicit Error(std::string message) : std::runtime_error(message), message_(std::move(message)) {}
+  public:
+    explicit Error(std::string message)
+        : std::runtime_error(message), message_(std::move(message)) {}
     Error(SourceLocation where, std::string message)
-        : std::runtime_error(render(where, message)), message_(std::move(message)), where_(std::move(where)) {}
+        : std::runtime_error(render(where, message)),
+          message_(std::move(message)),
+          where_(std::move(where)) {}
 
     const std::string& message() const noexcept { return message_; }
     const std::optional<SourceLocation>& where() const noexcept { return where_; }
 
     static std::string render(const SourceLocation& where, const std::string& message);
 
-private:
+  private:
     std::string message_;
     std::optional<SourceLocation> where_;
 };
 
 // A configuration or input file is wrong (exit status 2 in the CLI).
 class ConfigError : public Error {
-public:
+  public:
     using Error::Error;
 };
 

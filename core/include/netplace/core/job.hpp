@@ -11,16 +11,16 @@ namespace netplace {
 
 struct Dataset {
     std::string name;
-    std::string site;                      // where it lives now
+    std::string site;  // where it lives now
     std::uint64_t bytes = 0;
     std::optional<std::string> residency;  // tag restricting where it may be read
 };
 
 struct PlacementHints {
-    std::vector<std::string> allowed;      // empty = any
+    std::vector<std::string> allowed;  // empty = any
     std::vector<std::string> preferred;
     std::vector<std::string> avoided;
-    std::optional<std::string> policy;     // named policy the user asks for
+    std::optional<std::string> policy;  // named policy the user asks for
     // Weight overrides ("price" -> 0); honoured only for weights the policy lists in user_weights.
     std::vector<std::pair<std::string, double>> weights;
 };
@@ -31,12 +31,12 @@ struct JobRequest {
     unsigned nodes = 1;
     unsigned tasks = 1;
     unsigned cpus_per_task = 1;
-    unsigned gpus = 0;                     // total GPUs
+    unsigned gpus = 0;  // total GPUs
     std::optional<std::string> gpu_type;
-    std::vector<std::string> features;     // site features the job needs (Slurm --constraint)
-    std::uint64_t memory_bytes = 0;        // per node
-    double walltime_s = 3600;              // requested time limit
-    std::optional<double> runtime_s;       // user's estimate of the real runtime at the reference site
+    std::vector<std::string> features;  // site features the job needs (Slurm --constraint)
+    std::uint64_t memory_bytes = 0;     // per node
+    double walltime_s = 3600;           // requested time limit
+    std::optional<double> runtime_s;    // user's estimate of the real runtime at the reference site
     std::vector<Dataset> inputs;
     std::uint64_t output_bytes = 0;
     std::optional<std::string> home_site;  // where outputs go; default: the submitting site
@@ -63,20 +63,20 @@ struct SiteEstimate {
     double run_s = 0;
     double stage_out_s = 0;
     double total_s = 0;
-    double price = 0;                      // currency units for the job at this site
-    double score = 0;                      // what the policy minimises
-    ScoreTerms terms;                      // score = sum of these
-    std::optional<std::string> excluded;   // why this site may not run the job
-    std::vector<std::string> notes;        // fallbacks used, bonuses applied, ...
-    std::uint64_t wan_bytes = 0;           // bytes the job moves between sites if run here
+    double price = 0;                     // currency units for the job at this site
+    double score = 0;                     // what the policy minimises
+    ScoreTerms terms;                     // score = sum of these
+    std::optional<std::string> excluded;  // why this site may not run the job
+    std::vector<std::string> notes;       // fallbacks used, bonuses applied, ...
+    std::uint64_t wan_bytes = 0;          // bytes the job moves between sites if run here
 };
 
 struct PlacementDecision {
-    std::optional<std::string> site;       // unset: no site qualifies
+    std::optional<std::string> site;  // unset: no site qualifies
     std::string cluster;
     std::string policy;
-    std::vector<SiteEstimate> ranking;     // best first, excluded sites last
-    std::vector<std::string> warnings;     // about this job's request
+    std::vector<SiteEstimate> ranking;  // best first, excluded sites last
+    std::vector<std::string> warnings;  // about this job's request
     // About the cached state (links, site load), the same for every job until the state changes:
     // a submission door shows each of these to a user once, not on every job.
     std::vector<std::string> state_warnings;

@@ -28,15 +28,15 @@ struct SitePrice {
 
 struct Site {
     std::string name;
-    std::string cluster;                   // Slurm cluster name (sbatch -M)
-    std::vector<std::string> probe_urls;   // remote endpoint(s) serving a large file / byte ranges
+    std::string cluster;                  // Slurm cluster name (sbatch -M)
+    std::vector<std::string> probe_urls;  // remote endpoint(s) serving a large file / byte ranges
     SiteCapacity capacity;
-    double speed = 1.0;                    // runtime factor vs the reference site (0.5 = twice as fast)
+    double speed = 1.0;  // runtime factor vs the reference site (0.5 = twice as fast)
     SitePrice price;
     std::vector<std::string> features;
     std::vector<std::string> partitions;
-    std::optional<double> static_wait_s;   // queue wait assumed when no site-state is known
-    std::vector<std::string> regions;      // names this site has in imported matrices ("aws:us-east-1")
+    std::optional<double> static_wait_s;  // queue wait assumed when no site-state is known
+    std::vector<std::string> regions;  // names this site has in imported matrices ("aws:us-east-1")
 };
 
 // Static or configured figures for one directed link.
@@ -51,33 +51,33 @@ struct LinkFigures {
 struct ProbeSettings {
     std::string state_file = "/var/lib/netplace/links.json";
     std::optional<std::string> prometheus_file;  // node_exporter textfile collector output
-    double bandwidth_interval_s = 600;     // per link
+    double bandwidth_interval_s = 600;           // per link
     double latency_interval_s = 60;
-    double jitter = 0.2;                   // +- fraction of the interval, so probes do not align
-    unsigned streams = 4;                  // parallel HTTP range downloads per bandwidth probe
-    std::uint64_t max_bytes = 64ull << 20; // byte cap per bandwidth probe
+    double jitter = 0.2;                    // +- fraction of the interval, so probes do not align
+    unsigned streams = 4;                   // parallel HTTP range downloads per bandwidth probe
+    std::uint64_t max_bytes = 64ull << 20;  // byte cap per bandwidth probe
     std::uint64_t daily_budget_bytes = 4ull << 30;  // per link and UTC day
     unsigned latency_samples = 5;
     double connect_timeout_s = 5;
-    double timeout_s = 30;                 // whole transfer
-    double low_speed_bps = 8e3;            // abort a transfer slower than this ...
-    double low_speed_time_s = 10;          // ... for this long
-    unsigned failures_down = 3;            // consecutive failures before a link is `down`
-    double max_age_s = 3600;               // older measurements are `stale`
-    double degraded_fraction = 0.5;        // below this share of the usual figure: `degraded`
+    double timeout_s = 30;           // whole transfer
+    double low_speed_bps = 8e3;      // abort a transfer slower than this ...
+    double low_speed_time_s = 10;    // ... for this long
+    unsigned failures_down = 3;      // consecutive failures before a link is `down`
+    double max_age_s = 3600;         // older measurements are `stale`
+    double degraded_fraction = 0.5;  // below this share of the usual figure: `degraded`
     double backoff_max_s = 3600;
-    std::optional<std::string> ca_file;    // extra CA bundle for HTTPS endpoints
+    std::optional<std::string> ca_file;  // extra CA bundle for HTTPS endpoints
 };
 
 struct Federation {
     std::string name;
-    std::string local_site;                // the site this host belongs to
+    std::string local_site;  // the site this host belongs to
     std::vector<Site> sites;
-    std::vector<LinkFigures> links;        // static figures, used until measured
-    double default_bandwidth_bps = 1e9;    // for pairs with neither measurement nor static figure
+    std::vector<LinkFigures> links;      // static figures, used until measured
+    double default_bandwidth_bps = 1e9;  // for pairs with neither measurement nor static figure
     double default_latency_s = 0.02;
     double intra_site_bandwidth_bps = 100e9;  // data already at the site: parallel FS speed
-    std::string source;                    // file it was loaded from
+    std::string source;                       // file it was loaded from
     ProbeSettings probing;
 
     const Site* find(const std::string& site) const {
@@ -104,10 +104,10 @@ struct LinkEstimate {
     double bandwidth_bps = 0;
     double latency_s = 0;
     LinkHealth health = LinkHealth::unknown;
-    bool measured = false;                 // false: static figure or default
-    std::optional<double> age_s;           // since last successful measurement
-    std::optional<double> jitter_s;        // latency jitter, when measured
-    std::string source;                    // "probe", "iperf3", "perfsonar", "csv", "static", "default"
+    bool measured = false;           // false: static figure or default
+    std::optional<double> age_s;     // since last successful measurement
+    std::optional<double> jitter_s;  // latency jitter, when measured
+    std::string source;              // "probe", "iperf3", "perfsonar", "csv", "static", "default"
 };
 
 // Current load of a site, from the site-state file (collected from Slurm).
@@ -117,7 +117,7 @@ struct SiteLoad {
     unsigned cores_total = 0, cores_free = 0;
     unsigned gpus_total = 0, gpus_free = 0;
     unsigned jobs_running = 0, jobs_pending = 0;
-    double pending_core_seconds = 0;       // requested cores x time limit of pending jobs
+    double pending_core_seconds = 0;  // requested cores x time limit of pending jobs
     double pending_gpu_seconds = 0;
     double running_core_seconds_left = 0;  // cores x remaining time limit of running jobs
     std::optional<double> age_s;

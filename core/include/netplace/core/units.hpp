@@ -17,8 +17,8 @@ double parse_rate_bps(std::string_view text);
 // ("1h30m"); Slurm time forms "MM:SS", "HH:MM:SS", "D-HH[:MM[:SS]]".
 double parse_duration_s(std::string_view text);
 
-std::string format_size(std::uint64_t bytes);    // "1.5 GiB"
-std::string format_rate(double bps);              // "9.87 Gbit/s"
-std::string format_duration(double seconds);      // "1h02m", "12.3 s", "850 ms"
+std::string format_size(std::uint64_t bytes);  // "1.5 GiB"
+std::string format_rate(double bps);           // "9.87 Gbit/s"
+std::string format_duration(double seconds);   // "1h02m", "12.3 s", "850 ms"
 
 }  // namespace netplace::units

@@ -16,7 +16,7 @@ namespace netplace::yaml {
 
 // A YAML node and the file it came from, so every accessor can report where it failed.
 class Doc {
-public:
+  public:
     // Loads a file; parse errors become ConfigError at the parser's position.
     static Doc load_file(const std::string& path);
     // Loads text; `name` stands in for the file name in messages.
@@ -25,7 +25,7 @@ public:
     const std::string& file() const { return file_; }
     const YAML::Node& root() const { return root_; }
 
-private:
+  private:
     std::string file_;
     YAML::Node root_;
 };
@@ -45,8 +45,8 @@ std::string as_string(const std::string& file, const YAML::Node& node, std::stri
 // A non-empty identifier: letters, digits, '-', '_', '.'.
 std::string as_name(const std::string& file, const YAML::Node& node, std::string_view what);
 bool as_bool(const std::string& file, const YAML::Node& node, std::string_view what);
-double as_number(const std::string& file, const YAML::Node& node, std::string_view what,
-                 double min, double max);
+double as_number(const std::string& file, const YAML::Node& node, std::string_view what, double min,
+                 double max);
 std::int64_t as_integer(const std::string& file, const YAML::Node& node, std::string_view what,
                         std::int64_t min, std::int64_t max);
 std::uint64_t as_size(const std::string& file, const YAML::Node& node, std::string_view what);
@@ -57,7 +57,8 @@ std::vector<std::string> as_string_list(const std::string& file, const YAML::Nod
                                         std::string_view what);
 
 // Levenshtein-closest candidate within distance 3, for "did you mean" hints.
-std::optional<std::string> closest(std::string_view word, std::initializer_list<std::string_view> options);
+std::optional<std::string> closest(std::string_view word,
+                                   std::initializer_list<std::string_view> options);
 std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& options);
 
 }  // namespace netplace::yaml

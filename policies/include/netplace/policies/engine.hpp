@@ -20,8 +20,9 @@ namespace netplace::policies {
 // Speed: `links` in the order current_links() returns (row-major over fed.sites without the
 // diagonal; with it also works) and `loads` in fed.sites order (align_loads) are looked up in
 // O(1); any other order works but costs an index build per call.
-PlacementDecision place(const JobRequest& job, const Federation& fed, const std::vector<LinkEstimate>& links,
-                        const std::vector<SiteLoad>& loads, const PolicySet& policies);
+PlacementDecision place(const JobRequest& job, const Federation& fed,
+                        const std::vector<LinkEstimate>& links, const std::vector<SiteLoad>& loads,
+                        const PolicySet& policies);
 
 // Estimated queue wait (seconds) for a job needing `cores` cores and `gpus` GPUs at `site`:
 //   no load known  -> site.static_wait_s, else 0;

@@ -41,12 +41,12 @@ struct Match {
 // What a policy (unconditionally) or a rule (when it matches) does.
 struct Effects {
     Mode mode = Mode::enforce;
-    std::vector<std::string> allow;    // non-empty: only these sites
+    std::vector<std::string> allow;  // non-empty: only these sites
     std::vector<std::string> deny;
     std::vector<std::string> require_features;
     std::vector<std::string> require_gpu_types;
     std::optional<double> max_stage_in_s;
-    std::optional<double> min_bandwidth_bps;  // every link the job's data crosses
+    std::optional<double> min_bandwidth_bps;                // every link the job's data crosses
     std::vector<std::pair<std::string, double>> penalty_s;  // site -> seconds added to its score
     std::vector<std::pair<std::string, double>> bonus_s;    // site -> seconds taken off
     std::vector<std::pair<std::string, double>> weights;    // overrides while the rule matches
@@ -67,8 +67,8 @@ struct Policy {
     std::vector<std::string> user_weights;  // weights a job may override
     double preferred_bonus_s = 300;         // taken off the score of the job's preferred sites
     Effects effects;
-    std::vector<Rule> rules;                // applied in order; all matching rules apply
-    bool builtin = false;                   // one of the shipped presets
+    std::vector<Rule> rules;  // applied in order; all matching rules apply
+    bool builtin = false;     // one of the shipped presets
     SourceLocation where;
 };
 
@@ -98,7 +98,7 @@ struct PolicyInfo {
 };
 
 class PolicySet {
-public:
+  public:
     // Strict YAML (docs/policies.md). Unless the file says `presets: false`, the built-in
     // presets are available too; a policy of the same name in the file replaces the preset.
     static PolicySet load_file(const std::string& path);
@@ -126,7 +126,7 @@ public:
     };
     const std::vector<SiteMention>& site_mentions() const { return mentions_; }
 
-private:
+  private:
     friend class Loader;
     std::vector<Policy> policies_;
     std::string default_;

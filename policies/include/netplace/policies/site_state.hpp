@@ -14,7 +14,8 @@ namespace netplace::policies {
 inline constexpr int site_state_version = 1;
 
 // `now_unix_s` sets SiteLoad::age_s from each entry's collected_unix_s; unset: the system clock.
-std::vector<SiteLoad> read_site_state(const std::string& path, std::optional<double> now_unix_s = std::nullopt);
+std::vector<SiteLoad> read_site_state(const std::string& path,
+                                      std::optional<double> now_unix_s = std::nullopt);
 // Same, from text; `name` stands in for the file in warnings. Never throws.
 std::vector<SiteLoad> parse_site_state(const std::string& text, const std::string& name,
                                        std::optional<double> now_unix_s = std::nullopt);

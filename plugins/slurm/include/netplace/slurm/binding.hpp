@@ -21,17 +21,18 @@ struct TaskBinding {
 // (nullopt: not known). `step_gpus`: the node's GPUs Slurm gave the step (indexes in PCI order,
 // see step_gpus_from_env); the plan then uses only those, so a step never names a GPU of another
 // job. Variables the user already set (per `user_env`) among NCCL_IB_HCA and UCX_NET_DEVICES are
-// left alone. `step_cores`: the step's cores on this node as Slurm numbers them (S_STEP_ALLOC_CORES:
-// socket-major, which is hwloc's logical core order when slurm.conf describes the node as it is);
-// the plan then uses only those, so tasks never land on another job's cores.
+// left alone. `step_cores`: the step's cores on this node as Slurm numbers them
+// (S_STEP_ALLOC_CORES: socket-major, which is hwloc's logical core order when slurm.conf describes
+// the node as it is); the plan then uses only those, so tasks never land on another job's cores.
 // Bind::none → nullopt; Bind::automatic with more tasks than the step's cores (an overcommitted
 // step) → nullopt, tasks left as Slurm placed them. Throws netplace::Error for a plan that cannot
 // be made (gpu-nic on a node without GPUs, more tasks than cores, a step GPU or core id the
 // topology lacks).
-std::optional<TaskBinding> plan_binding(const NodeTopology& topo, Bind bind, unsigned tasks, unsigned rank,
-                                        std::optional<unsigned> gpus_per_task, const GetEnv& user_env,
-                                        const std::optional<std::vector<unsigned>>& step_gpus = std::nullopt,
-                                        const std::optional<std::vector<unsigned>>& step_cores = std::nullopt);
+std::optional<TaskBinding> plan_binding(
+    const NodeTopology& topo, Bind bind, unsigned tasks, unsigned rank,
+    std::optional<unsigned> gpus_per_task, const GetEnv& user_env,
+    const std::optional<std::vector<unsigned>>& step_gpus = std::nullopt,
+    const std::optional<std::vector<unsigned>>& step_cores = std::nullopt);
 
 // The GPUs Slurm allocated on this node: SLURM_STEP_GPUS (a step; per task in task_init when
 // Slurm binds GPUs to tasks), else SLURM_JOB_GPUS (the batch step). These are gres.conf File=

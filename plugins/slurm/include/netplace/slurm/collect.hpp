@@ -11,17 +11,20 @@
 namespace netplace::slurm {
 
 // What the collector asks Slurm (fixed formats, so parsing never depends on a user's SINFO_FORMAT).
-inline constexpr const char* kSinfoFormat = "%N|%C|%T|%G";             // node, CPUs A/I/O/T, state, gres
-inline constexpr const char* kSqueueFormat = "%T|%C|%l|%L|%b|%D";      // state, cpus, limit, left, tres/node, nodes
+inline constexpr const char* kSinfoFormat = "%N|%C|%T|%G";  // node, CPUs A/I/O/T, state, gres
+inline constexpr const char* kSqueueFormat =
+    "%T|%C|%l|%L|%b|%D";  // state, cpus, limit, left, tres/node, nodes
 
 // Parses `sinfo -h -N -o kSinfoFormat` and `squeue -h -t PD,R,CF -o kSqueueFormat` output of one
 // cluster. Throws netplace::Error naming the line for output it does not understand.
-SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out, const std::string& squeue_out);
+SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out,
+                            const std::string& squeue_out);
 
 // `sacctmgr -n -P show cluster where cluster=<names> format=<kSacctmgrClusterFormat>`: the
 // controller records. A cluster whose slurmctld never registered (empty host, port 0) is left
 // out: slurmdbd has no address for it either. Throws netplace::Error naming a malformed line.
-inline constexpr const char* kSacctmgrClusterFormat = "Cluster,ControlHost,ControlPort,RPC,PluginIDSelect,Flags";
+inline constexpr const char* kSacctmgrClusterFormat =
+    "Cluster,ControlHost,ControlPort,RPC,PluginIDSelect,Flags";
 std::vector<Controller> parse_sacctmgr_clusters(const std::string& out);
 
 // Runs argv (no shell) with a hard timeout; returns stdout. Throws netplace::Error with the
@@ -30,17 +33,19 @@ std::string run_command(const std::vector<std::string>& argv, double timeout_s);
 
 struct CollectResult {
     std::vector<SiteLoad> loads;
-    std::vector<std::string> errors;  // one per cluster that could not be read
+    std::vector<std::string> errors;    // one per cluster that could not be read
     std::vector<std::string> answered;  // clusters whose sinfo and squeue answered
 };
 // Every site of `fed` (by its cluster name), each client call bounded by `timeout_s`.
-CollectResult collect_sites(const Federation& fed, double timeout_s, const std::string& sinfo = "sinfo",
+CollectResult collect_sites(const Federation& fed, double timeout_s,
+                            const std::string& sinfo = "sinfo",
                             const std::string& squeue = "squeue");
 
 // Controller records (sacctmgr show cluster) of `clusters`, in one bounded call. Only clusters
 // that just answered sinfo/squeue should be passed: a cluster that does not answer gets no
 // record, so steered jobs take Slurm's own -M path to it. Throws netplace::Error.
-std::vector<Controller> collect_controllers(const std::vector<std::string>& clusters, double timeout_s,
+std::vector<Controller> collect_controllers(const std::vector<std::string>& clusters,
+                                            double timeout_s,
                                             const std::string& sacctmgr = "sacctmgr");
 
 }  // namespace netplace::slurm

@@ -12,11 +12,11 @@ namespace netplace::slurm {
 
 struct PluginConfig {
     std::string federation = "/etc/netplace/federation.yaml";
-    std::string policy = "/etc/netplace/policy.yaml";      // missing file: built-in presets
-    std::string state_dir = "/var/lib/netplace";            // links.json, sites.json
+    std::string policy = "/etc/netplace/policy.yaml";  // missing file: built-in presets
+    std::string state_dir = "/var/lib/netplace";       // links.json, sites.json
     std::string default_policy = "fastest";
-    Bind bind = Bind::automatic;                            // when the job says nothing
-    std::optional<std::string> topology;                    // hwloc XML instead of the live node
+    Bind bind = Bind::automatic;          // when the job says nothing
+    std::optional<std::string> topology;  // hwloc XML instead of the live node
     // The live node's topology as hwloc XML, refreshed once per boot: reading it costs ~5 ms in
     // slurmstepd where discovering the host costs ~45 ms per step. Unset (`none`): discover.
     std::optional<std::string> topology_cache = std::string("/run/netplace/topology.xml");
@@ -30,7 +30,7 @@ struct PluginConfig {
     double controller_max_age_s = 600;
     // Not a plugstack key: ClusterName of the slurm.conf the submission uses (config_for()). A
     // job placed there needs no -M, which saves sbatch a slurmdbd round trip.
-    std::optional<std::string> local_cluster;                           // older site state: static figures
+    std::optional<std::string> local_cluster;  // older site state: static figures
 
     std::string links_path() const { return state_dir + "/links.json"; }
     std::string sites_path() const { return state_dir + "/sites.json"; }

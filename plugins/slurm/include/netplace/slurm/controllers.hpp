@@ -11,8 +11,8 @@ namespace netplace::slurm {
 
 struct Controller {
     std::string cluster;
-    std::string host;               // ControlHost as slurmdbd has it (the address slurmctld registered from)
-    unsigned port = 0;              // ControlPort
+    std::string host;   // ControlHost as slurmdbd has it (the address slurmctld registered from)
+    unsigned port = 0;  // ControlPort
     unsigned rpc_version = 0;       // RPC: the protocol version to speak to that slurmctld
     unsigned select_plugin_id = 0;  // PluginIDSelect (libslurm turns it into its plugin index)
     std::string flags;              // Flags as sacctmgr prints them ("MultipleSlurmd", "None", ...)
@@ -24,7 +24,8 @@ inline constexpr const char* kControllersFile = "slurm-controllers.json";
 
 // The controllers file (JSON, schema "netplace.slurm-controllers"), written atomically.
 std::string format_controllers(const std::vector<Controller>& controllers, double now_unix_s);
-void write_controllers(const std::string& path, const std::vector<Controller>& controllers, double now_unix_s);
+void write_controllers(const std::string& path, const std::vector<Controller>& controllers,
+                       double now_unix_s);
 
 struct ControllerLookup {
     std::optional<Controller> controller;
@@ -33,7 +34,7 @@ struct ControllerLookup {
 
 // The record of `cluster` if the file is readable, of this version, no older than `max_age_s`
 // and names the cluster with a usable address. Never throws; reads one small local file.
-ControllerLookup find_controller(const std::string& path, const std::string& cluster, double now_unix_s,
-                                 double max_age_s);
+ControllerLookup find_controller(const std::string& path, const std::string& cluster,
+                                 double now_unix_s, double max_age_s);
 
 }  // namespace netplace::slurm

@@ -21,7 +21,7 @@ Bind parse_bind(std::string_view text);  // throws netplace::Error with the reas
 
 // --place-sites: `auto` (default), `a,b` (only these, in order of preference), `!c` (avoid).
 struct SiteChoice {
-    std::vector<std::string> wanted;   // allowed, first = most preferred
+    std::vector<std::string> wanted;  // allowed, first = most preferred
     std::vector<std::string> avoided;
     bool automatic() const { return wanted.empty() && avoided.empty(); }
 };
@@ -41,24 +41,28 @@ struct UserOptions {
     bool explain = false;
     std::optional<Bind> bind;
     // Any option that asks netplace to choose the site (binding alone does not).
-    bool wants_placement() const { return sites.has_value() || data.has_value() || policy.has_value(); }
+    bool wants_placement() const {
+        return sites.has_value() || data.has_value() || policy.has_value();
+    }
 };
 
 struct OptionSpec {
     const char* name;     // without the leading "--"
     const char* arginfo;  // nullptr: a flag
     const char* usage;
-    const char* env;      // NETPLACE_* mirror
+    const char* env;  // NETPLACE_* mirror
 };
 inline constexpr std::array<OptionSpec, 5> kOptions{{
-    {"place-sites", "LIST", "[netplace] sites to use: a,b (allowed, preferred first), !c (avoid), auto",
-     "NETPLACE_SITES"},
-    {"place-data", "NAME@SITE:SIZE[,...]", "[netplace] input datasets and where they live, e.g. ds@beta:500G",
-     "NETPLACE_DATA"},
-    {"place-policy", "NAME", "[netplace] named placement policy (one the admin allows)", "NETPLACE_POLICY"},
+    {"place-sites", "LIST",
+     "[netplace] sites to use: a,b (allowed, preferred first), !c (avoid), auto", "NETPLACE_SITES"},
+    {"place-data", "NAME@SITE:SIZE[,...]",
+     "[netplace] input datasets and where they live, e.g. ds@beta:500G", "NETPLACE_DATA"},
+    {"place-policy", "NAME", "[netplace] named placement policy (one the admin allows)",
+     "NETPLACE_POLICY"},
     {"place-explain", nullptr, "[netplace] print the per-site placement explanation on stderr",
      "NETPLACE_EXPLAIN"},
-    {"place-bind", "auto|none|gpu-nic|numa", "[netplace] task binding inside the allocation", "NETPLACE_BIND"},
+    {"place-bind", "auto|none|gpu-nic|numa", "[netplace] task binding inside the allocation",
+     "NETPLACE_BIND"},
 }};
 
 // Applies one option ("place-data" or "--place-data"); `value` is empty for the flag. Throws

@@ -19,16 +19,16 @@ struct SubmitOutcome {
         refuse,  // fail the submission with `message`
     };
     Action action = Action::none;
-    std::string clusters;               // for steer; empty: the chosen site is the local cluster
-    std::string site;                   // chosen site, when the engine chose one
-    std::string reason;                 // compact, for SLURM_SPANK_NETPLACE_REASON
-    std::string message;                // for refuse
-    std::optional<std::string> explain; // per-site table when --place-explain
-    std::vector<std::string> warnings;  // about this submission; shown on the submitter's stderr
+    std::string clusters;                // for steer; empty: the chosen site is the local cluster
+    std::string site;                    // chosen site, when the engine chose one
+    std::string reason;                  // compact, for SLURM_SPANK_NETPLACE_REASON
+    std::string message;                 // for refuse
+    std::optional<std::string> explain;  // per-site table when --place-explain
+    std::vector<std::string> warnings;   // about this submission; shown on the submitter's stderr
     // State fallbacks (missing/stale/corrupt links.json or sites.json, unmeasured links): the same
     // for every job until fixed, so the Lua door shows each once per user (warn_once.hpp).
     std::vector<std::string> state_warnings;
-    bool user_clusters = false;         // the user gave -M (then Slurm's -M path must carry the choice)
+    bool user_clusters = false;  // the user gave -M (then Slurm's -M path must carry the choice)
 };
 
 // The job as the engine sees it, from cli_filter's option JSON (ntasks, nodes, cpus-per-task,
@@ -38,8 +38,8 @@ JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opt
 // The whole decision. Bad --place-* values or a request no site may run → refuse; missing,
 // stale or corrupt state and unreadable federation/policy files → fall back (static figures, or
 // Slurm's own choice) with a warning, never refuse. Never throws.
-SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig& config, const GetEnv& getenv,
-                                double now_unix_s);
+SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig& config,
+                                const GetEnv& getenv, double now_unix_s);
 
 // Reads the plugin's plugstack.conf arguments for `slurm_conf` (default: $SLURM_CONF or
 // /etc/slurm/slurm.conf). nullopt: netplace is not in plugstack.conf. Throws for bad arguments.

@@ -14,7 +14,8 @@ std::string warn_once_dir();
 // Those of `messages` not shown to this user within `window_s`, in order; records them as shown.
 // Any problem with the directory or its file (not ours, a symlink, unwritable, corrupt) shows
 // every message: a warning is never lost to its own bookkeeping.
-std::vector<std::string> first_showing(const std::vector<std::string>& messages, const std::string& dir,
-                                       double now_unix_s, double window_s = 3600);
+std::vector<std::string> first_showing(const std::vector<std::string>& messages,
+                                       const std::string& dir, double now_unix_s,
+                                       double window_s = 3600);
 
 }  // namespace netplace::slurm

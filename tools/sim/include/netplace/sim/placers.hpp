@@ -12,7 +12,7 @@ namespace netplace::sim {
 
 struct PlacerContext {
     const Federation* federation = nullptr;
-    std::vector<LinkEstimate> links;        // what the engine is told about the links
+    std::vector<LinkEstimate> links;  // what the engine is told about the links
     std::uint64_t seed = 1;
     std::vector<std::string> policy_files;  // YAML policy files for netplace policies
 };

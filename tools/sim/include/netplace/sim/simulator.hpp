@@ -37,7 +37,9 @@ struct Network {
     std::vector<double> bandwidth_bps;
     std::vector<double> latency_s;
     double intra_site_bandwidth_bps = 100e9;
-    double bandwidth(std::size_t from, std::size_t to) const { return bandwidth_bps[from * sites + to]; }
+    double bandwidth(std::size_t from, std::size_t to) const {
+        return bandwidth_bps[from * sites + to];
+    }
     double latency(std::size_t from, std::size_t to) const { return latency_s[from * sites + to]; }
 };
 
@@ -45,21 +47,21 @@ struct Network {
 Network make_network(const Federation& federation, const std::vector<LinkEstimate>& links);
 
 struct JobRecord {
-    std::int32_t site = -1;                // -1: no site could take the job (rejected)
+    std::int32_t site = -1;  // -1: no site could take the job (rejected)
     double submit_s = 0;
-    double ready_s = 0;                    // inputs all present at the site
+    double ready_s = 0;  // inputs all present at the site
     double start_s = 0;
     double end_s = 0;
-    double done_s = 0;                     // output back at the home site
-    double run_s = 0;                      // runtime at the chosen site
-    std::uint64_t wan_bytes = 0;           // bytes that crossed an inter-site link
+    double done_s = 0;            // output back at the home site
+    double run_s = 0;             // runtime at the chosen site
+    std::uint64_t wan_bytes = 0;  // bytes that crossed an inter-site link
     double stage_in_s = 0;
     double stage_out_s = 0;
 };
 
 // What a placer may look at: the simulated federation at the submit instant.
 class SimView {
-public:
+  public:
     virtual ~SimView() = default;
     virtual double now() const = 0;
     virtual const Federation& federation() const = 0;
@@ -75,7 +77,7 @@ public:
 };
 
 class Placer {
-public:
+  public:
     virtual ~Placer() = default;
     virtual std::string name() const = 0;
     // The chosen site, or nullopt when no site qualifies (the job is counted as rejected).
@@ -89,14 +91,14 @@ struct SimOptions {
 
 struct SimResult {
     std::string policy;
-    std::vector<JobRecord> records;        // one per job, in workload order
+    std::vector<JobRecord> records;  // one per job, in workload order
     std::size_t rejected = 0;
     std::vector<std::string> warnings;
     std::size_t events = 0;
 };
 
 // Jobs must be sorted by submit time (build_workload does so).
-SimResult simulate(const Federation& federation, const Network& network, const std::vector<SimJob>& jobs,
-                   Placer& placer, const SimOptions& options = {});
+SimResult simulate(const Federation& federation, const Network& network,
+                   const std::vector<SimJob>& jobs, Placer& placer, const SimOptions& options = {});
 
 }  // namespace netplace::sim

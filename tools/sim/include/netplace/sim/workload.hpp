@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <random>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace netplace::sim {
@@ -17,15 +17,15 @@ namespace netplace::sim {
 // Seeded generator with a fixed algorithm (mt19937_64 and our own transforms), so the same seed
 // gives the same workload with any standard library.
 class Rng {
-public:
+  public:
     explicit Rng(std::uint64_t seed);
     std::uint64_t next();
-    double uniform();                       // [0, 1)
-    double normal();                        // standard normal
-    std::uint64_t below(std::uint64_t n);   // [0, n)
+    double uniform();                      // [0, 1)
+    double normal();                       // standard normal
+    std::uint64_t below(std::uint64_t n);  // [0, n)
 
-private:
-    std::mt19937_64 engine_;                // its output sequence is fixed by the C++ standard
+  private:
+    std::mt19937_64 engine_;  // its output sequence is fixed by the C++ standard
 };
 
 // Mixes a seed with a label so independent streams (home sites, sizes, random policy) do not
@@ -35,27 +35,27 @@ std::uint64_t derive_seed(std::uint64_t seed, std::string_view label);
 struct Distribution {
     enum class Kind { fixed, uniform, lognormal, exponential };
     Kind kind = Kind::fixed;
-    double a = 0;                           // fixed: value; uniform: min; lognormal: median; exponential: mean
-    double b = 0;                           // uniform: max; lognormal: sigma
-    std::optional<double> min, max;         // clamp after drawing
+    double a = 0;  // fixed: value; uniform: min; lognormal: median; exponential: mean
+    double b = 0;  // uniform: max; lognormal: sigma
+    std::optional<double> min, max;  // clamp after drawing
     double sample(Rng& rng) const;
     std::string describe() const;
 };
 
 struct SimInput {
-    std::uint32_t site = 0;                 // index into the federation's sites
+    std::uint32_t site = 0;  // index into the federation's sites
     std::uint64_t bytes = 0;
 };
 
 struct SimJob {
     std::int64_t id = 0;
     double submit_s = 0;
-    double runtime_s = 0;                   // at a site of speed 1.0
-    double walltime_s = 0;                  // requested time (>= runtime_s), for backfilling
+    double runtime_s = 0;   // at a site of speed 1.0
+    double walltime_s = 0;  // requested time (>= runtime_s), for backfilling
     unsigned cores = 1;
     unsigned gpus = 0;
     std::int64_t user = -1, queue = -1, partition = -1;
-    std::uint32_t home = 0;                 // site index: where the job is submitted, outputs go
+    std::uint32_t home = 0;  // site index: where the job is submitted, outputs go
     std::vector<SimInput> inputs;
     std::uint64_t output_bytes = 0;
 };
@@ -64,33 +64,35 @@ struct DataModel {
     enum class HomeFrom { partition, queue, user, fixed, random };
     HomeFrom home_from = HomeFrom::partition;
     std::vector<std::pair<std::string, std::string>> home_map;  // SWF number or header name -> site
-    std::optional<std::string> home_site;   // for `fixed`
+    std::optional<std::string> home_site;                       // for `fixed`
     Distribution input_count{Distribution::Kind::fixed, 0, 0, {}, {}};
     Distribution input_bytes{Distribution::Kind::fixed, 0, 0, {}, {}};
-    double input_at_home = 1.0;             // probability that a dataset lives at the home site
+    double input_at_home = 1.0;  // probability that a dataset lives at the home site
     Distribution output_bytes{Distribution::Kind::fixed, 0, 0, {}, {}};
-    std::optional<unsigned> gpus_per_job;   // SWF has no GPUs; a model may ask for some
+    std::optional<unsigned> gpus_per_job;  // SWF has no GPUs; a model may ask for some
     double gpu_job_fraction = 0;
     std::optional<std::uint64_t> seed;
-    std::string source;                     // file, or "built-in default"
+    std::string source;  // file, or "built-in default"
 };
 
 // Reads the side-car YAML (strict: unknown keys and bad values are file:line:col errors).
 DataModel load_data_model(const std::string& path, const Federation& federation);
-DataModel parse_data_model(const std::string& text, const std::string& name, const Federation& federation);
+DataModel parse_data_model(const std::string& text, const std::string& name,
+                           const Federation& federation);
 
 struct WorkloadStats {
     std::size_t records = 0;
-    std::size_t skipped_no_runtime = 0;     // runtime -1 (cancelled before start)
+    std::size_t skipped_no_runtime = 0;  // runtime -1 (cancelled before start)
     std::size_t skipped_no_cores = 0;
-    std::size_t clamped_walltime = 0;       // requested time missing or below the runtime
+    std::size_t clamped_walltime = 0;  // requested time missing or below the runtime
     std::vector<std::string> notes;
 };
 
 // Turns trace records into simulated jobs: cores = requested processors (else allocated),
 // walltime = requested time, raised to the runtime when it is missing or shorter (the job did
 // run that long, so its limit was at least that). Submit times are rebased to start at 0.
-std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& federation, const DataModel& model,
-                                   std::uint64_t seed, WorkloadStats* stats = nullptr);
+std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& federation,
+                                   const DataModel& model, std::uint64_t seed,
+                                   WorkloadStats* stats = nullptr);
 
 }  // namespace netplace::sim

@@ -10,17 +10,17 @@
 
 namespace netplace::network {
 
-inline constexpr size_t kRecentSamples = 5;     // median window
-inline constexpr double kEwmaAlpha = 0.5;       // weight of the newest median
-inline constexpr double kUsualAlpha = 0.05;     // "usual" adapts over ~20 samples
+inline constexpr size_t kRecentSamples = 5;  // median window
+inline constexpr double kEwmaAlpha = 0.5;    // weight of the newest median
+inline constexpr double kUsualAlpha = 0.05;  // "usual" adapts over ~20 samples
 inline constexpr unsigned kMinSamplesForDegraded = 3;
 
 struct Sample {
-    double at = 0;                                // unix seconds
+    double at = 0;  // unix seconds
     std::optional<double> bandwidth_bps;
     std::optional<double> latency_s;
     std::optional<double> jitter_s;
-    std::uint64_t bytes = 0;                      // spent on the wire (budget)
+    std::uint64_t bytes = 0;  // spent on the wire (budget)
     std::string source = "probe";
 };
 

@@ -17,24 +17,25 @@ struct ImportedSample {
 
 struct ImportResult {
     std::vector<ImportedSample> samples;
-    std::vector<std::string> notes;   // rows skipped and why (unmapped regions, failed runs)
+    std::vector<std::string> notes;  // rows skipped and why (unmapped regions, failed runs)
 };
 
 // iperf3 -J: the receiver-side TCP rate (end.sum_received) or UDP rate (end.sum), mean RTT of
 // the sender streams when reported, start.timestamp as the time. Data flowed `from` -> `to`.
-ImportResult import_iperf3(const std::string& text, const std::string& name, const std::string& from,
-                           const std::string& to);
+ImportResult import_iperf3(const std::string& text, const std::string& name,
+                           const std::string& from, const std::string& to);
 // pScheduler result JSON (bare, or a run object with "result-merged"/"result"): throughput
 // (summary.summary receiver-throughput-bits, else throughput-bits), rtt (roundtrips[].rtt,
 // ISO 8601 durations; median), latency (histogram-latency, one-way ms: median doubled as RTT).
 // `at`: the measurement time (pScheduler results carry none themselves).
-ImportResult import_pscheduler(const std::string& text, const std::string& name, const std::string& from,
-                               const std::string& to, double at);
+ImportResult import_pscheduler(const std::string& text, const std::string& name,
+                               const std::string& from, const std::string& to, double at);
 // CSV matrix. Columns recognised by header: src_region/dst_region (or from/to), and
 // throughput_received | throughput_sent | bandwidth_bps for bits/s, avg_rtt | latency_ms for
 // milliseconds; rows with success=False are skipped. Several rows for one site pair are merged
 // by their median. Rows whose regions map to no site (or to the same site) are counted in notes.
-ImportResult import_csv(const std::string& text, const std::string& name, const Federation& fed, double at);
+ImportResult import_csv(const std::string& text, const std::string& name, const Federation& fed,
+                        double at);
 
 // Folds imported samples into the state (as record_success with the sample's source).
 void apply_imports(LinkState& st, const ImportResult& r, const ProbeSettings& p);

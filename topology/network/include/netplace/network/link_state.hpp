@@ -22,22 +22,22 @@ inline constexpr std::size_t kLinkStateMaxBytes = 32u << 20;
 struct LinkRecord {
     std::string from;
     std::string to;
-    std::string source = "probe";                 // probe | iperf3 | perfsonar | csv
-    std::optional<double> bandwidth_bps;          // smoothed estimate
-    std::optional<double> latency_s;              // smoothed RTT
+    std::string source = "probe";         // probe | iperf3 | perfsonar | csv
+    std::optional<double> bandwidth_bps;  // smoothed estimate
+    std::optional<double> latency_s;      // smoothed RTT
     std::optional<double> jitter_s;
-    std::optional<double> usual_bandwidth_bps;    // slow EWMA: what "normal" looks like
+    std::optional<double> usual_bandwidth_bps;  // slow EWMA: what "normal" looks like
     LinkHealth health = LinkHealth::unknown;
-    std::uint64_t samples = 0;                    // successful bandwidth or latency samples ever
-    std::optional<double> last_success;           // unix seconds of the last good measurement
+    std::uint64_t samples = 0;           // successful bandwidth or latency samples ever
+    std::optional<double> last_success;  // unix seconds of the last good measurement
     std::optional<double> last_attempt;
     std::optional<std::string> last_error;
     unsigned consecutive_failures = 0;
-    std::vector<double> recent_bps;               // newest last; bounded window
+    std::vector<double> recent_bps;  // newest last; bounded window
     std::vector<double> recent_latency_s;
     // Scheduler bookkeeping, so a restart keeps budgets and backoff.
     std::uint64_t bytes_today = 0;
-    double budget_day = 0;                        // unix seconds of the UTC day bytes_today counts
+    double budget_day = 0;  // unix seconds of the UTC day bytes_today counts
     std::optional<double> next_bandwidth_due;
     std::optional<double> next_latency_due;
     double backoff_s = 0;
@@ -46,7 +46,7 @@ struct LinkRecord {
 struct LinkState {
     std::string federation;
     std::string writer_site;
-    double written_at = 0;                        // unix seconds
+    double written_at = 0;  // unix seconds
     std::vector<LinkRecord> links;
 
     LinkRecord* find(const std::string& from, const std::string& to);
@@ -59,7 +59,8 @@ std::string to_json_text(const LinkState& state);
 // (not JSON, wrong schema, future version, bad field).
 // `estimates_only` skips the writer's bookkeeping (sample windows, schedule, budget, last error):
 // what current_links() needs, parsed faster.
-LinkState parse_link_state(const std::string& text, const std::string& name, bool estimates_only = false);
+LinkState parse_link_state(const std::string& text, const std::string& name,
+                           bool estimates_only = false);
 
 // Atomic replace (temp + fsync + rename, mode 0644). Throws netplace::Error.
 void write_link_state(const std::string& path, const LinkState& state);
@@ -76,8 +77,10 @@ LinkState update_link_state(const std::string& path, const std::function<void(Li
 // fresh (age <= probing.max_age), else the static figure from `links:`, else the defaults.
 // Never throws for a missing/truncated/corrupt/future-version/oversized state file: it falls back
 // to static figures and logs that once. No network access.
-std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path, double now_unix_s);
+std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path,
+                                        double now_unix_s);
 // Same, from an already-read state (the daemon and tests use this).
-std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state, double now_unix_s);
+std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state,
+                                        double now_unix_s);
 
 }  // namespace netplace::network

@@ -39,29 +39,30 @@ struct ProbeOptions {
 
 // The endpoint or the path failed (message says which and why: "HTTP 404 from URL", timeouts...).
 class ProbeError : public Error {
-public:
+  public:
     using Error::Error;
 };
 // The probe was cancelled through ProbeOptions::abort (daemon shutdown); not a link failure.
 class ProbeAborted : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 struct LatencyResult {
-    std::vector<double> rtt_s;            // one TCP-connect time per request
+    std::vector<double> rtt_s;  // one TCP-connect time per request
     double rtt_median_s = 0;
-    double jitter_s = 0;                  // mean |difference| of consecutive samples (RFC 3550 style)
-    std::uint64_t bytes = 0;              // body bytes received
-    std::optional<std::uint64_t> resource_size;  // from Content-Range, when the server supports ranges
+    double jitter_s = 0;      // mean |difference| of consecutive samples (RFC 3550 style)
+    std::uint64_t bytes = 0;  // body bytes received
+    std::optional<std::uint64_t>
+        resource_size;  // from Content-Range, when the server supports ranges
 };
 
 struct BandwidthResult {
-    double bandwidth_bps = 0;             // remote -> local goodput (HTTP body bytes)
-    std::uint64_t bytes = 0;              // body bytes received in total, warm-up included
-    double seconds = 0;                   // wall time of the whole probe
-    bool stable = false;                  // stopped because the estimate settled (not cap/timeout)
-    bool ranges = false;                  // the server honoured byte ranges
+    double bandwidth_bps = 0;  // remote -> local goodput (HTTP body bytes)
+    std::uint64_t bytes = 0;   // body bytes received in total, warm-up included
+    double seconds = 0;        // wall time of the whole probe
+    bool stable = false;       // stopped because the estimate settled (not cap/timeout)
+    bool ranges = false;       // the server honoured byte ranges
 };
 
 // libcurl's URL parser on a probe URL: the problem, or nullopt when libcurl accepts it with an

@@ -15,8 +15,8 @@
 namespace netplace::network {
 
 struct ProbeTarget {
-    std::string site;                   // remote site: the link is site -> local_site
-    std::vector<std::string> urls;      // tried in order until one answers
+    std::string site;               // remote site: the link is site -> local_site
+    std::vector<std::string> urls;  // tried in order until one answers
 };
 
 // Remote sites with probe URLs. Throws netplace::Error when local_site is unset.
@@ -24,13 +24,13 @@ std::vector<ProbeTarget> probe_targets(const Federation& fed);
 
 // What one probe did, for logs and `netplace probe run` output.
 struct ProbeEvent {
-    std::string from, to, kind;         // kind: "latency" | "bandwidth"
+    std::string from, to, kind;  // kind: "latency" | "bandwidth"
     bool ok = false;
-    std::string detail;                 // figures or the error
+    std::string detail;  // figures or the error
 };
 
 class Scheduler {
-public:
+  public:
     explicit Scheduler(Federation fed, const std::atomic<bool>* abort = nullptr);
 
     const Federation& federation() const { return fed_; }
@@ -39,19 +39,21 @@ public:
     // Runs the probes due at `now` (all of them, once each, when `force`): latency probes first,
     // then at most one bandwidth probe (every target's, one after another, when `force`).
     // `clock` supplies wall time after each probe. Throws ProbeAborted when `abort` is set.
-    std::vector<ProbeEvent> run_due(LinkState& st, bool force, const std::function<double()>& clock);
+    std::vector<ProbeEvent> run_due(LinkState& st, bool force,
+                                    const std::function<double()>& clock);
     // Earliest time any probe is due.
     double next_due(const LinkState& st, double now) const;
 
     // Links this scheduler writes (remote -> local for every target).
     bool owns(const LinkRecord& r) const;
 
-private:
+  private:
     double jittered(double interval);
     void schedule_failure(LinkRecord& r, double now);
-    bool latency_probe(LinkRecord& r, const ProbeTarget& t, double now, std::vector<ProbeEvent>& ev);
-    bool bandwidth_probe(LinkRecord& r, const ProbeTarget& t, double now, std::vector<ProbeEvent>& ev,
-                         const std::function<double()>& clock);
+    bool latency_probe(LinkRecord& r, const ProbeTarget& t, double now,
+                       std::vector<ProbeEvent>& ev);
+    bool bandwidth_probe(LinkRecord& r, const ProbeTarget& t, double now,
+                         std::vector<ProbeEvent>& ev, const std::function<double()>& clock);
 
     Federation fed_;
     const std::atomic<bool>* abort_;

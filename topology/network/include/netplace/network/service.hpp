@@ -25,10 +25,10 @@ std::string default_federation_path();
 
 struct ServiceOptions {
     std::string federation_path;
-    std::optional<std::string> state_path;          // overrides probing.state_file
-    std::optional<std::string> prometheus_path;     // overrides probing.prometheus_file
-    const std::atomic<bool>* stop = nullptr;        // SIGTERM/SIGINT: finish/abort and exit cleanly
-    std::atomic<bool>* reload = nullptr;            // SIGHUP: reload the federation file (cleared here)
+    std::optional<std::string> state_path;       // overrides probing.state_file
+    std::optional<std::string> prometheus_path;  // overrides probing.prometheus_file
+    const std::atomic<bool>* stop = nullptr;     // SIGTERM/SIGINT: finish/abort and exit cleanly
+    std::atomic<bool>* reload = nullptr;  // SIGHUP: reload the federation file (cleared here)
     std::function<void(const ProbeEvent&)> on_event;
 };
 
