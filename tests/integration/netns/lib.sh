@@ -61,7 +61,7 @@ np_tmpdir() {
 # and over HTTPS on ADDR:8443 when DIR/tls.pem and DIR/tls.key exist.
 np_nginx() {
     local dir=$1 addr=$2 port=$3 ns=${4:-}
-    mkdir -p "$dir/www/netplace" "$dir/tmp" "$dir/logs"
+    mkdir -p "$dir/www/netplace" "$dir/tmp" "$dir/logs" "$dir/server.d"
     chmod -R 755 "$dir"
     [ -e "$dir/www/netplace/probe.bin" ] || truncate -s 256M "$dir/www/netplace/probe.bin"
     chmod 644 "$dir/www/netplace/probe.bin"
@@ -85,6 +85,7 @@ http {
         listen $addr:$port;
         root $dir/www;
         location = /status/500 { return 500; }
+        include $dir/server.d/*.conf;   # extra locations (federation rig users: DAV, proxies)
     }
 $( [ -e "$dir/tls.pem" ] && printf '    server {\n        listen %s:8443 ssl;\n        ssl_certificate %s/tls.pem;\n        ssl_certificate_key %s/tls.key;\n        root %s/www;\n    }\n' "$addr" "$dir" "$dir" "$dir")
 }
