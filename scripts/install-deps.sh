@@ -14,11 +14,14 @@ build_pkgs=(
   catch2 nlohmann-json3-dev libcli11-dev libbenchmark-dev
   libslurm-dev liblua5.1-0-dev lua5.1
   zlib1g-dev libpng-dev
+  libpcre2-dev
 )
-# Test-only: real Slurm multi-cluster, HTTP endpoints in network namespaces, browser checks.
+# Test-only: real Slurm multi-cluster, HTTP endpoints in network namespaces, browser checks,
+# a simulated InfiniBand fabric (ibsim) discovered by the real ibnetdiscover.
 test_pkgs=(
   slurm-wlm slurmctld slurmd slurm-client slurmdbd munge libmunge-dev mariadb-server
   iproute2 nginx-light curl iperf3 procps psmisc chromium jq
+  ibsim-utils infiniband-diags
 )
 
 case "$what" in

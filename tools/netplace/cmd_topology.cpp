@@ -31,7 +31,9 @@ void add_source(CLI::App& cmd, Source& src) {
 NodeTopology load(const Source& src) {
     if (!src.xml.empty()) return topology::load_xml(src.xml);
     if (!src.synthetic.empty()) return topology::load_synthetic(src.synthetic);
-    return topology::load_host();
+    NodeTopology t = topology::load_host();
+    for (const auto& n : t.notes) std::cerr << "netplace: note: " << n << '\n';
+    return t;
 }
 
 std::string opt(const std::optional<unsigned>& v) { return v ? std::to_string(*v) : "-"; }
@@ -65,6 +67,15 @@ void print_topology(const NodeTopology& t) {
         std::cout << fmt::format("  GPU {:<2} {}  {} {}  numa {}  cpus {}  [{}]\n", i, g.pci.bus_id,
                                  g.vendor, g.model.empty() ? "" : "\"" + g.model + "\"",
                                  opt(g.numa), format_cpulist(g.cpus), join(g.os_devices));
+        if (!g.uuid.empty()) {
+            std::string links;
+            for (const auto& l : g.nvlink)
+                links += fmt::format("{}{} x{}", links.empty() ? "" : ", ", l.pci, l.links);
+            std::cout << fmt::format(
+                "         {}  {}  NVLink: {}{}\n", gib(g.memory_bytes), g.uuid,
+                links.empty() ? "none" : links,
+                g.mig.empty() ? "" : fmt::format("  MIG: {} instances", g.mig.size()));
+        }
     }
     for (const auto& n : t.nics) {
         std::cout << fmt::format("  NIC    {}  {}{}  numa {}  cpus {}  [{}]\n", n.pci.bus_id,

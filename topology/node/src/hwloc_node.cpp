@@ -4,6 +4,7 @@
 #include "netplace/topology/node.hpp"
 
 #include "netplace/core/error.hpp"
+#include "netplace/topology/nvml.hpp"
 
 #include <hwloc.h>
 
@@ -414,7 +415,10 @@ void pin_pci_library() {
 NodeTopology load_host() {
     pin_pci_library();
     Topology topo;
-    return extract(topo, "this host", "host topology");
+    NodeTopology out = extract(topo, "this host", "host topology");
+    // Only the live host: an XML export describes another machine, whose NVML is not ours.
+    if (auto note = add_nvml_inventory(out); !note.empty()) out.notes.push_back(std::move(note));
+    return out;
 }
 
 std::string host_xml() {

@@ -40,13 +40,27 @@ nlohmann::json to_json(const NodeTopology& topo) {
     }
     auto& gpus = j["gpus"] = nlohmann::json::array();
     for (const auto& g : topo.gpus) {
-        gpus.push_back({{"pci", g.pci.bus_id},
-                        {"vendor", g.vendor},
-                        {"model", g.model},
-                        {"os_devices", g.os_devices},
-                        {"numa", opt(g.numa)},
-                        {"package", opt(g.package)},
-                        {"cpuset", format_cpulist(g.cpus)}});
+        nlohmann::json e{{"pci", g.pci.bus_id},
+                         {"vendor", g.vendor},
+                         {"model", g.model},
+                         {"os_devices", g.os_devices},
+                         {"numa", opt(g.numa)},
+                         {"package", opt(g.package)},
+                         {"cpuset", format_cpulist(g.cpus)}};
+        // NVML's facts appear only when NVML supplied them (a UUID is always there then), so
+        // outputs from hwloc alone (XML exports, nodes without the driver) stay as they were.
+        if (!g.uuid.empty()) {
+            e["uuid"] = g.uuid;
+            e["memory_bytes"] = g.memory_bytes;
+            e["device"] = g.minor ? nlohmann::json("/dev/nvidia" + std::to_string(*g.minor))
+                                  : nlohmann::json(nullptr);
+            auto& links = e["nvlink"] = nlohmann::json::array();
+            for (const auto& l : g.nvlink) links.push_back({{"pci", l.pci}, {"links", l.links}});
+            auto& mig = e["mig"] = nlohmann::json::array();
+            for (const auto& m : g.mig)
+                mig.push_back({{"uuid", m.uuid}, {"memory_bytes", m.memory_bytes}});
+        }
+        gpus.push_back(std::move(e));
     }
     auto& nics = j["nics"] = nlohmann::json::array();
     for (const auto& n : topo.nics) {

@@ -89,6 +89,56 @@ class Planner {
         return domains_.back();
     }
 
+    // NVLinks between the node's GPUs (NVML): a, b -> direct links either way.
+    unsigned nvlinks(unsigned a, unsigned b) const {
+        unsigned n = 0;
+        for (const auto& l : topo_.gpus[a].nvlink)
+            n += l.pci == topo_.gpus[b].pci.bus_id ? l.links : 0;
+        for (const auto& l : topo_.gpus[b].nvlink)
+            n += l.pci == topo_.gpus[a].pci.bus_id ? l.links : 0;
+        return n;
+    }
+
+    // Multi-GPU tasks talk GPU to GPU, so when NVML reports direct NVLinks between GPUs, a group
+    // is grown greedily from the first free GPU (locality order) by the free GPU with the most
+    // links into the group (ties: locality order). Empty when no GPU pair is NVLinked (NVSwitch
+    // systems link every GPU to the switches alike: locality decides there).
+    std::vector<std::vector<unsigned>> nvlink_groups(const std::vector<unsigned>& order) const {
+        std::vector<std::vector<unsigned>> groups;
+        if (per_ < 2) return groups;
+        bool any = false;
+        for (unsigned a = 0; a < order.size() && !any; ++a)
+            for (unsigned b = a + 1; b < order.size() && !any; ++b) any = nvlinks(a, b) > 0;
+        if (!any) return groups;
+        std::vector<bool> used(order.size(), false);
+        for (unsigned seed : order) {
+            if (used[seed]) continue;
+            std::vector<unsigned> g{seed};
+            used[seed] = true;
+            while (g.size() < per_) {
+                unsigned best = 0, best_links = 0;
+                bool found = false;
+                for (unsigned c : order) {
+                    if (used[c]) continue;
+                    unsigned links = 0;
+                    for (unsigned m : g) links += nvlinks(m, c);
+                    if (!found || links > best_links) {
+                        best = c;
+                        best_links = links;
+                        found = true;
+                    }
+                }
+                if (!found) break;
+                g.push_back(best);
+                used[best] = true;
+            }
+            if (g.size() < per_) break;  // leftover GPUs, as in the locality grouping
+            std::sort(g.begin(), g.end());
+            groups.push_back(std::move(g));
+        }
+        return groups;
+    }
+
     // GPUs are grouped per_ at a time, nearest together (same package, then same NUMA node);
     // groups then go to ranks: one each, spread over the node when there are more groups than
     // ranks, several contiguous ranks per group when there are fewer.
@@ -101,12 +151,14 @@ class Planner {
             return std::make_tuple(gpus[a].package.value_or(none), gpus[a].numa.value_or(none), a) <
                    std::make_tuple(gpus[b].package.value_or(none), gpus[b].numa.value_or(none), b);
         });
-        std::vector<std::vector<unsigned>> groups;
-        for (size_t i = 0; i + per_ <= order.size(); i += per_) {
-            std::vector<unsigned> g(order.begin() + static_cast<long>(i),
-                                    order.begin() + static_cast<long>(i + per_));
-            std::sort(g.begin(), g.end());
-            groups.push_back(std::move(g));
+        std::vector<std::vector<unsigned>> groups = nvlink_groups(order);
+        if (groups.empty()) {
+            for (size_t i = 0; i + per_ <= order.size(); i += per_) {
+                std::vector<unsigned> g(order.begin() + static_cast<long>(i),
+                                        order.begin() + static_cast<long>(i + per_));
+                std::sort(g.begin(), g.end());
+                groups.push_back(std::move(g));
+            }
         }
         // Rank r meets GPU r when each has one: order groups by their first GPU (PCI order).
         std::sort(groups.begin(), groups.end());

@@ -38,10 +38,30 @@ struct PciLocation {
     std::vector<std::string> bridges;
 };
 
+// An NVLink of a GPU as NVML reports it: the PCI device at the other end (a GPU or an NVSwitch)
+// and how many links run there.
+struct NvLinkPeer {
+    std::string pci;     // remote bus id, "0000:36:00.0"
+    unsigned links = 0;  // active links to it
+};
+
+// A MIG instance of a partitioned GPU (NVML): its UUID ("MIG-...") and memory.
+struct MigInstance {
+    std::string uuid;
+    std::uint64_t memory_bytes = 0;
+};
+
 struct Gpu {
     PciLocation pci;
-    std::string vendor;                   // "nvidia" | "amd" | "intel"
-    std::string model;                    // e.g. "A100-SXM4-40GB" when known
+    std::string vendor;  // "nvidia" | "amd" | "intel"
+    std::string model;   // e.g. "A100-SXM4-40GB" when known
+    // From NVML at run time (empty/absent without it): memory, UUID, /dev/nvidiaN minor,
+    // NVLink peers and MIG instances.
+    std::uint64_t memory_bytes = 0;
+    std::string uuid;
+    std::optional<unsigned> minor;
+    std::vector<NvLinkPeer> nvlink;
+    std::vector<MigInstance> mig;
     std::vector<std::string> os_devices;  // cuda0, nvml0, rsmi0, opencl0d0, card0 ...
     std::optional<unsigned> numa;         // os_index of the CPU NUMA node holding its locality
     std::optional<unsigned> package;      // logical index, when its locality is in one package
@@ -71,6 +91,9 @@ struct NodeTopology {
     std::vector<Nic> nics;  // PCI bus id order
     // Row-major NUMA distances between numa_nodes (same order), when the topology has them.
     std::vector<std::uint64_t> numa_distances;
+    // What discovery could not find and why (e.g. NVML absent on an NVIDIA node): for the user,
+    // not part of the JSON contract.
+    std::vector<std::string> notes;
 
     unsigned cpu_numa_count() const {
         unsigned n = 0;
