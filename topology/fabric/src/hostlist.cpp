@@ -13,7 +13,8 @@ struct Host {
     std::string prefix;
     bool numbered = false;
     unsigned long number = 0;
-    size_t width = 0;  // zero-padded digits as written ("007" -> 3); 0 when not padded
+    size_t digits = 0;    // digits as written ("007" -> 3)
+    bool padded = false;  // leading zeros: the width is part of the name
     std::string name;
 };
 
@@ -29,10 +30,8 @@ Host split(const std::string& name) {
         h.prefix = name.substr(0, i);
         h.numbered = true;
         h.number = std::stoul(name.substr(i));
-        h.width = name.size() - i;
-        // Only zero-padded numbers fix a width ("007"); plain ones combine across widths
-        // (node9,node10 -> node[9-10]), as Slurm does.
-        if (std::to_string(h.number).size() == h.width) h.width = 0;
+        h.digits = name.size() - i;
+        h.padded = std::to_string(h.number).size() != h.digits;
     } else {
         h.prefix = name;
     }
@@ -45,6 +44,48 @@ std::string pad(unsigned long n, size_t width) {
     return s;
 }
 
+// One bracket of a hostlist: a prefix and runs of numbers written with one width (or, when no
+// number is zero-padded, each with its natural width: node[9-11]).
+struct Bracket {
+    std::string prefix;
+    bool padded = false;
+    size_t digits = 0;  // common digit count, when padded or uniform
+    bool uniform = true;
+    std::vector<std::pair<unsigned long, unsigned long>> runs;
+    size_t count = 0;
+
+    // Slurm combines ranges whose widths agree; zero padding fixes the width.
+    bool accepts(const Host& h) const {
+        if (!h.numbered || h.prefix != prefix) return false;
+        if (!h.padded && !padded) return true;
+        return uniform && h.digits == digits;
+    }
+    void add(const Host& h) {
+        if (count == 0) {
+            digits = h.digits;
+        } else if (h.digits != digits) {
+            uniform = false;
+        }
+        padded = padded || h.padded;
+        if (!runs.empty() && runs.back().second + 1 == h.number)
+            runs.back().second = h.number;
+        else
+            runs.emplace_back(h.number, h.number);
+        ++count;
+    }
+    std::string text(const std::string& single) const {
+        if (count == 1) return single;
+        const size_t w = padded ? digits : 0;
+        std::string out = prefix + '[';
+        for (size_t r = 0; r < runs.size(); ++r) {
+            if (r) out += ',';
+            out += pad(runs[r].first, w);
+            if (runs[r].second != runs[r].first) out += '-' + pad(runs[r].second, w);
+        }
+        return out + ']';
+    }
+};
+
 }  // namespace
 
 std::string compress_hostlist(std::vector<std::string> names) {
@@ -53,44 +94,24 @@ std::string compress_hostlist(std::vector<std::string> names) {
     std::vector<Host> hosts;
     hosts.reserve(names.size());
     for (const auto& n : names) hosts.push_back(split(n));
-    // Slurm's order: by prefix, then numbered after bare, then by number.
+    // Slurm's order: by prefix, bare names before numbered ones, then by number.
     std::sort(hosts.begin(), hosts.end(), [](const Host& a, const Host& b) {
-        return std::tie(a.prefix, a.numbered, a.width, a.number) <
-               std::tie(b.prefix, b.numbered, b.width, b.number);
+        return std::tie(a.prefix, a.numbered, a.number, a.digits) <
+               std::tie(b.prefix, b.numbered, b.number, b.digits);
     });
     std::string out;
     size_t i = 0;
     while (i < hosts.size()) {
-        const Host& h = hosts[i];
         if (!out.empty()) out += ',';
-        if (!h.numbered) {
-            out += h.name;
-            ++i;
+        if (!hosts[i].numbered) {
+            out += hosts[i++].name;
             continue;
         }
-        // One bracket per (prefix, width): runs of consecutive numbers inside it.
-        size_t j = i;
-        std::vector<std::pair<unsigned long, unsigned long>> runs;
-        while (j < hosts.size() && hosts[j].numbered && hosts[j].prefix == h.prefix &&
-               hosts[j].width == h.width) {
-            if (!runs.empty() && runs.back().second + 1 == hosts[j].number)
-                runs.back().second = hosts[j].number;
-            else
-                runs.emplace_back(hosts[j].number, hosts[j].number);
-            ++j;
-        }
-        if (j - i == 1) {
-            out += h.name;
-        } else {
-            out += h.prefix + '[';
-            for (size_t r = 0; r < runs.size(); ++r) {
-                if (r) out += ',';
-                out += pad(runs[r].first, h.width);
-                if (runs[r].second != runs[r].first) out += '-' + pad(runs[r].second, h.width);
-            }
-            out += ']';
-        }
-        i = j;
+        Bracket b;
+        b.prefix = hosts[i].prefix;
+        const std::string first = hosts[i].name;
+        while (i < hosts.size() && (b.count == 0 || b.accepts(hosts[i]))) b.add(hosts[i++]);
+        out += b.text(first);
     }
     return out;
 }

@@ -145,7 +145,6 @@ class Parser {
     void header(std::string_view raw, std::string_view rest, NodeType type,
                 bool last_unterminated) {
         finish_record();
-        const std::string_view start = rest;
         skip_space(rest);
         unsigned ports = 0;
         size_t i = 0;
@@ -178,7 +177,6 @@ class Parser {
                                          "dump?)"
                                        : "node description is not quoted");
         }
-        (void)start;
         if (out_.by_id.count(n.id))
             fail(line_no_, 1,
                  "node '" + n.id + "' is described twice (first at line " +
