@@ -203,7 +203,7 @@ done
 want_ids=$(grep -oE '^SwitchName=[^ ]+ Nodes' "$base/guid.conf" | sed 's/SwitchName=//; s/ Nodes//' | sort)
 got_ids=$(expand "$(grep -m1 'Switches=' "$base/guid.conf" | sed 's/.*Switches=//')")
 if [ "$got_ids" = "$want_ids" ] && [ "$(wc -l <<<"$got_ids")" = 4 ]; then
-  ok "--switch-names guid: Switches=$(grep -m1 -oE 'Switches=[^ ]+' "$base/guid.conf") expands to the 4 leaves"
+  ok "--switch-names guid: $(grep -m1 -oE 'Switches=[^ ]+' "$base/guid.conf") expands to the 4 leaves"
 else
   fail "--switch-names guid: '$got_ids' vs '$want_ids'"
 fi
@@ -234,6 +234,28 @@ if [ "$(wc -l <<<"$got")" = 2 ] && [ "$(wc -l <<<"$leaves")" = 1 ]; then
   ok "2-node job on $(tr '\n' ' ' <<<"$got")under one leaf ($leaves) while node001-003 are busy"
 else
   fail "2-node job on $(tr '\n' ' ' <<<"$got")spans leaves: $(tr '\n' ' ' <<<"$leaves")"
+fi
+timeout $T scancel "$busy" "$pair"
+
+# Control: the same two jobs without topology/tree take the lowest free pair, which spans leaves;
+# so the check above can fail, and it is topology.conf that made the difference.
+stop_comm slurmctld
+sed -i 's|^TopologyPlugin=.*|TopologyPlugin=topology/none|' "$base/etc/slurm.conf"
+ctld=$(spawn slurmctld "$base/log/slurmctld-none.out" /usr/sbin/slurmctld -D -i)
+for i in $(seq 1 300); do
+  up=$(timeout $T sinfo -h -N -o '%N %T' 2>/dev/null | grep -c ' idle$')
+  [ "$up" = "$want" ] && break
+  sleep 0.1
+done
+busy=$(timeout $T sbatch --parsable --exclusive -N3 -w 'node[001-003]' -o /dev/null --wrap 'sleep 300')
+job_nodes "$busy" >/dev/null || fail "control: blocking job did not start"
+pair=$(timeout $T sbatch --parsable --exclusive -N2 -o /dev/null --wrap 'sleep 300')
+got=$(job_nodes "$pair")
+leaves=$(for n in $got; do leaf_of "$n"; done | sort -u)
+if [ "$(wc -l <<<"$leaves")" = 2 ]; then
+  ok "control without topology/tree: the same job gets $(tr '\n' ' ' <<<"$got")across $(tr '\n' ' ' <<<"$leaves")"
+else
+  fail "control without topology/tree: $(tr '\n' ' ' <<<"$got")on $(tr '\n' ' ' <<<"$leaves") (expected two leaves)"
 fi
 timeout $T scancel "$busy" "$pair"
 
