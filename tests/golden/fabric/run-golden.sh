@@ -47,5 +47,26 @@ bad unknown-line "garbage.txt:60:1: unknown line 'garbage here'" "$tmp/garbage.t
 sed 's/# "MF0;spine01:MQM8700\/U1" base/# "" base/' "$dump" >"$tmp/nameless.txt"
 bad nameless "nameless.txt:57:1: switch 'S-0000000000200004' has no name" "$tmp/nameless.txt"
 bad pattern "needs a named group (?<node>...)" "$dump" --node-pattern '^(\S+)'
+# gres --dir: one <node>.xml per node; identical nodes fold into one hostlist line each, as Slurm
+# reads gres.conf (JUWELS Booster: 4 GPUs without a model, 4 HDR HCAs; DGX-2: 16 V100).
+shared=${NETPLACE_SHARED_DATA:-}
+if [ -n "$shared" ] && [ -f "$shared/hwloc/psmgmt-topo.jwb0004.xml" ]; then
+  mkdir -p "$tmp/xmls"
+  for n in jwb0001 jwb0002 jwb0003; do cp "$shared/hwloc/psmgmt-topo.jwb0004.xml" "$tmp/xmls/$n.xml"; done
+  cp "$shared/hwloc/hwloc-nvidiaDGX2.xml" "$tmp/xmls/dgx01.xml"
+  if "$cli" fabric gres --dir "$tmp/xmls" >"$tmp/gres.conf" 2>"$tmp/gres.err" &&
+     [ "$(grep -c '^NodeName=jwb\[0001-0003\] Name=gpu File=/dev/nvidia[0-3] Cores=' "$tmp/gres.conf")" = 4 ] &&
+     grep -qx 'NodeName=jwb\[0001-0003\] Name=nic File=/dev/infiniband/uverbs0 Cores=18-23' "$tmp/gres.conf" &&
+     [ "$(grep -c '^NodeName=dgx01 Name=gpu Type=v100 ' "$tmp/gres.conf")" = 16 ] &&
+     grep -qx '#   NodeName=jwb\[0001-0003\] Gres=gpu:4,nic:4' "$tmp/gres.conf" &&
+     grep -qx '#   NodeName=dgx01 Gres=gpu:v100:16' "$tmp/gres.conf" &&
+     [ "$(wc -l <"$tmp/gres.conf")" = 29 ]; then
+    echo "ok: gres --dir (3 JUWELS Booster nodes folded, 1 DGX-2)"
+  else
+    echo "FAIL: gres --dir"; cat "$tmp/gres.conf" "$tmp/gres.err"; fails=$((fails + 1))
+  fi
+else
+  echo "note: NETPLACE_SHARED_DATA/hwloc absent: gres --dir check skipped"
+fi
 echo "golden fabric: $fails failure(s)"
 [ $fails = 0 ]
