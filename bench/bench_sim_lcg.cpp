@@ -7,6 +7,7 @@
 #include "netplace/network/federation.hpp"
 #include "netplace/network/importers.hpp"
 #include "netplace/network/link_state.hpp"
+#include "netplace/policies/load_inputs.hpp"
 #include "netplace/sim/metrics.hpp"
 #include "netplace/sim/placers.hpp"
 #include "netplace/sim/simulator.hpp"
@@ -31,7 +32,7 @@ std::string shared(const std::string& rel) {
 
 struct Setup {
     Federation fed;
-    std::vector<LinkEstimate> links;
+    policies::LinkMatrix links;
     Network net;
     std::vector<SimJob> jobs;
     bool ok = false;
@@ -50,7 +51,7 @@ const Setup& setup() {
                 network::apply_imports(
                     st, network::import_csv(file::read_all(shared(csv)), csv, r.fed, 0),
                     r.fed.probing);
-        r.links = network::current_links(r.fed, &st, 0);
+        r.links = policies::link_matrix(r.fed, &st, 0);
         r.net = make_network(r.fed, r.links);
         const auto model = load_data_model(
             std::string(NETPLACE_SOURCE_DIR) + "/etc/sim/lcg-data-model.yaml", r.fed);

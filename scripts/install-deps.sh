@@ -22,6 +22,7 @@ test_pkgs=(
   slurm-wlm slurmctld slurmd slurm-client slurmdbd munge libmunge-dev mariadb-server
   iproute2 nginx-light curl iperf3 procps psmisc chromium jq
   ibsim-utils infiniband-diags
+  clang-format-14 clang-tidy-14
 )
 
 case "$what" in

@@ -1,5 +1,7 @@
 #include "netplace/policies/engine.hpp"
 
+#include "netplace/policies/engine_steps.hpp"
+
 #include "netplace/core/units.hpp"
 
 #include <fmt/format.h>
@@ -9,7 +11,6 @@
 #include <limits>
 #include <numeric>
 #include <string_view>
-#include <unordered_map>
 
 namespace netplace::policies {
 namespace {
@@ -29,42 +30,6 @@ const T* find_pair(const std::vector<std::pair<std::string, T>>& v, std::string_
     return nullptr;
 }
 
-// Who imposed an effect, for messages: "policy 'x'" or "policy 'x' rule 'y'".
-struct Source {
-    const Effects* effects;
-    const Rule* rule;  // nullptr: the policy itself
-};
-
-std::string origin(const Policy& p, const Source& s) {
-    if (s.rule) return fmt::format("policy '{}' rule '{}'", p.name, s.rule->name);
-    return fmt::format("policy '{}'", p.name);
-}
-
-bool matches(const Match& m, const JobRequest& job, std::uint64_t input_bytes) {
-    if (!m.accounts.empty() && !contains(m.accounts, job.account)) return false;
-    if (!m.users.empty() && !contains(m.users, job.user)) return false;
-    if (!m.groups.empty() && !contains(m.groups, job.group)) return false;
-    if (!m.partitions.empty() && !contains(m.partitions, job.partition)) return false;
-    const unsigned cores = job.cores();
-    if (m.min_cores && cores < *m.min_cores) return false;
-    if (m.max_cores && cores > *m.max_cores) return false;
-    if (m.min_gpus && job.gpus < *m.min_gpus) return false;
-    if (m.max_gpus && job.gpus > *m.max_gpus) return false;
-    if (m.min_nodes && job.nodes < *m.min_nodes) return false;
-    if (m.max_nodes && job.nodes > *m.max_nodes) return false;
-    if (m.min_input_bytes && input_bytes < *m.min_input_bytes) return false;
-    if (m.max_input_bytes && input_bytes > *m.max_input_bytes) return false;
-    return true;
-}
-
-// Bytes that leave one source site for the candidate: datasets at the same site share its link.
-struct SourceGroup {
-    int site = -1;  // index into fed.sites; -1: not a federation site
-    const std::string* name = nullptr;
-    std::uint64_t bytes = 0;
-    const Dataset* first = nullptr;
-};
-
 void add_reason(std::optional<std::string>& excluded, std::string reason) {
     if (!excluded)
         excluded = std::move(reason);
@@ -72,70 +37,13 @@ void add_reason(std::optional<std::string>& excluded, std::string reason) {
         excluded->append("; ").append(reason);
 }
 
-// O(1) lookup of link i -> j when `links` is row-major over fed.sites, either with the diagonal
-// (n * n entries) or without it (n * (n - 1), what current_links() returns); any other order
-// gets an index built on first use. Every hit is verified by name, so a wrong guess only costs
-// time.
-class LinkIndex {
-  public:
-    LinkIndex(const Federation& fed, const std::vector<LinkEstimate>& links)
-        : fed_(fed), links_(links), n_(fed.sites.size()) {
-        if (n_ > 0 && links.size() == n_ * n_)
-            layout_ = Layout::square;
-        else if (n_ > 1 && links.size() == n_ * (n_ - 1))
-            layout_ = Layout::off_diagonal;
-    }
-
-    const LinkEstimate* get(size_t from, size_t to) const {
-        if (links_.empty()) return nullptr;
-        if (layout_ != Layout::other && (layout_ == Layout::square || from != to)) {
-            const size_t k = layout_ == Layout::square
-                                 ? from * n_ + to
-                                 : from * (n_ - 1) + (to < from ? to : to - 1);
-            const LinkEstimate& l = links_[k];
-            if (l.from == fed_.sites[from].name && l.to == fed_.sites[to].name) return &l;
-        }
-        if (index_.empty()) build();
-        const int k = index_[from * n_ + to];
-        return k < 0 ? nullptr : &links_[static_cast<size_t>(k)];
-    }
-
-  private:
-    enum class Layout { square, off_diagonal, other };
-
-    void build() const {
-        std::unordered_map<std::string_view, size_t> pos;
-        pos.reserve(n_ * 2);
-        for (size_t i = 0; i < n_; ++i) pos.emplace(fed_.sites[i].name, i);
-        index_.assign(n_ * n_, -1);
-        for (size_t k = 0; k < links_.size(); ++k) {
-            auto f = pos.find(links_[k].from);
-            auto t = pos.find(links_[k].to);
-            if (f != pos.end() && t != pos.end())
-                index_[f->second * n_ + t->second] = static_cast<int>(k);
-        }
-    }
-
-    const Federation& fed_;
-    const std::vector<LinkEstimate>& links_;
-    size_t n_;
-    Layout layout_ = Layout::other;
-    mutable std::vector<int> index_;  // built lazily, only for out-of-order input
-};
-
-// One directed transfer's figures, from the estimate or the federation's defaults.
-struct LinkUse {
-    double bandwidth_bps;
-    double latency_s;
-    const LinkEstimate* estimate;
-};
-
-LinkUse link_figures(const Federation& fed, const LinkIndex& links, int from, size_t to) {
+// The figures of link from -> to: the estimate when one is known, else the federation defaults.
+LinkUse link_figures(const Federation& fed, const LinkMatrix& links, int from, std::size_t to) {
     if (from >= 0) {
-        if (const LinkEstimate* l = links.get(static_cast<size_t>(from), to))
-            return {l->bandwidth_bps, l->latency_s, l};
+        if (const LinkEstimate* l = links.get(static_cast<std::size_t>(from), to))
+            return {l->bandwidth_bps, l->latency_s, l, 0};
     }
-    return {fed.default_bandwidth_bps, fed.default_latency_s, nullptr};
+    return {fed.default_bandwidth_bps, fed.default_latency_s, nullptr, 0};
 }
 
 const char* health_word(LinkHealth h) {
@@ -148,6 +56,212 @@ const char* health_word(LinkHealth h) {
             return nullptr;
     }
 }
+
+bool is_down(const LinkUse& l) { return l.estimate && l.estimate->health == LinkHealth::down; }
+
+// ---- step 4: the checks. Each says why the site may not run the job, or nothing. ----
+
+std::optional<std::string> check_stage_in_links(const JobFacts& f, const SiteCandidate& c,
+                                                std::vector<std::string>&) {
+    std::optional<std::string> why;
+    const std::string& site = c.site->name;
+    for (std::size_t k = 0; k < f.groups.size(); ++k) {
+        if (!c.inputs[k]) continue;
+        const SourceGroup& g = f.groups[k];
+        const LinkUse& l = *c.inputs[k];
+        if (is_down(l)) {
+            add_reason(why, fmt::format("link {}->{} is down (dataset '{}')", *g.name, site,
+                                        g.first->name));
+        } else if (!std::isfinite(l.seconds)) {
+            add_reason(why, fmt::format("link {}->{} has no bandwidth (dataset '{}')", *g.name,
+                                        site, g.first->name));
+        }
+        for (const auto& src : f.active) {
+            const auto& mb = src.effects->min_bandwidth_bps;
+            if (mb && g.bytes > 0 && l.bandwidth_bps < *mb) {
+                add_reason(why, fmt::format(
+                                    "link {}->{} at {} is below the minimum bandwidth {} set by {}",
+                                    *g.name, site, units::format_rate(l.bandwidth_bps),
+                                    units::format_rate(*mb), origin(*f.policy, src)));
+            }
+        }
+    }
+    return why;
+}
+
+std::optional<std::string> check_output_link(const JobFacts& f, const SiteCandidate& c,
+                                             std::vector<std::string>&) {
+    if (c.output && !std::isfinite(c.output->seconds))
+        return fmt::format("link {}->{} has no bandwidth for the output", c.site->name, f.home);
+    return std::nullopt;
+}
+
+std::optional<std::string> check_avoided(const JobFacts& f, const SiteCandidate& c,
+                                         std::vector<std::string>&) {
+    if (contains(f.job->hints.avoided, c.site->name)) return "avoided by the job";
+    return std::nullopt;
+}
+
+std::optional<std::string> check_job_allowed(const JobFacts& f, const SiteCandidate& c,
+                                             std::vector<std::string>&) {
+    const auto& allowed = f.job->hints.allowed;
+    if (!allowed.empty() && !contains(allowed, c.site->name))
+        return "not among the job's allowed sites";
+    return std::nullopt;
+}
+
+// allow/deny of the policy and its matching rules; `mode: default` lets the job name the site.
+std::optional<std::string> check_policy_sites(const JobFacts& f, const SiteCandidate& c,
+                                              std::vector<std::string>& notes) {
+    std::optional<std::string> why;
+    const std::string& site = c.site->name;
+    for (const auto& src : f.active) {
+        const Effects& fx = *src.effects;
+        const bool denied = contains(fx.deny, site);
+        const bool outside = !fx.allow.empty() && !contains(fx.allow, site);
+        if (!denied && !outside) continue;
+        if (fx.mode == Mode::default_ && c.user_named) {
+            notes.push_back(fmt::format("{} {} by default; allowed because the job names it",
+                                        origin(*f.policy, src),
+                                        denied ? "denies it" : "leaves it out"));
+            continue;
+        }
+        add_reason(why, (denied ? "denied by " : "not allowed by ") + origin(*f.policy, src));
+    }
+    return why;
+}
+
+std::optional<std::string> check_account_acl(const JobFacts& f, const SiteCandidate& c,
+                                             std::vector<std::string>&) {
+    if (!f.acl) return std::nullopt;
+    if (contains(f.acl->deny, c.site->name))
+        return fmt::format("account '{}' may not use this site", f.job->account);
+    if (!f.acl->allow.empty() && !contains(f.acl->allow, c.site->name))
+        return fmt::format("account '{}' is not allowed on this site", f.job->account);
+    return std::nullopt;
+}
+
+std::optional<std::string> check_residency(const JobFacts& f, const SiteCandidate& c,
+                                           std::vector<std::string>&) {
+    std::optional<std::string> why;
+    for (const auto& r : f.residency) {
+        const bool ok =
+            r.sites ? contains(*r.sites, c.site->name) : r.dataset->site == c.site->name;
+        if (!ok) {
+            add_reason(why, fmt::format("residency: dataset '{}' (tag '{}') may not be read here",
+                                        r.dataset->name, *r.dataset->residency));
+        }
+    }
+    return why;
+}
+
+std::optional<std::string> check_job_features(const JobFacts& f, const SiteCandidate& c,
+                                              std::vector<std::string>&) {
+    std::optional<std::string> why;
+    for (const auto& feat : f.job->features)
+        if (!contains(c.site->features, feat))
+            add_reason(why, fmt::format("lacks feature '{}' the job requires", feat));
+    return why;
+}
+
+std::optional<std::string> check_policy_requirements(const JobFacts& f, const SiteCandidate& c,
+                                                     std::vector<std::string>&) {
+    std::optional<std::string> why;
+    for (const auto& src : f.active) {
+        for (const auto& feat : src.effects->require_features)
+            if (!contains(c.site->features, feat))
+                add_reason(why, fmt::format("lacks feature '{}' required by {}", feat,
+                                            origin(*f.policy, src)));
+        for (const auto& t : src.effects->require_gpu_types)
+            if (!c.site->capacity.gpus.count(t))
+                add_reason(why, fmt::format("has no '{}' GPUs, required by {}", t,
+                                            origin(*f.policy, src)));
+    }
+    return why;
+}
+
+std::optional<std::string> check_partition(const JobFacts& f, const SiteCandidate& c,
+                                           std::vector<std::string>&) {
+    const std::string& p = f.job->partition;
+    if (!p.empty() && !c.site->partitions.empty() && !contains(c.site->partitions, p))
+        return fmt::format("has no partition '{}'", p);
+    return std::nullopt;
+}
+
+std::optional<std::string> check_nodes(const JobFacts& f, const SiteCandidate& c,
+                                       std::vector<std::string>&) {
+    const SiteCapacity& cap = c.site->capacity;
+    if (f.job->nodes > cap.nodes && cap.nodes > 0)
+        return fmt::format("capacity: {} nodes, the job needs {}", cap.nodes, f.job->nodes);
+    return std::nullopt;
+}
+
+std::optional<std::string> check_cores(const JobFacts& f, const SiteCandidate& c,
+                                       std::vector<std::string>&) {
+    if (f.cores > c.site->capacity.cores)
+        return fmt::format("capacity: {} cores, the job needs {}", c.site->capacity.cores, f.cores);
+    return std::nullopt;
+}
+
+std::optional<std::string> check_memory(const JobFacts& f, const SiteCandidate& c,
+                                        std::vector<std::string>&) {
+    const SiteCapacity& cap = c.site->capacity;
+    const std::uint64_t need = f.job->memory_bytes;
+    if (need > 0 && cap.memory_bytes > 0 && cap.nodes > 0 && need > cap.memory_bytes / cap.nodes)
+        return fmt::format("capacity: {} memory per node, the job needs {}",
+                           units::format_size(cap.memory_bytes / cap.nodes),
+                           units::format_size(need));
+    return std::nullopt;
+}
+
+std::optional<std::string> check_gpus(const JobFacts& f, const SiteCandidate& c,
+                                      std::vector<std::string>&) {
+    const JobRequest& job = *f.job;
+    if (job.gpus == 0) return std::nullopt;
+    const SiteCapacity& cap = c.site->capacity;
+    if (job.gpu_type) {
+        const auto it = cap.gpus.find(*job.gpu_type);
+        const unsigned have = it == cap.gpus.end() ? 0 : it->second;
+        if (have < job.gpus)
+            return fmt::format("capacity: {} '{}' GPUs, the job needs {}", have, *job.gpu_type,
+                               job.gpus);
+    } else if (cap.total_gpus() < job.gpus) {
+        return fmt::format("capacity: {} GPUs, the job needs {}", cap.total_gpus(), job.gpus);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_max_stage_in(const JobFacts& f, const SiteCandidate& c,
+                                              std::vector<std::string>&) {
+    std::optional<std::string> why;
+    for (const auto& src : f.active) {
+        const auto& ms = src.effects->max_stage_in_s;
+        if (ms && c.estimate.stage_in_s > *ms) {
+            add_reason(why, fmt::format("stage-in {} exceeds the {} limit set by {}",
+                                        units::format_duration(c.estimate.stage_in_s),
+                                        units::format_duration(*ms), origin(*f.policy, src)));
+        }
+    }
+    return why;
+}
+
+constexpr SiteCheck kChecks[] = {
+    {"stage-in-links", check_stage_in_links},
+    {"output-link", check_output_link},
+    {"avoided-by-job", check_avoided},
+    {"job-allowed-sites", check_job_allowed},
+    {"policy-sites", check_policy_sites},
+    {"account-acl", check_account_acl},
+    {"residency", check_residency},
+    {"job-features", check_job_features},
+    {"policy-requirements", check_policy_requirements},
+    {"partition", check_partition},
+    {"capacity-nodes", check_nodes},
+    {"capacity-cores", check_cores},
+    {"capacity-memory", check_memory},
+    {"capacity-gpus", check_gpus},
+    {"max-stage-in", check_max_stage_in},
+};
 
 }  // namespace
 
@@ -184,360 +298,274 @@ double estimate_wait_s(unsigned cores, unsigned gpus, const Site& site, const Si
     return wait;
 }
 
-PlacementDecision place(const JobRequest& job, const Federation& fed,
-                        const std::vector<LinkEstimate>& links, const std::vector<SiteLoad>& loads,
-                        const PolicySet& policies) {
-    PlacementDecision d;
-    const size_t n = fed.sites.size();
+std::string origin(const Policy& p, const EffectSource& s) {
+    if (s.rule) return fmt::format("policy '{}' rule '{}'", p.name, s.rule->name);
+    return fmt::format("policy '{}'", p.name);
+}
 
-    // The policy: the one the job asks for when users may choose it, else the default.
-    const Policy* policy = nullptr;
+// ---- step 1: the policy ----
+
+const Policy& choose_policy(const JobRequest& job, const PolicySet& set,
+                            std::vector<std::string>& warnings) {
+    // The one the job asks for when users may choose it, else the default.
     if (job.hints.policy && !job.hints.policy->empty()) {
-        if (policies.user_selectable(*job.hints.policy)) {
-            policy = policies.find(*job.hints.policy);
+        if (set.user_selectable(*job.hints.policy)) {
+            if (const Policy* p = set.find(*job.hints.policy)) return *p;
         } else {
-            d.warnings.push_back(fmt::format("policy '{}' {}; using '{}'", *job.hints.policy,
-                                             policies.find(*job.hints.policy)
-                                                 ? "is not open to users (user_selectable)"
-                                                 : "does not exist",
-                                             policies.default_name()));
+            warnings.push_back(fmt::format("policy '{}' {}; using '{}'", *job.hints.policy,
+                                           set.find(*job.hints.policy)
+                                               ? "is not open to users (user_selectable)"
+                                               : "does not exist",
+                                           set.default_name()));
         }
     }
-    if (!policy) {
-        if (policies.policies().empty()) {
-            // A default-constructed set: decide under the presets rather than throw on a submit
-            // path.
-            static const PolicySet presets = PolicySet::builtin();
-            d.warnings.push_back("empty policy set: using the built-in '" + presets.default_name() +
-                                 "' preset");
-            policy = &presets.default_policy();
-        } else {
-            policy = &policies.default_policy();
-        }
+    if (set.policies().empty()) {
+        // A default-constructed set: decide under the presets rather than throw on a submit path.
+        static const PolicySet presets = PolicySet::builtin();
+        warnings.push_back("empty policy set: using the built-in '" + presets.default_name() +
+                           "' preset");
+        return presets.default_policy();
     }
-    d.policy = policy->name;
+    return set.default_policy();
+}
 
+// ---- step 2: effects and weights in force ----
+
+bool rule_matches(const Match& m, const JobRequest& job, std::uint64_t input_bytes) {
+    using K = MatchField::Kind;
+    for (const auto& f : match_fields) {
+        switch (f.kind) {
+            case K::names:
+                if (!(m.*f.names).empty() && !contains(m.*f.names, job.*f.job_text)) return false;
+                break;
+            case K::min_count:
+            case K::max_count:
+                if (const auto& bound = m.*f.count) {
+                    const unsigned v = f.job_count(job);
+                    if (f.kind == K::min_count ? v < *bound : v > *bound) return false;
+                }
+                break;
+            case K::min_size:
+            case K::max_size:
+                if (const auto& bound = m.*f.size) {
+                    if (f.kind == K::min_size ? input_bytes < *bound : input_bytes > *bound)
+                        return false;
+                }
+                break;
+        }
+    }
+    return true;
+}
+
+std::vector<EffectSource> active_effects(const Policy& policy, const JobRequest& job) {
     std::uint64_t input_bytes = 0;
     for (const auto& ds : job.inputs) input_bytes += ds.bytes;
-
-    // Effects in force: the policy's own, then every matching rule in order.
-    std::vector<Source> active;
-    active.reserve(1 + policy->rules.size());
-    active.push_back({&policy->effects, nullptr});
-    for (const auto& r : policy->rules)
-        if (matches(r.match, job, input_bytes) &&
-            !(r.unless && matches(*r.unless, job, input_bytes)))
+    // The policy's own, then every matching rule in order.
+    std::vector<EffectSource> active;
+    active.reserve(1 + policy.rules.size());
+    active.push_back({&policy.effects, nullptr});
+    for (const auto& r : policy.rules)
+        if (rule_matches(r.match, job, input_bytes) &&
+            !(r.unless && rule_matches(*r.unless, job, input_bytes)))
             active.push_back({&r.effects, &r});
+    return active;
+}
 
-    // Weights: the policy's, then the job's overrides it allows, then matching rules (admins win).
-    Weights w = policy->weights;
+Weights effective_weights(const Policy& policy, std::span<const EffectSource> active,
+                          const JobRequest& job, std::vector<std::string>& warnings) {
+    // The policy's, then the job's overrides it allows, then matching rules (admins win).
+    Weights w = policy.weights;
     for (const auto& [k, v] : job.hints.weights) {
         double* f = weight_field(w, k);
         if (!f)
-            d.warnings.push_back(fmt::format(
-                "unknown weight '{}' ignored (weights: completion, transfer, price, wan_gb)", k));
-        else if (!contains(policy->user_weights, k))
-            d.warnings.push_back(fmt::format(
-                "policy '{}' does not let jobs set weight '{}'; ignored", policy->name, k));
+            warnings.push_back(
+                fmt::format("unknown weight '{}' ignored (weights: {})", k, weight_list()));
+        else if (!contains(policy.user_weights, k))
+            warnings.push_back(fmt::format("policy '{}' does not let jobs set weight '{}'; ignored",
+                                           policy.name, k));
         else if (!(v >= 0) || !std::isfinite(v))
-            d.warnings.push_back(
-                fmt::format("weight '{}' must be a finite number >= 0; ignored", k));
+            warnings.push_back(fmt::format("weight '{}' must be a finite number >= 0; ignored", k));
         else
             *f = v;
     }
-    for (size_t a = 1; a < active.size(); ++a)
+    for (std::size_t a = 1; a < active.size(); ++a)
         for (const auto& [k, v] : active[a].effects->weights) *weight_field(w, k) = v;
+    return w;
+}
 
-    // Where each dataset comes from, grouped by source site (one shared link per source).
+JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
+                   std::vector<std::string>& warnings) {
+    const Federation& fed = in.federation;
+    JobFacts f;
+    f.job = &job;
+    f.in = &in;
+    f.policy = &choose_policy(job, in.policies, warnings);
+    f.active = active_effects(*f.policy, job);
+    f.weights = effective_weights(*f.policy, f.active, job, warnings);
+
     auto site_index = [&](const std::string& name) -> int {
-        for (size_t i = 0; i < n; ++i)
+        for (std::size_t i = 0; i < fed.sites.size(); ++i)
             if (fed.sites[i].name == name) return static_cast<int>(i);
         return -1;
     };
-    std::vector<SourceGroup> groups;
-    groups.reserve(job.inputs.size());
+    // Where each dataset comes from, grouped by source site (one shared link per source).
+    f.groups.reserve(job.inputs.size());
     for (const auto& ds : job.inputs) {
-        const int s = site_index(ds.site);
-        auto g = std::find_if(groups.begin(), groups.end(),
+        auto g = std::find_if(f.groups.begin(), f.groups.end(),
                               [&](const SourceGroup& x) { return *x.name == ds.site; });
-        if (g == groups.end()) {
-            groups.push_back({s, &ds.site, ds.bytes, &ds});
-            if (s < 0) {
-                d.warnings.push_back(fmt::format(
-                    "dataset '{}' is at '{}', which is not a site of federation '{}': "
-                    "default link figures ({}, {}) used",
-                    ds.name, ds.site, fed.name, units::format_rate(fed.default_bandwidth_bps),
-                    units::format_duration(fed.default_latency_s)));
-            }
-        } else {
+        if (g != f.groups.end()) {
             g->bytes += ds.bytes;
+            continue;
+        }
+        const int s = site_index(ds.site);
+        f.groups.push_back({s, &ds.site, ds.bytes, &ds});
+        if (s < 0) {
+            warnings.push_back(fmt::format(
+                "dataset '{}' is at '{}', which is not a site of federation '{}': "
+                "default link figures ({}, {}) used",
+                ds.name, ds.site, fed.name, units::format_rate(fed.default_bandwidth_bps),
+                units::format_duration(fed.default_latency_s)));
         }
     }
     // Residency: sites allowed to read each tagged dataset. Undefined tags keep the data home.
-    struct Residency {
-        const Dataset* ds;
-        const std::vector<std::string>* sites;
-    };
-    std::vector<Residency> residency;
     for (const auto& ds : job.inputs) {
         if (!ds.residency) continue;
-        const auto* allowed = policies.residency(*ds.residency);
+        const auto* allowed = in.policies.residency(*ds.residency);
         if (!allowed) {
-            d.warnings.push_back(fmt::format(
+            warnings.push_back(fmt::format(
                 "dataset '{}' has residency tag '{}', which the policy file does not define: "
                 "only its own site '{}' may read it",
                 ds.name, *ds.residency, ds.site));
         }
-        residency.push_back({&ds, allowed});
+        f.residency.push_back({&ds, allowed});
     }
-    const std::string& home = job.home_site ? *job.home_site : fed.local_site;
-    const int home_idx = job.output_bytes > 0 && !home.empty() ? site_index(home) : -1;
-    if (job.output_bytes > 0 && home.empty()) {
-        d.warnings.push_back(
+    f.home = job.home_site ? *job.home_site : fed.local_site;
+    f.home_idx = job.output_bytes > 0 && !f.home.empty() ? site_index(f.home) : -1;
+    if (job.output_bytes > 0 && f.home.empty()) {
+        warnings.push_back(
             "the job has output but no home site and the federation no local_site: stage-out not "
             "counted");
-    } else if (job.output_bytes > 0 && home_idx < 0) {
-        d.warnings.push_back(fmt::format(
+    } else if (job.output_bytes > 0 && f.home_idx < 0) {
+        warnings.push_back(fmt::format(
             "output home site '{}' is not a site of federation '{}': default link figures used",
-            home, fed.name));
+            f.home, fed.name));
     }
-    const AccountAcl* acl = job.account.empty() ? nullptr : policies.account(job.account);
+    f.acl = job.account.empty() ? nullptr : in.policies.account(job.account);
+    f.run_ref_s = job.runtime_s ? *job.runtime_s : job.walltime_s;
+    f.cores = job.cores();
+    return f;
+}
 
-    const LinkIndex link_index(fed, links);
-    const bool loads_aligned = [&] {
-        if (loads.size() != n) return false;
-        for (size_t i = 0; i < n; ++i)
-            if (loads[i].site != fed.sites[i].name) return false;
-        return true;
-    }();
-    // Out-of-order or partial loads: one hash pass instead of a scan per site.
-    std::vector<const SiteLoad*> by_site;
-    if (!loads_aligned && !loads.empty()) {
-        std::unordered_map<std::string_view, const SiteLoad*> pos;
-        pos.reserve(loads.size() * 2);
-        for (const auto& l : loads) pos.emplace(l.site, &l);
-        by_site.resize(n, nullptr);
-        for (size_t i = 0; i < n; ++i) {
-            auto it = pos.find(fed.sites[i].name);
-            if (it != pos.end()) by_site[i] = it->second;
-        }
+// ---- step 3: one site's costs (for every site, so the explanation is complete) ----
+
+void estimate_site(const JobFacts& f, std::size_t i, SiteCandidate& c, unsigned& unmeasured) {
+    const JobRequest& job = *f.job;
+    const Federation& fed = f.in->federation;
+    const Site& site = fed.sites[i];
+    c.index = i;
+    c.site = &site;
+    c.user_named =
+        contains(job.hints.allowed, site.name) || contains(job.hints.preferred, site.name);
+    c.inputs.assign(f.groups.size(), std::nullopt);
+    c.output.reset();
+    c.estimate = SiteEstimate{};
+    SiteEstimate& e = c.estimate;
+    e.site = site.name;
+
+    const SiteLoad* load = f.in->load(i);
+    e.wait_s = estimate_wait_s(f.cores, job.gpus, site, load);
+    if (!load) {
+        e.notes.push_back(site.static_wait_s
+                              ? fmt::format("no site state: static wait {}",
+                                            units::format_duration(*site.static_wait_s))
+                              : std::string("no site state and no static_wait: wait assumed 0"));
     }
-    auto load_for = [&](size_t i) -> const SiteLoad* {
-        if (loads_aligned) return &loads[i];
-        return by_site.empty() ? nullptr : by_site[i];
-    };
 
-    const double run_ref_s = job.runtime_s ? *job.runtime_s : job.walltime_s;
-    const unsigned cores = job.cores();
-    unsigned unmeasured_links = 0;
-    d.ranking.resize(n);
-
-    for (size_t i = 0; i < n; ++i) {
-        const Site& site = fed.sites[i];
-        SiteEstimate& e = d.ranking[i];
-        e.site = site.name;
-        const bool user_named =
-            contains(job.hints.allowed, site.name) || contains(job.hints.preferred, site.name);
-
-        // ---- costs (computed for every site so the explanation is complete) ----
-        const SiteLoad* load = load_for(i);
-        e.wait_s = estimate_wait_s(cores, job.gpus, site, load);
-        if (!load) {
-            e.notes.push_back(
-                site.static_wait_s
-                    ? fmt::format("no site state: static wait {}",
-                                  units::format_duration(*site.static_wait_s))
-                    : std::string("no site state and no static_wait: wait assumed 0"));
-        }
-
-        double stage_in = 0;
-        for (const auto& g : groups) {
-            if (g.site == static_cast<int>(i)) continue;
-            const LinkUse l = link_figures(fed, link_index, g.site, i);
-            e.wan_bytes += g.bytes;
-            if (l.estimate) {
-                if (!l.estimate->measured) ++unmeasured_links;
-                if (l.estimate->health == LinkHealth::down) {
-                    add_reason(e.excluded, fmt::format("link {}->{} is down (dataset '{}')",
-                                                       *g.name, site.name, g.first->name));
-                } else if (const char* h = health_word(l.estimate->health)) {
+    double stage_in = 0;
+    for (std::size_t k = 0; k < f.groups.size(); ++k) {
+        const SourceGroup& g = f.groups[k];
+        if (g.site == static_cast<int>(i)) continue;
+        LinkUse l = link_figures(fed, f.in->links, g.site, i);
+        e.wan_bytes += g.bytes;
+        if (l.estimate) {
+            if (!l.estimate->measured) ++unmeasured;
+            if (l.estimate->health != LinkHealth::down)
+                if (const char* h = health_word(l.estimate->health))
                     e.notes.push_back(fmt::format("link {}->{} is {}", *g.name, site.name, h));
-                }
-            } else if (g.site >= 0) {
-                e.notes.push_back(fmt::format("no figures for link {}->{}: federation defaults",
-                                              *g.name, site.name));
-            }
-            const double t = transfer_s(g.bytes, l.bandwidth_bps, l.latency_s);
-            if (!std::isfinite(t) && !(l.estimate && l.estimate->health == LinkHealth::down)) {
-                add_reason(e.excluded, fmt::format("link {}->{} has no bandwidth (dataset '{}')",
-                                                   *g.name, site.name, g.first->name));
-            }
-            for (const auto& src : active) {
-                const auto& mb = src.effects->min_bandwidth_bps;
-                if (mb && g.bytes > 0 && l.bandwidth_bps < *mb) {
-                    add_reason(
-                        e.excluded,
-                        fmt::format("link {}->{} at {} is below the minimum bandwidth {} set by {}",
-                                    *g.name, site.name, units::format_rate(l.bandwidth_bps),
-                                    units::format_rate(*mb), origin(*policy, src)));
-                }
-            }
-            stage_in = std::max(stage_in, t);
+        } else if (g.site >= 0) {
+            e.notes.push_back(
+                fmt::format("no figures for link {}->{}: federation defaults", *g.name, site.name));
         }
-        e.stage_in_s = stage_in;
-        e.run_s = run_ref_s * site.speed;
-        e.stage_out_s = 0;
-        if (job.output_bytes > 0 && !home.empty() && home_idx != static_cast<int>(i)) {
-            const LinkUse use =
-                home_idx >= 0 ? link_figures(fed, link_index, static_cast<int>(i),
-                                             static_cast<size_t>(home_idx))
-                              : LinkUse{fed.default_bandwidth_bps, fed.default_latency_s, nullptr};
-            e.stage_out_s = transfer_s(job.output_bytes, use.bandwidth_bps, use.latency_s);
-            e.wan_bytes += job.output_bytes;
-            if (!std::isfinite(e.stage_out_s)) {
-                add_reason(e.excluded, fmt::format("link {}->{} has no bandwidth for the output",
-                                                   site.name, home));
-            }
-            if (use.estimate && use.estimate->health == LinkHealth::down) {
-                e.notes.push_back(fmt::format(
-                    "link {}->{} for the output is down now; stage-out assumes it recovers",
-                    site.name, home));
-            }
+        l.seconds = transfer_s(g.bytes, l.bandwidth_bps, l.latency_s);
+        stage_in = std::max(stage_in, l.seconds);
+        c.inputs[k] = l;
+    }
+    e.stage_in_s = stage_in;
+    e.run_s = f.run_ref_s * site.speed;
+    e.stage_out_s = 0;
+    if (job.output_bytes > 0 && !f.home.empty() && f.home_idx != static_cast<int>(i)) {
+        LinkUse use = f.home_idx >= 0
+                          ? link_figures(fed, f.in->links, static_cast<int>(i),
+                                         static_cast<std::size_t>(f.home_idx))
+                          : LinkUse{fed.default_bandwidth_bps, fed.default_latency_s, nullptr, 0};
+        use.seconds = transfer_s(job.output_bytes, use.bandwidth_bps, use.latency_s);
+        e.stage_out_s = use.seconds;
+        e.wan_bytes += job.output_bytes;
+        if (is_down(use)) {
+            e.notes.push_back(
+                fmt::format("link {}->{} for the output is down now; stage-out assumes it recovers",
+                            site.name, f.home));
         }
-        e.total_s = e.wait_s + e.stage_in_s + e.run_s + e.stage_out_s;
-        e.price = run_ref_s * site.speed / 3600.0 *
-                  (cores * site.price.core_hour + job.gpus * site.price.gpu_hour);
+        c.output = use;
+    }
+    e.total_s = e.wait_s + e.stage_in_s + e.run_s + e.stage_out_s;
+    e.price = f.run_ref_s * site.speed / 3600.0 *
+              (f.cores * site.price.core_hour + job.gpus * site.price.gpu_hour);
 
-        double adjust = 0;
-        for (const auto& src : active) {
-            if (const double* p = find_pair(src.effects->penalty_s, site.name)) {
-                adjust += *p;
-                e.notes.push_back(fmt::format("penalty +{} ({})", units::format_duration(*p),
-                                              origin(*policy, src)));
-            }
-            if (const double* b = find_pair(src.effects->bonus_s, site.name)) {
-                adjust -= *b;
-                e.notes.push_back(fmt::format("bonus -{} ({})", units::format_duration(*b),
-                                              origin(*policy, src)));
-            }
+    double adjust = 0;
+    for (const auto& src : f.active) {
+        if (const double* p = find_pair(src.effects->penalty_s, site.name)) {
+            adjust += *p;
+            e.notes.push_back(fmt::format("penalty +{} ({})", units::format_duration(*p),
+                                          origin(*f.policy, src)));
         }
-        if (contains(job.hints.preferred, site.name) && policy->preferred_bonus_s > 0) {
-            adjust -= policy->preferred_bonus_s;
-            e.notes.push_back(fmt::format("preferred by the job: -{}",
-                                          units::format_duration(policy->preferred_bonus_s)));
-        }
-        const double moving = e.stage_in_s + e.stage_out_s;
-        e.terms.completion = w.completion * e.total_s;
-        e.terms.transfer = w.transfer * moving;
-        e.terms.price = w.price * e.price;
-        e.terms.wan = w.wan_gb * static_cast<double>(e.wan_bytes) / 1e9;
-        e.terms.adjust = adjust;
-        e.score =
-            e.terms.completion + e.terms.transfer + e.terms.price + e.terms.wan + e.terms.adjust;
-        if (std::isnan(e.score)) e.score = inf;  // 0 x inf: keeps the ranking's ordering strict
-
-        // ---- exclusions: the job's own wishes, then admin rules, then what the site can do ----
-        if (contains(job.hints.avoided, site.name)) add_reason(e.excluded, "avoided by the job");
-        if (!job.hints.allowed.empty() && !contains(job.hints.allowed, site.name)) {
-            add_reason(e.excluded, "not among the job's allowed sites");
-        }
-        for (const auto& src : active) {
-            const Effects& fx = *src.effects;
-            const bool denied = contains(fx.deny, site.name);
-            const bool outside = !fx.allow.empty() && !contains(fx.allow, site.name);
-            if (!denied && !outside) continue;
-            if (fx.mode == Mode::default_ && user_named) {
-                e.notes.push_back(fmt::format("{} {} by default; allowed because the job names it",
-                                              origin(*policy, src),
-                                              denied ? "denies it" : "leaves it out"));
-                continue;
-            }
-            if (denied)
-                add_reason(e.excluded, "denied by " + origin(*policy, src));
-            else
-                add_reason(e.excluded, "not allowed by " + origin(*policy, src));
-        }
-        if (acl) {
-            if (contains(acl->deny, site.name))
-                add_reason(e.excluded,
-                           fmt::format("account '{}' may not use this site", job.account));
-            else if (!acl->allow.empty() && !contains(acl->allow, site.name)) {
-                add_reason(e.excluded,
-                           fmt::format("account '{}' is not allowed on this site", job.account));
-            }
-        }
-        for (const auto& r : residency) {
-            const bool ok = r.sites ? contains(*r.sites, site.name) : r.ds->site == site.name;
-            if (!ok) {
-                add_reason(e.excluded,
-                           fmt::format("residency: dataset '{}' (tag '{}') may not be read here",
-                                       r.ds->name, *r.ds->residency));
-            }
-        }
-        for (const auto& f : job.features) {
-            if (!contains(site.features, f))
-                add_reason(e.excluded, fmt::format("lacks feature '{}' the job requires", f));
-        }
-        for (const auto& src : active) {
-            for (const auto& f : src.effects->require_features) {
-                if (!contains(site.features, f))
-                    add_reason(e.excluded, fmt::format("lacks feature '{}' required by {}", f,
-                                                       origin(*policy, src)));
-            }
-            for (const auto& t : src.effects->require_gpu_types) {
-                if (!site.capacity.gpus.count(t))
-                    add_reason(e.excluded, fmt::format("has no '{}' GPUs, required by {}", t,
-                                                       origin(*policy, src)));
-            }
-        }
-        if (!job.partition.empty() && !site.partitions.empty() &&
-            !contains(site.partitions, job.partition)) {
-            add_reason(e.excluded, fmt::format("has no partition '{}'", job.partition));
-        }
-        if (job.nodes > site.capacity.nodes && site.capacity.nodes > 0) {
-            add_reason(e.excluded, fmt::format("capacity: {} nodes, the job needs {}",
-                                               site.capacity.nodes, job.nodes));
-        }
-        if (cores > site.capacity.cores) {
-            add_reason(e.excluded, fmt::format("capacity: {} cores, the job needs {}",
-                                               site.capacity.cores, cores));
-        }
-        if (job.memory_bytes > 0 && site.capacity.memory_bytes > 0 && site.capacity.nodes > 0 &&
-            job.memory_bytes > site.capacity.memory_bytes / site.capacity.nodes) {
-            add_reason(e.excluded, fmt::format("capacity: {} memory per node, the job needs {}",
-                                               units::format_size(site.capacity.memory_bytes /
-                                                                  site.capacity.nodes),
-                                               units::format_size(job.memory_bytes)));
-        }
-        if (job.gpus > 0) {
-            if (job.gpu_type) {
-                auto it = site.capacity.gpus.find(*job.gpu_type);
-                const unsigned have = it == site.capacity.gpus.end() ? 0 : it->second;
-                if (have < job.gpus) {
-                    add_reason(e.excluded, fmt::format("capacity: {} '{}' GPUs, the job needs {}",
-                                                       have, *job.gpu_type, job.gpus));
-                }
-            } else if (site.capacity.total_gpus() < job.gpus) {
-                add_reason(e.excluded, fmt::format("capacity: {} GPUs, the job needs {}",
-                                                   site.capacity.total_gpus(), job.gpus));
-            }
-        }
-        for (const auto& src : active) {
-            const auto& ms = src.effects->max_stage_in_s;
-            if (ms && e.stage_in_s > *ms) {
-                add_reason(e.excluded,
-                           fmt::format("stage-in {} exceeds the {} limit set by {}",
-                                       units::format_duration(e.stage_in_s),
-                                       units::format_duration(*ms), origin(*policy, src)));
-            }
+        if (const double* b = find_pair(src.effects->bonus_s, site.name)) {
+            adjust -= *b;
+            e.notes.push_back(
+                fmt::format("bonus -{} ({})", units::format_duration(*b), origin(*f.policy, src)));
         }
     }
-    if (unmeasured_links > 0) {
-        d.state_warnings.push_back(
-            "some links have no measurement yet: static figures from the federation file used");
+    if (contains(job.hints.preferred, site.name) && f.policy->preferred_bonus_s > 0) {
+        adjust -= f.policy->preferred_bonus_s;
+        e.notes.push_back(fmt::format("preferred by the job: -{}",
+                                      units::format_duration(f.policy->preferred_bonus_s)));
     }
+    const Weights& w = f.weights;
+    const double moving = e.stage_in_s + e.stage_out_s;
+    e.terms.completion = w.completion * e.total_s;
+    e.terms.transfer = w.transfer * moving;
+    e.terms.price = w.price * e.price;
+    e.terms.wan = w.wan_gb * static_cast<double>(e.wan_bytes) / 1e9;
+    e.terms.adjust = adjust;
+    e.score = e.terms.completion + e.terms.transfer + e.terms.price + e.terms.wan + e.terms.adjust;
+    if (std::isnan(e.score)) e.score = inf;  // 0 x inf: keeps the ranking's ordering strict
+}
 
+// ---- step 4: the checks ----
+
+std::span<const SiteCheck> site_checks() { return kChecks; }
+
+void apply_checks(const JobFacts& f, SiteCandidate& c) {
+    for (const SiteCheck& check : kChecks)
+        if (auto why = check.check(f, c, c.estimate.notes))
+            add_reason(c.estimate.excluded, std::move(*why));
+}
+
+// ---- step 5: the ranking ----
+
+void rank(PlacementDecision& d, const Federation& fed) {
     // Eligible first by (score, total, name); excluded after in federation order.
+    const std::size_t n = d.ranking.size();
     std::vector<unsigned> order(n);
     std::iota(order.begin(), order.end(), 0u);
     std::stable_sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
@@ -553,11 +581,34 @@ PlacementDecision place(const JobRequest& job, const Federation& fed,
     ranked.reserve(n);
     for (unsigned k : order) ranked.push_back(std::move(d.ranking[k]));
     d.ranking = std::move(ranked);
+    d.site.reset();
+    d.cluster.clear();
     if (!d.ranking.empty() && !d.ranking.front().excluded) {
         d.site = d.ranking.front().site;
         const Site* s = fed.find(*d.site);
         d.cluster = s && !s->cluster.empty() ? s->cluster : *d.site;
     }
+}
+
+PlacementDecision place(const JobRequest& job, const PlacementInputs& in) {
+    PlacementDecision d;
+    const Federation& fed = in.federation;
+    const JobFacts facts = job_facts(job, in, d.warnings);
+    d.policy = facts.policy->name;
+    d.ranking.resize(fed.sites.size());
+    unsigned unmeasured = 0;
+    SiteCandidate c;
+    for (std::size_t i = 0; i < fed.sites.size(); ++i) {
+        estimate_site(facts, i, c, unmeasured);
+        apply_checks(facts, c);
+        d.ranking[i] = std::move(c.estimate);
+    }
+    d.state_warnings = in.state_warnings;
+    if (unmeasured > 0) {
+        d.state_warnings.push_back(
+            "some links have no measurement yet: static figures from the federation file used");
+    }
+    rank(d, fed);
     return d;
 }
 

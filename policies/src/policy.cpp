@@ -16,13 +16,6 @@ extern const unsigned preset_count;
 
 namespace {
 
-constexpr const char* weight_help[] = {
-    "weight per second of estimated completion (wait + stage-in + run + stage-out)",
-    "extra weight per second spent moving data (stage-in + stage-out)",
-    "seconds one currency unit of job price is worth",
-    "seconds per GB (1e9 bytes) moved between sites",
-};
-
 std::string fmt_number(double v) {
     std::ostringstream os;
     os << v;
@@ -35,12 +28,16 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 
 }  // namespace
 
-double* weight_field(Weights& w, const std::string& name) {
-    if (name == "completion") return &w.completion;
-    if (name == "transfer") return &w.transfer;
-    if (name == "price") return &w.price;
-    if (name == "wan_gb") return &w.wan_gb;
+double* weight_field(Weights& w, std::string_view name) {
+    for (const auto& f : weight_fields)
+        if (name == f.name) return &(w.*f.member);
     return nullptr;
+}
+
+std::string weight_list() {
+    std::string out;
+    for (const auto& f : weight_fields) out += (out.empty() ? "" : ", ") + std::string(f.name);
+    return out;
 }
 
 std::string to_string(Mode mode) { return mode == Mode::enforce ? "enforce" : "default"; }
@@ -213,10 +210,18 @@ class Loader {
         if (!n.IsMap())
             yaml::fail(file_, n,
                        what + " must be a mapping such as `{completion: 1, price: 3600}`");
-        yaml::check_map(file_, n, what, {"completion", "transfer", "price", "wan_gb"});
         std::vector<std::pair<std::string, double>> out;
         for (const auto& kv : n) {
             const std::string k = kv.first.as<std::string>();
+            if (!weight_field(scratch_, k)) {
+                std::vector<std::string> known;
+                for (const auto& f : weight_fields) known.emplace_back(f.name);
+                const auto c = yaml::closest(k, known);
+                yaml::fail(
+                    file_, kv.first,
+                    "unknown key '" + k + "' in " + what +
+                        (c ? ": did you mean '" + *c + "'?" : ": valid keys are " + weight_list()));
+            }
             out.emplace_back(k, yaml::as_number(file_, kv.second, what + " " + k, 0, 1e12));
         }
         return out;
@@ -250,30 +255,39 @@ class Loader {
     }
 
     Match load_match(const YAML::Node& n, const std::string& what) {
-        yaml::check_map(
-            file_, n, what,
-            {"account", "user", "group", "partition", "min_cores", "max_cores", "min_gpus",
-             "max_gpus", "min_nodes", "max_nodes", "min_input", "max_input"});
+        if (!n.IsMap()) yaml::fail(file_, n, what + " must be a mapping such as `{account: [x]}`");
+        std::vector<std::string> known;
+        for (const auto& f : match_fields) known.emplace_back(f.name);
+        for (const auto& kv : n) {
+            const std::string k = kv.first.as<std::string>();
+            if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+            const auto c = yaml::closest(k, known);
+            std::string valid;
+            for (const auto& x : known) valid += (valid.empty() ? "" : ", ") + x;
+            yaml::fail(file_, kv.first,
+                       "unknown key '" + k + "' in " + what +
+                           (c ? ": did you mean '" + *c + "'?" : ": valid keys are " + valid));
+        }
         Match m;
-        if (auto x = n["account"]) m.accounts = names(x, what + " account");
-        if (auto x = n["user"]) m.users = names(x, what + " user");
-        if (auto x = n["group"]) m.groups = names(x, what + " group");
-        if (auto x = n["partition"]) m.partitions = names(x, what + " partition");
-        auto count = [&](const char* key, std::optional<unsigned>& dst) {
-            if (auto x = n[key])
-                dst = static_cast<unsigned>(
-                    yaml::as_integer(file_, x, what + " " + key, 0, 100000000));
-        };
-        count("min_cores", m.min_cores);
-        count("max_cores", m.max_cores);
-        count("min_gpus", m.min_gpus);
-        count("max_gpus", m.max_gpus);
-        count("min_nodes", m.min_nodes);
-        count("max_nodes", m.max_nodes);
-        if (auto x = n["min_input"])
-            m.min_input_bytes = yaml::as_size(file_, x, what + " min_input");
-        if (auto x = n["max_input"])
-            m.max_input_bytes = yaml::as_size(file_, x, what + " max_input");
+        for (const auto& f : match_fields) {
+            const YAML::Node x = n[f.name];
+            if (!x) continue;
+            const std::string where = what + " " + f.name;
+            switch (f.kind) {
+                case MatchField::Kind::names:
+                    m.*f.names = names(x, where);
+                    break;
+                case MatchField::Kind::min_count:
+                case MatchField::Kind::max_count:
+                    m.*f.count =
+                        static_cast<unsigned>(yaml::as_integer(file_, x, where, 0, 100000000));
+                    break;
+                case MatchField::Kind::min_size:
+                case MatchField::Kind::max_size:
+                    m.*f.size = yaml::as_size(file_, x, where);
+                    break;
+            }
+        }
         return m;
     }
 
@@ -339,11 +353,10 @@ class Loader {
         if (auto u = n["user_weights"]) {
             for (const auto& item : items(u)) {
                 const std::string w = yaml::as_name(file_, item, what + " user_weights entry");
-                Weights tmp;
-                if (!weight_field(tmp, w)) {
+                if (!weight_field(scratch_, w)) {
                     yaml::fail(file_, item,
-                               "user_weights names unknown weight '" + w +
-                                   "': weights are completion, transfer, price, wan_gb");
+                               "user_weights names unknown weight '" + w + "': weights are " +
+                                   weight_list());
                 }
                 p.user_weights.push_back(w);
             }
@@ -371,6 +384,7 @@ class Loader {
 
     PolicySet& set_;
     std::string file_;
+    Weights scratch_;  // for weight_field() lookups by name
     const yaml::Doc& doc_;
 };
 
@@ -469,18 +483,28 @@ std::string summarize(const Effects& e) {
 
 std::string conditions(const Match& m) {
     std::vector<std::string> cond;
-    if (!m.accounts.empty()) cond.push_back("account " + join(m.accounts));
-    if (!m.users.empty()) cond.push_back("user " + join(m.users));
-    if (!m.groups.empty()) cond.push_back("group " + join(m.groups));
-    if (!m.partitions.empty()) cond.push_back("partition " + join(m.partitions));
-    if (m.min_cores) cond.push_back("cores >= " + std::to_string(*m.min_cores));
-    if (m.max_cores) cond.push_back("cores <= " + std::to_string(*m.max_cores));
-    if (m.min_gpus) cond.push_back("GPUs >= " + std::to_string(*m.min_gpus));
-    if (m.max_gpus) cond.push_back("GPUs <= " + std::to_string(*m.max_gpus));
-    if (m.min_nodes) cond.push_back("nodes >= " + std::to_string(*m.min_nodes));
-    if (m.max_nodes) cond.push_back("nodes <= " + std::to_string(*m.max_nodes));
-    if (m.min_input_bytes) cond.push_back("input >= " + units::format_size(*m.min_input_bytes));
-    if (m.max_input_bytes) cond.push_back("input <= " + units::format_size(*m.max_input_bytes));
+    for (const auto& f : match_fields) {
+        const std::string subject = f.subject;
+        switch (f.kind) {
+            case MatchField::Kind::names:
+                if (!(m.*f.names).empty()) cond.push_back(subject + " " + join(m.*f.names));
+                break;
+            case MatchField::Kind::min_count:
+            case MatchField::Kind::max_count:
+                if (const auto& v = m.*f.count)
+                    cond.push_back(subject +
+                                   (f.kind == MatchField::Kind::min_count ? " >= " : " <= ") +
+                                   std::to_string(*v));
+                break;
+            case MatchField::Kind::min_size:
+            case MatchField::Kind::max_size:
+                if (const auto& v = m.*f.size)
+                    cond.push_back(subject +
+                                   (f.kind == MatchField::Kind::min_size ? " >= " : " <= ") +
+                                   units::format_size(*v));
+                break;
+        }
+    }
     return join(cond);
 }
 
@@ -502,12 +526,11 @@ std::vector<PolicyInfo> PolicySet::describe() const {
                                       std::to_string(p.where.column);
         Weights w = p.weights;
         Weights d = defaults;
-        for (size_t i = 0; i < std::size(weight_names); ++i) {
-            const std::string n = weight_names[i];
-            std::string help = weight_help[i];
-            if (contains(p.user_weights, n)) help += " (jobs may override)";
+        for (const auto& f : weight_fields) {
+            std::string help = f.help;
+            if (contains(p.user_weights, f.name)) help += " (jobs may override)";
             info.options.push_back(
-                {n, fmt_number(*weight_field(w, n)), fmt_number(*weight_field(d, n)), help});
+                {f.name, fmt_number(w.*f.member), fmt_number(d.*f.member), help});
         }
         info.options.push_back({"preferred_bonus", units::format_duration(p.preferred_bonus_s),
                                 units::format_duration(schema.preferred_bonus_s),

@@ -43,32 +43,40 @@ bool get_seconds(const nlohmann::json& j, const char* key, double& out) {
 }  // namespace
 
 std::vector<SiteLoad> parse_site_state(const std::string& text, const std::string& name,
-                                       std::optional<double> now) {
+                                       std::optional<double> now,
+                                       std::vector<std::string>* warnings) {
+    // A submission path wants the fallbacks as values (shown once per user); others log once.
+    auto warn_once = [warnings](const std::string& key, const std::string& message) {
+        if (warnings)
+            warnings->push_back(message);
+        else
+            log::warn_once(key, message);
+    };
     std::vector<SiteLoad> out;
     const std::string why_fallback = ": sites use their static_wait from the federation file";
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-        log::warn_once("site-state:" + name,
-                       "site state " + name + " is not a JSON object (corrupt?)" + why_fallback);
+        warn_once("site-state:" + name,
+                  "site state " + name + " is not a JSON object (corrupt?)" + why_fallback);
         return out;
     }
     auto v = j.find("version");
     if (v == j.end() || !v->is_number_integer()) {
-        log::warn_once("site-state:" + name,
-                       "site state " + name + " has no integer \"version\"" + why_fallback);
+        warn_once("site-state:" + name,
+                  "site state " + name + " has no integer \"version\"" + why_fallback);
         return out;
     }
     if (v->get<long long>() != site_state_version) {
-        log::warn_once("site-state:" + name,
-                       "site state " + name + " is version " + std::to_string(v->get<long long>()) +
-                           ", this netplace reads version " + std::to_string(site_state_version) +
-                           " (upgrade netplace or the collector)" + why_fallback);
+        warn_once("site-state:" + name,
+                  "site state " + name + " is version " + std::to_string(v->get<long long>()) +
+                      ", this netplace reads version " + std::to_string(site_state_version) +
+                      " (upgrade netplace or the collector)" + why_fallback);
         return out;
     }
     auto sites = j.find("sites");
     if (sites == j.end() || !sites->is_array()) {
-        log::warn_once("site-state:" + name,
-                       "site state " + name + " has no \"sites\" list" + why_fallback);
+        warn_once("site-state:" + name,
+                  "site state " + name + " has no \"sites\" list" + why_fallback);
         return out;
     }
     const double t_now = now ? *now : system_now();
@@ -96,11 +104,11 @@ std::vector<SiteLoad> parse_site_state(const std::string& text, const std::strin
             if (ok) l.age_s = std::max(0.0, t_now - at);
         }
         if (!ok) {
-            log::warn_once("site-state-entry:" + name,
-                           "site state " + name +
-                               ": skipping an entry with missing or invalid "
-                               "fields (site must be a name, counts non-negative integers, "
-                               "seconds non-negative numbers)");
+            warn_once("site-state-entry:" + name,
+                      "site state " + name +
+                          ": skipping an entry with missing or invalid "
+                          "fields (site must be a name, counts non-negative integers, "
+                          "seconds non-negative numbers)");
             continue;
         }
         out.push_back(std::move(l));
@@ -108,17 +116,21 @@ std::vector<SiteLoad> parse_site_state(const std::string& text, const std::strin
     return out;
 }
 
-std::vector<SiteLoad> read_site_state(const std::string& path, std::optional<double> now) {
+std::vector<SiteLoad> read_site_state(const std::string& path, std::optional<double> now,
+                                      std::vector<std::string>* warnings) {
     std::string text;
     try {
         text = file::read_all(path, 16u << 20);
     } catch (const std::exception& e) {
-        log::warn_once("site-state:" + path,
-                       std::string("site state unavailable (") + e.what() +
-                           "): sites use their static_wait from the federation file");
+        const std::string message = std::string("site state unavailable (") + e.what() +
+                                    "): sites use their static_wait from the federation file";
+        if (warnings)
+            warnings->push_back(message);
+        else
+            log::warn_once("site-state:" + path, message);
         return {};
     }
-    return parse_site_state(text, path, now);
+    return parse_site_state(text, path, now, warnings);
 }
 
 std::string format_site_state(const std::vector<SiteLoad>& loads, double now) {
@@ -146,20 +158,6 @@ std::string format_site_state(const std::vector<SiteLoad>& loads, double now) {
 void write_site_state(const std::string& path, const std::vector<SiteLoad>& loads,
                       std::optional<double> now) {
     file::write_atomic(path, format_site_state(loads, now ? *now : system_now()));
-}
-
-std::vector<SiteLoad> align_loads(const Federation& fed, const std::vector<SiteLoad>& loads) {
-    std::vector<SiteLoad> out;
-    out.reserve(fed.sites.size());
-    for (const auto& s : fed.sites) {
-        for (const auto& l : loads) {
-            if (l.site == s.name) {
-                out.push_back(l);
-                break;
-            }
-        }
-    }
-    return out;
 }
 
 }  // namespace netplace::policies

@@ -5,12 +5,10 @@
 #include "netplace/core/error.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/core/yaml.hpp"
-#include "netplace/network/federation.hpp"
-#include "netplace/network/link_state.hpp"
 #include "netplace/policies/engine.hpp"
 #include "netplace/policies/job_io.hpp"
+#include "netplace/policies/load_inputs.hpp"
 #include "netplace/policies/policy.hpp"
-#include "netplace/policies/site_state.hpp"
 
 #include <fmt/format.h>
 
@@ -31,6 +29,7 @@ struct PlaceOptions {
     std::string sites_state;
     std::string use_policy;
     double now = 0;
+    double max_state_age_s = policies::kDefaultMaxStateAgeS;
     bool explain = false;
     bool json = false;
 };
@@ -163,31 +162,36 @@ std::string why_first(const PlacementDecision& d) {
 }
 
 int run(const PlaceOptions& o) {
-    const Federation fed = network::load_federation(o.federation);
-    const policies::PolicySet set = o.policy.empty() ? policies::PolicySet::builtin()
-                                                     : policies::PolicySet::load_file(o.policy);
-    JobRequest job = read_job(o.job);
-    check_job_sites(job, fed, o.job);
-    if (!o.use_policy.empty()) {
-        if (!set.find(o.use_policy)) {
-            throw ConfigError(
-                fmt::format("--use-policy '{}' is not defined in {}", o.use_policy, set.source()));
-        }
-        job.hints.policy = o.use_policy;
-    }
-
     const double now =
         o.now > 0
             ? o.now
             : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
                   .count();
-    const std::string link_path = o.links.empty() ? fed.probing.state_file : o.links;
-    const std::vector<LinkEstimate> links = network::current_links(fed, link_path, now);
-    std::vector<SiteLoad> loads;
-    if (!o.sites_state.empty())
-        loads = policies::align_loads(fed, policies::read_site_state(o.sites_state, now));
+    policies::InputSources src;
+    src.federation = o.federation;
+    if (!o.policy.empty()) src.policy = o.policy;
+    if (!o.links.empty()) src.links = o.links;
+    if (!o.sites_state.empty()) src.sites = o.sites_state;
+    src.max_state_age_s = o.max_state_age_s;
+    const policies::PlacementInputs in = [&] {
+        try {
+            return policies::load_inputs(src, now);
+        } catch (const policies::InputError& e) {
+            std::rethrow_exception(e.cause());  // reported as the file's own error
+        }
+    }();
 
-    const PlacementDecision d = policies::place(job, fed, links, loads, set);
+    JobRequest job = read_job(o.job);
+    check_job_sites(job, in.federation, o.job);
+    if (!o.use_policy.empty()) {
+        if (!in.policies.find(o.use_policy)) {
+            throw ConfigError(fmt::format("--use-policy '{}' is not defined in {}", o.use_policy,
+                                          in.policies.source()));
+        }
+        job.hints.policy = o.use_policy;
+    }
+
+    const PlacementDecision d = policies::place(job, in);
     const std::string label = job.name.empty() ? std::string("the job") : "job '" + job.name + "'";
 
     if (o.json) {
@@ -227,6 +231,10 @@ Registration reg(40, [](CLI::App& app) -> std::function<int()> {
                     "static figures when missing)");
     cmd->add_option("--sites-state", o->sites_state,
                     "site-state file (queue load); default: static waits");
+    cmd->add_option("--max-state-age", o->max_state_age_s,
+                    "site state older than this many seconds is not believed (static waits); "
+                    "the Slurm plugin's max_state_age")
+        ->capture_default_str();
     cmd->add_option("--use-policy", o->use_policy,
                     "place under this named policy, as if the job asked for it");
     cmd->add_option("--now", o->now,

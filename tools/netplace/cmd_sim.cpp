@@ -7,6 +7,7 @@
 #include "netplace/network/federation.hpp"
 #include "netplace/network/importers.hpp"
 #include "netplace/network/link_state.hpp"
+#include "netplace/policies/load_inputs.hpp"
 #include "netplace/sim/metrics.hpp"
 #include "netplace/sim/placers.hpp"
 #include "netplace/sim/report.hpp"
@@ -74,7 +75,7 @@ int run_sim(const SimArgs& a) {
                         skipped ? fmt::format(", {} notes (unmapped regions, failed runs)", skipped)
                                 : std::string()));
     }
-    const std::vector<LinkEstimate> links = network::current_links(fed, &*state, at);
+    const policies::LinkMatrix links = policies::link_matrix(fed, &*state, at);
     info.links = a.links.empty() ? "static figures of the federation file"
                                  : fmt::format("{}", fmt::join(a.links, " + "));
     DataModel model;

@@ -4,17 +4,13 @@
 #include "netplace/core/error.hpp"
 #include "netplace/core/log.hpp"
 #include "netplace/slurm/binding.hpp"
+#include "netplace/slurm/node_cache.hpp"
 #include "netplace/topology/node.hpp"
 
 #include "netplace/core/file.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <sched.h>
 #include <sys/stat.h>
-
-#include <fstream>
-#include <memory>
 
 #include <cerrno>
 #include <cstring>
@@ -61,19 +57,6 @@ void apply_affinity(const CpuList& planned, unsigned rank) {
         throw Error("sched_setaffinity(" + format_cpulist(planned) + "): " + std::strerror(errno));
 }
 
-// Seconds since the epoch of the last boot (/proc/stat btime): a cache older than that may
-// describe hardware that has changed since.
-std::optional<long> boot_time() {
-    std::ifstream in("/proc/stat");
-    std::string k;
-    long v = 0;
-    while (in >> k) {
-        if (k == "btime" && (in >> v)) return v;
-        in.ignore(1 << 20, '\n');
-    }
-    return std::nullopt;
-}
-
 // Discovers this host (through the topology library, the one place that speaks hwloc) and
 // writes it as hwloc XML, atomically so concurrent steps never read half a file.
 void write_host_xml(const std::string& path) {
@@ -87,9 +70,7 @@ NodeTopology load_node(const PluginConfig& cfg) {
     if (cfg.topology) return topology::load_xml(*cfg.topology);
     if (!cfg.topology_cache) return topology::load_host();
     const std::string& cache = *cfg.topology_cache;
-    struct stat st {};
-    auto boot = boot_time();
-    if (::stat(cache.c_str(), &st) == 0 && boot && st.st_mtime >= *boot) {
+    if (topology_cache_valid(file_mtime(cache), boot_time())) {
         try {
             return topology::load_xml(cache);
         } catch (const std::exception& e) {
@@ -123,32 +104,6 @@ int remote_init_post_opt(spank_t) { return 0; }
 
 namespace {
 
-std::optional<long> mtime(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-    return static_cast<long>(st.st_mtime);
-}
-
-// Plans of the live node keyed by what they depend on, next to the topology cache: a step then
-// reads a few hundred bytes instead of loading hwloc (~2 ms even from XML). Valid while newer
-// than the topology cache, which itself is valid for the current boot only.
-std::string list_key(const std::optional<std::vector<unsigned>>& l) {
-    if (!l) return "all";
-    std::string s = format_cpulist(*l);
-    for (auto& ch : s) ch = ch == ',' ? '_' : ch;
-    return s;
-}
-
-std::optional<std::string> plan_cache_path(const PluginConfig& cfg, Bind bind, unsigned ntasks,
-                                           std::optional<unsigned> gpt,
-                                           const std::optional<std::vector<unsigned>>& gpus,
-                                           const std::optional<std::vector<unsigned>>& cores) {
-    if (cfg.topology || !cfg.topology_cache) return std::nullopt;
-    return *cfg.topology_cache + ".plan-v2-" + to_string(bind) + "-" + std::to_string(ntasks) +
-           "-" + (gpt ? std::to_string(*gpt) : std::string("x")) + "-g" + list_key(gpus) + "-c" +
-           list_key(cores) + ".json";
-}
-
 // The step's cores on this node in Slurm's numbering (S_STEP_ALLOC_CORES). Only for the live
 // node: an emulated topology (topology=XML) has other cores than the ones Slurm allocates here.
 std::optional<std::vector<unsigned>> step_cores(spank_t sp, const PluginConfig& cfg) {
@@ -162,44 +117,6 @@ std::optional<std::vector<unsigned>> step_cores(spank_t sp, const PluginConfig& 
         log::warn("step cores '{}' from Slurm unreadable ({}); planning on the whole node", s,
                   e.what());
         return std::nullopt;
-    }
-}
-
-std::optional<std::vector<TaskBinding>> read_plans(const PluginConfig& cfg, const std::string& path,
-                                                   unsigned ntasks) {
-    auto boot = boot_time();
-    auto topo_t = mtime(*cfg.topology_cache);
-    auto plan_t = mtime(path);
-    if (!boot || !topo_t || !plan_t || *topo_t < *boot || *plan_t < *topo_t) return std::nullopt;
-    try {
-        auto j = nlohmann::json::parse(file::read_all(path, 1 << 20));
-        std::vector<TaskBinding> out;
-        for (const auto& t : j.at("tasks")) {
-            TaskBinding b;
-            b.cpus = t.at("cpus").get<CpuList>();
-            for (const auto& kv : t.at("env"))
-                b.env.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
-            out.push_back(std::move(b));
-        }
-        if (out.size() != ntasks) return std::nullopt;
-        return out;
-    } catch (const std::exception& e) {
-        log::warn("plan cache {} unreadable ({}); planning again", path, e.what());
-        return std::nullopt;
-    }
-}
-
-void write_plans(const std::string& path, const std::vector<TaskBinding>& plans) {
-    nlohmann::json tasks = nlohmann::json::array();
-    for (const auto& b : plans) {
-        nlohmann::json env = nlohmann::json::array();
-        for (const auto& [k, v] : b.env) env.push_back({k, v});
-        tasks.push_back({{"cpus", b.cpus}, {"env", env}});
-    }
-    try {
-        file::write_atomic(path, nlohmann::json{{"tasks", tasks}}.dump());
-    } catch (const std::exception& e) {
-        log::warn("plan cache {} not written ({})", path, e.what());
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include <glob.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -17,11 +18,6 @@ namespace {
 
 [[noreturn]] void bad(std::string_view key, const std::string& why) {
     throw ConfigError(fmt::format("plugstack.conf: spank_netplace.so: {}: {}", key, why));
-}
-
-std::string need_abs_path(std::string_view key, std::string_view v) {
-    if (v.empty() || v.front() != '/') bad(key, fmt::format("'{}' is not an absolute path", v));
-    return std::string(v);
 }
 
 bool names_plugin(const std::string& word) {
@@ -76,66 +72,91 @@ std::optional<std::vector<std::string>> scan(const std::string& path, int depth)
     return std::nullopt;
 }
 
-constexpr const char* kKeys =
-    "federation, policy, state_dir, default_policy, bind, topology, topology_cache, max_state_age, "
-    "steer, "
-    "controller_max_age";
+std::string abs_path(const std::string& v) {
+    if (v.empty() || v.front() != '/') throw Error(fmt::format("'{}' is not an absolute path", v));
+    return v;
+}
+
+// Seconds as parse_duration_s reads them back.
+std::string duration(double s) { return fmt::format("{:g}s", s); }
+
+constexpr PlugstackKey kKeys[] = {
+    {"federation", "absolute path", "sites and their Slurm clusters (docs/network.md)",
+     [](PluginConfig& c, const std::string& v) { c.federation = abs_path(v); },
+     [](const PluginConfig& c) { return c.federation; }},
+    {"policy", "absolute path", "placement policies; a missing file means the built-in presets",
+     [](PluginConfig& c, const std::string& v) { c.policy = abs_path(v); },
+     [](const PluginConfig& c) { return c.policy; }},
+    {"state_dir", "absolute path",
+     "sites.json and slurm-controllers.json (collector); links.json unless the federation's "
+     "probing.state_file says otherwise",
+     [](PluginConfig& c, const std::string& v) { c.state_dir = abs_path(v); },
+     [](const PluginConfig& c) { return c.state_dir; }},
+    {"default_policy", "policy name", "policy for jobs that name none",
+     [](PluginConfig& c, const std::string& v) { c.default_policy = parse_policy_name(v); },
+     [](const PluginConfig& c) { return c.default_policy; }},
+    {"bind", "auto|none|gpu-nic|numa", "task binding when the job says nothing",
+     [](PluginConfig& c, const std::string& v) { c.bind = parse_bind(v); },
+     [](const PluginConfig& c) { return to_string(c.bind); }},
+    {"topology", "absolute path", "hwloc XML to plan against instead of the node itself",
+     [](PluginConfig& c, const std::string& v) { c.topology = abs_path(v); },
+     [](const PluginConfig& c) { return c.topology.value_or("-"); }},
+    {"topology_cache", "absolute path|none",
+     "the node's hwloc XML, written once per boot, with each step shape's plan next to it",
+     [](PluginConfig& c, const std::string& v) {
+         if (v == "none")
+             c.topology_cache.reset();
+         else
+             c.topology_cache = abs_path(v);
+     },
+     [](const PluginConfig& c) { return c.topology_cache.value_or("none"); }},
+    {"max_state_age", "duration", "site-state entries older than this are ignored",
+     [](PluginConfig& c, const std::string& v) { c.max_state_age_s = units::parse_duration_s(v); },
+     [](const PluginConfig& c) { return duration(c.max_state_age_s); }},
+    {"steer", "direct|dbd", "how sbatch reaches another cluster",
+     [](PluginConfig& c, const std::string& v) {
+         if (v == "direct")
+             c.steer = PluginConfig::Steer::direct;
+         else if (v == "dbd")
+             c.steer = PluginConfig::Steer::dbd;
+         else
+             throw Error(fmt::format("'{}' is not direct or dbd", v));
+     },
+     [](const PluginConfig& c) {
+         return std::string(c.steer == PluginConfig::Steer::direct ? "direct" : "dbd");
+     }},
+    {"controller_max_age", "duration", "a cached controller record older than this is not used",
+     [](PluginConfig& c, const std::string& v) {
+         c.controller_max_age_s = units::parse_duration_s(v);
+     },
+     [](const PluginConfig& c) { return duration(c.controller_max_age_s); }},
+};
+
+std::string key_list() {
+    std::string out;
+    for (const auto& k : kKeys) out += (out.empty() ? "" : ", ") + std::string(k.name);
+    return out;
+}
 
 }  // namespace
+
+std::span<const PlugstackKey> plugstack_keys() { return kKeys; }
 
 PluginConfig parse_plugin_args(const std::vector<std::string>& args) {
     PluginConfig c;
     for (const auto& a : args) {
         auto eq = a.find('=');
-        if (eq == std::string::npos) bad(a, fmt::format("expected key=value (keys: {})", kKeys));
-        std::string key = a.substr(0, eq);
-        std::string v = a.substr(eq + 1);
-        if (key == "federation")
-            c.federation = need_abs_path(key, v);
-        else if (key == "policy")
-            c.policy = need_abs_path(key, v);
-        else if (key == "state_dir")
-            c.state_dir = need_abs_path(key, v);
-        else if (key == "topology")
-            c.topology = need_abs_path(key, v);
-        else if (key == "default_policy") {
-            try {
-                c.default_policy = parse_policy_name(v);
-            } catch (const Error& e) {
-                bad(key, e.what());
-            }
-        } else if (key == "bind") {
-            try {
-                c.bind = parse_bind(v);
-            } catch (const Error& e) {
-                bad(key, e.what());
-            }
-        } else if (key == "max_state_age") {
-            try {
-                c.max_state_age_s = units::parse_duration_s(v);
-            } catch (const Error& e) {
-                bad(key, e.what());
-            }
-        } else if (key == "controller_max_age") {
-            try {
-                c.controller_max_age_s = units::parse_duration_s(v);
-            } catch (const Error& e) {
-                bad(key, e.what());
-            }
-        } else if (key == "steer") {
-            if (v == "direct")
-                c.steer = PluginConfig::Steer::direct;
-            else if (v == "dbd")
-                c.steer = PluginConfig::Steer::dbd;
-            else
-                bad(key, fmt::format("'{}' is not direct or dbd", v));
-        } else if (key == "topology_cache") {
-            if (v == "none")
-                c.topology_cache.reset();
-            else
-                c.topology_cache = need_abs_path(key, v);
-        } else {
-            bad(key, fmt::format("unknown key (keys: {})", kKeys));
+        if (eq == std::string::npos)
+            bad(a, fmt::format("expected key=value (keys: {})", key_list()));
+        const std::string key = a.substr(0, eq);
+        const std::string v = a.substr(eq + 1);
+        const auto k = std::find_if(std::begin(kKeys), std::end(kKeys),
+                                    [&](const PlugstackKey& x) { return key == x.name; });
+        if (k == std::end(kKeys)) bad(key, fmt::format("unknown key (keys: {})", key_list()));
+        try {
+            k->apply(c, v);
+        } catch (const Error& e) {
+            bad(key, e.what());
         }
     }
     return c;

@@ -1,20 +1,15 @@
 #include "netplace/slurm/placement.hpp"
 
 #include "netplace/core/error.hpp"
-#include "netplace/core/log.hpp"
 #include "netplace/core/units.hpp"
-#include "netplace/network/federation.hpp"
-#include "netplace/network/link_state.hpp"
 #include "netplace/policies/engine.hpp"
-#include "netplace/policies/policy.hpp"
-#include "netplace/policies/site_state.hpp"
+#include "netplace/policies/load_inputs.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <grp.h>
 #include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,11 +68,6 @@ std::vector<std::string> split_list(const std::string& s) {
         b = e + 1;
     }
     return out;
-}
-
-bool exists(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
 }
 
 std::string compact_reason(const PlacementDecision& d) {
@@ -181,12 +171,6 @@ bool quiet_unless_refused(const std::string& cli_json, const GetEnv& getenv) {
 
 SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig& cfg,
                                 const GetEnv& getenv, double now) {
-    // The libraries report state fallbacks through the log; on a submission path they belong to
-    // the outcome, shown once on the submitter's terminal by the door.
-    std::vector<std::string> logged;
-    log::set_sink([&logged](log::Level l, std::string_view m) {
-        if (l >= log::Level::warn) logged.emplace_back(m);
-    });
     SubmitOutcome out;
     try {
         out = decide(cli_json, cfg, getenv, now);
@@ -195,17 +179,11 @@ SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig&
         out.warnings.push_back(
             fmt::format("cannot decide ({}); Slurm chooses the cluster", e.what()));
     }
-    log::set_sink({});
     // A plain `-M x` is only checked against the policy: state fallbacks do not concern it.
     if (out.action != SubmitOutcome::Action::refuse && quiet_unless_refused(cli_json, getenv)) {
         out.warnings.clear();
         out.state_warnings.clear();
-        return out;
     }
-    std::vector<std::string> state = std::move(logged);
-    for (auto& w : out.state_warnings)
-        if (std::find(state.begin(), state.end(), w) == state.end()) state.push_back(std::move(w));
-    out.state_warnings = std::move(state);
     return out;
 }
 
@@ -230,26 +208,24 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
     if (!opts.wants_placement() && !user_clusters) return out;
 
     try {
-        Federation fed;
+        policies::InputSources src;
+        src.federation = cfg.federation;
+        src.policy = cfg.policy;
+        src.policy_may_be_missing = true;  // the plugin's default policy= need not exist
+        src.links = cfg.links_path();
+        src.sites = cfg.sites_path();
+        src.max_state_age_s = cfg.max_state_age_s;
+        policies::PlacementInputs in;
         try {
-            fed = network::load_federation(cfg.federation);
-        } catch (const std::exception& e) {
+            in = policies::load_inputs(src, now);
+        } catch (const policies::InputError& e) {
             out.warnings.push_back(fmt::format(
-                "cannot read the federation ({}); Slurm chooses the cluster", e.what()));
+                "cannot read the {} ({}); Slurm chooses the cluster",
+                e.part() == policies::InputError::Part::federation ? "federation" : "policy",
+                e.what()));
             return out;
         }
-        policies::PolicySet pols;
-        if (exists(cfg.policy)) {
-            try {
-                pols = policies::PolicySet::load_file(cfg.policy);
-            } catch (const std::exception& e) {
-                out.warnings.push_back(fmt::format(
-                    "cannot read the policy ({}); Slurm chooses the cluster", e.what()));
-                return out;
-            }
-        } else {
-            pols = policies::PolicySet::builtin();
-        }
+        const Federation& fed = in.federation;
         JobRequest job = job_from_cli_json(cli_json, opts);
         if (!job.hints.policy) job.hints.policy = cfg.default_policy;
         if (user_clusters && *user_clusters != "all") {
@@ -276,22 +252,7 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
                     both.empty() ? std::vector<std::string>{"(none of -M in --place-sites)"} : both;
             }
         }
-        auto links = network::current_links(fed, cfg.links_path(), now);
-        auto loads = policies::read_site_state(cfg.sites_path(), now);
-        {
-            // Missing or corrupt files were already reported by read_site_state (captured below).
-            auto before = loads.size();
-            loads.erase(std::remove_if(loads.begin(), loads.end(),
-                                       [&](const SiteLoad& l) {
-                                           return l.age_s && *l.age_s > cfg.max_state_age_s;
-                                       }),
-                        loads.end());
-            if (loads.size() < before)
-                out.state_warnings.push_back(fmt::format(
-                    "site state older than {} for {} site(s): static queue waits",
-                    units::format_duration(cfg.max_state_age_s), before - loads.size()));
-        }
-        auto d = policies::place(job, fed, links, policies::align_loads(fed, loads), pols);
+        auto d = policies::place(job, in);
         for (auto& w : d.warnings) out.warnings.push_back(w);
         for (auto& w : d.state_warnings) out.state_warnings.push_back(w);
         if (opts.explain) out.explain = explain_table(d);

@@ -37,7 +37,7 @@ TEST_CASE("median of recent samples feeds an EWMA (hand-computed)", "[network][e
     CHECK(r.recent_bps.size() == kRecentSamples);
 }
 
-TEST_CASE("a lasting drop makes a link degraded; failures make it down", "[network][estimator]") {
+TEST_CASE("a lasting drop makes a link degraded, failures make it down", "[network][estimator]") {
     ProbeSettings p;  // degraded_fraction 0.5, failures_down 3, max_age 3600
     LinkRecord r;
     for (int i = 0; i < 5; ++i) record_success(r, bw(i, 100), p);

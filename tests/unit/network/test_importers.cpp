@@ -1,3 +1,4 @@
+#include "../support/shared_data.hpp"
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
 #include "netplace/network/federation.hpp"
@@ -29,10 +30,7 @@ const ImportedSample* find(const ImportResult& r, const std::string& from, const
 TEST_CASE("Skyplane CSV matrices map regions to sites through the federation",
           "[network][import]") {
     const std::string dir = shared_data() + "/network";
-    if (!std::filesystem::exists(dir + "/skyplane-throughput.csv")) {
-        WARN("skipping: " << dir << "/skyplane-throughput.csv not found (../shared/data absent)");
-        return;
-    }
+    test::shared_data_or_skip("network/skyplane-throughput.csv");
     // etc/federation.yaml maps alpha=aws:us-east-1, beta=aws:eu-central-1,
     // gamma=gcp:asia-northeast1-a.
     const Federation fed =

@@ -3,6 +3,8 @@
 // by hand: three sites a, b, c; links given explicitly.
 #include "netplace/core/job.hpp"
 #include "netplace/core/site.hpp"
+#include "netplace/policies/engine.hpp"
+#include "netplace/policies/inputs.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -76,6 +78,14 @@ inline const SiteEstimate& est(const PlacementDecision& d, const std::string& si
     for (const auto& e : d.ranking)
         if (e.site == site) return e;
     throw std::runtime_error("site " + site + " not in ranking");
+}
+
+// The engine on named state, as the tests write it: make_inputs() site-indexes it first, as
+// the loader does for files.
+inline PlacementDecision place(const JobRequest& job, const Federation& fed,
+                               const std::vector<LinkEstimate>& links,
+                               const std::vector<SiteLoad>& loads, const policies::PolicySet& set) {
+    return policies::place(job, policies::make_inputs(fed, set, links, loads));
 }
 
 }  // namespace netplace::policies_test

@@ -70,7 +70,7 @@ TEST_CASE("queue wait from site load: backlog plus drain", "[policies][engine]")
 }
 
 TEST_CASE("every cost component of every site", "[policies][engine]") {
-    const auto d = policies::place(data_job(), fed3(), links3(), {}, only("{completion: 1}"));
+    const auto d = policies_test::place(data_job(), fed3(), links3(), {}, only("{completion: 1}"));
     REQUIRE(d.ranking.size() == 3);
     const auto& a = est(d, "a");
     // a: wait 600 (static); stage-in max(b->a 16e9 B at 8 Gbit/s = 16 s + 0.01, c->a 2e9 B at 1
@@ -107,8 +107,9 @@ TEST_CASE("every cost component of every site", "[policies][engine]") {
 }
 
 TEST_CASE("weights: transfer, price and WAN bytes move the score", "[policies][engine]") {
-    const auto d = policies::place(data_job(), fed3(), links3(), {},
-                                   only("{completion: 1, transfer: 2, price: 100, wan_gb: 10}"));
+    const auto d =
+        policies_test::place(data_job(), fed3(), links3(), {},
+                             only("{completion: 1, transfer: 2, price: 100, wan_gb: 10}"));
     // a: 4216.1 + 2 x 16.1 + 100 x 1 + 10 x 18 = 4528.3
     CHECK(est(d, "a").score == Approx(4528.3));
     CHECK(est(d, "a").terms.transfer == Approx(32.2));
@@ -119,7 +120,7 @@ TEST_CASE("weights: transfer, price and WAN bytes move the score", "[policies][e
     CHECK(est(d, "c").score == Approx(7878.6));
     // Price alone: all three cost 1.0, so the tie falls to total time: a, b, c.
     const auto p =
-        policies::place(data_job(), fed3(), links3(), {}, only("{completion: 0, price: 1}"));
+        policies_test::place(data_job(), fed3(), links3(), {}, only("{completion: 0, price: 1}"));
     CHECK(p.ranking[0].site == "a");
     CHECK(p.ranking[1].site == "b");
     CHECK(p.ranking[2].site == "c");
@@ -129,7 +130,7 @@ TEST_CASE("penalties, bonuses and the job's preferred sites adjust the score",
           "[policies][engine]") {
     const auto set = only("{completion: 1}", "    penalty: {a: 20m}\n    bonus: {c: 1h}\n");
     JobRequest j = data_job();
-    auto d = policies::place(j, fed3(), links3(), {}, set);
+    auto d = policies_test::place(j, fed3(), links3(), {}, set);
     CHECK(est(d, "a").score == Approx(4216.1 + 1200));
     CHECK(est(d, "c").score == Approx(7336.2 - 3600));
     CHECK(est(d, "a").terms.adjust == Approx(1200));
@@ -139,7 +140,7 @@ TEST_CASE("penalties, bonuses and the job's preferred sites adjust the score",
         "preferred_bonus: 30m}\n",
         "p.yaml");
     j.hints.preferred = {"b"};
-    d = policies::place(j, fed3(), links3(), {}, pref);
+    d = policies_test::place(j, fed3(), links3(), {}, pref);
     CHECK(est(d, "b").score == Approx(5417.11 - 1800));
     CHECK(*d.site == "b");  // 3617.11 < a's 4216.1
 }
@@ -154,7 +155,7 @@ TEST_CASE("site load replaces the static wait", "[policies][engine]") {
     loads[2].cores_free = 0;
     loads[2].running_core_seconds_left = 1000 * 7200.0;  // c full for 2 h on average
     const auto d =
-        policies::place(job(100, 3600), fed3(), links3(), loads, only("{completion: 1}"));
+        policies_test::place(job(100, 3600), fed3(), links3(), loads, only("{completion: 1}"));
     CHECK(est(d, "a").wait_s == 0);
     CHECK(est(d, "b").wait_s == 0);
     CHECK(est(d, "c").wait_s == Approx(720));  // 7200 x 100 / 1000
@@ -162,17 +163,17 @@ TEST_CASE("site load replaces the static wait", "[policies][engine]") {
     // Same loads in another order: same answer (index built by name).
     std::reverse(loads.begin(), loads.end());
     const auto r =
-        policies::place(job(100, 3600), fed3(), links3(), loads, only("{completion: 1}"));
+        policies_test::place(job(100, 3600), fed3(), links3(), loads, only("{completion: 1}"));
     CHECK(est(r, "c").wait_s == Approx(720));
 }
 
-TEST_CASE("runtime falls back to walltime; ties go to the site name", "[policies][engine]") {
+TEST_CASE("runtime falls back to walltime, ties go to the site name", "[policies][engine]") {
     JobRequest j = job(10, 100);
     j.runtime_s.reset();
     j.walltime_s = 1000;
     Federation f;
     f.sites = {make_site("y", 100, 1.0, 0, 0), make_site("x", 100, 1.0, 0, 0)};
-    const auto d = policies::place(j, f, {}, {}, only("{completion: 1}"));
+    const auto d = policies_test::place(j, f, {}, {}, only("{completion: 1}"));
     CHECK(est(d, "x").run_s == Approx(1000));
     CHECK(d.ranking[0].site ==
           "x");  // equal score and total: alphabetical, whatever the file order
@@ -181,7 +182,7 @@ TEST_CASE("runtime falls back to walltime; ties go to the site name", "[policies
 
 TEST_CASE("link order does not change the answer", "[policies][engine]") {
     const auto set = only("{completion: 1, transfer: 1}");
-    const auto base = policies::place(data_job(), fed3(), links3(), {}, set);
+    const auto base = policies_test::place(data_job(), fed3(), links3(), {}, set);
     auto shuffled = links3();
     std::mt19937 rng(42);
     std::shuffle(shuffled.begin(), shuffled.end(), rng);
@@ -191,7 +192,7 @@ TEST_CASE("link order does not change the answer", "[policies][engine]") {
         return std::tie(x.from, x.to) < std::tie(y.from, y.to);
     });
     for (const auto& l : {shuffled, square}) {
-        const auto d = policies::place(data_job(), fed3(), l, {}, set);
+        const auto d = policies_test::place(data_job(), fed3(), l, {}, set);
         for (size_t i = 0; i < 3; ++i) {
             CHECK(d.ranking[i].site == base.ranking[i].site);
             CHECK(d.ranking[i].stage_in_s == Approx(base.ranking[i].stage_in_s));
@@ -199,7 +200,7 @@ TEST_CASE("link order does not change the answer", "[policies][engine]") {
         }
     }
     // No link figures at all: federation defaults (1 Gbit/s, 20 ms) and a note.
-    const auto none = policies::place(data_job(), fed3(), {}, {}, set);
+    const auto none = policies_test::place(data_job(), fed3(), {}, {}, set);
     CHECK(est(none, "a").stage_in_s == Approx(128.02));  // 16e9 B at 1 Gbit/s + 20 ms
     CHECK_FALSE(est(none, "a").notes.empty());
 }
@@ -207,7 +208,7 @@ TEST_CASE("link order does not change the answer", "[policies][engine]") {
 TEST_CASE("an empty policy set falls back to the presets instead of throwing",
           "[policies][engine]") {
     const PolicySet empty;
-    const auto d = policies::place(job(10, 100), fed3(), links3(), {}, empty);
+    const auto d = policies_test::place(job(10, 100), fed3(), links3(), {}, empty);
     CHECK(d.policy == "balanced");
     REQUIRE(d.warnings.size() == 1);
     CHECK(d.warnings[0] == "empty policy set: using the built-in 'balanced' preset");
@@ -225,7 +226,7 @@ TEST_CASE("a home link without bandwidth excludes the site instead of ranking it
     JobRequest j = job(10, 100);
     j.output_bytes = 1000;
     j.home_site = "a";
-    const auto d = policies::place(j, fed3(), links, {}, only("{completion: 1, transfer: 0}"));
+    const auto d = policies_test::place(j, fed3(), links, {}, only("{completion: 1, transfer: 0}"));
     CHECK(est(d, "c").excluded ==
           std::optional<std::string>("link c->a has no bandwidth for the output"));
     CHECK(d.ranking.back().site == "c");
@@ -234,7 +235,7 @@ TEST_CASE("a home link without bandwidth excludes the site instead of ranking it
     lb.site = "b";
     lb.cores_total = 1000;
     lb.cores_free = 1000;
-    const auto p = policies::place(j, fed3(), links3(), {lb}, only("{completion: 1}"));
+    const auto p = policies_test::place(j, fed3(), links3(), {lb}, only("{completion: 1}"));
     CHECK(est(p, "b").wait_s == 0);
     CHECK(est(p, "a").wait_s == Approx(600));
 }
@@ -249,7 +250,7 @@ TEST_CASE("the presets weigh the same estimates differently", "[policies][engine
     auto under = [&](const char* name) {
         JobRequest x = j;
         x.hints.policy = name;
-        return policies::place(x, fed3(), links3(), {}, presets);
+        return policies_test::place(x, fed3(), links3(), {}, presets);
     };
     auto d = under("fastest");
     CHECK(*d.site == "a");

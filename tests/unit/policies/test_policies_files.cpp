@@ -277,17 +277,23 @@ TEST_CASE("site state: round trip, and every bad file falls back to empty", "[po
     CHECK(partial[0].site == "b");
     CHECK_FALSE(partial[0].age_s);
 
+    // Site-indexed in federation order whatever the file's order; unknown sites dropped.
     Federation f = policies_test::fed3();
-    const auto aligned = policies::align_loads(f, {back[1], back[0]});
-    REQUIRE(aligned.size() == 2);
-    CHECK(aligned[0].site == "a");
+    SiteLoad stranger = back[0];
+    stranger.site = "zz";
+    const auto indexed = policies::index_loads(f, {back[1], back[0], stranger});
+    REQUIRE(indexed.size() == 3);
+    REQUIRE(indexed[0]);
+    CHECK(indexed[0]->site == "a");
+    CHECK(indexed[1]->site == "b");
+    CHECK_FALSE(indexed[2]);
 }
 
 TEST_CASE("the decision as JSON follows the contract", "[policies][files]") {
     JobRequest j = policies_test::job(10, 100);
     j.hints.avoided = {"c"};
-    const auto d = policies::place(j, policies_test::fed3(), policies_test::links3(), {},
-                                   PolicySet::builtin());
+    const auto d = policies_test::place(j, policies_test::fed3(), policies_test::links3(), {},
+                                        PolicySet::builtin());
     const auto out = nlohmann::json::parse(policies::decision_to_json(d));
     // a: 600 s static wait + 100 s run; b: 3600 + 50; c avoided.
     CHECK(out["site"] == "a");

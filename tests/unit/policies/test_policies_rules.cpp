@@ -55,7 +55,7 @@ TEST_CASE("an enforced deny holds even when the job asks for the site", "[polici
     JobRequest j = job(100, 3600);
     j.hints.allowed = {"c"};
     j.hints.preferred = {"c"};
-    const auto d = policies::place(j, fed3(), links3(), {}, rules());
+    const auto d = policies_test::place(j, fed3(), links3(), {}, rules());
     CHECK_FALSE(d.site);
     CHECK(est(d, "c").excluded == std::optional<std::string>("denied by policy 'p'"));
     CHECK(est(d, "a").excluded == std::optional<std::string>("not among the job's allowed sites"));
@@ -64,33 +64,33 @@ TEST_CASE("an enforced deny holds even when the job asks for the site", "[polici
 }
 
 TEST_CASE("rules match by job size, account, user, group and partition", "[policies][rules]") {
-    auto d = policies::place(job(600, 3600), fed3(), links3(), {}, rules());
+    auto d = policies_test::place(job(600, 3600), fed3(), links3(), {}, rules());
     CHECK(est(d, "b").excluded ==
           std::optional<std::string>("denied by policy 'p' rule 'no-b-for-big'"));
     CHECK(*d.site == "a");
-    d = policies::place(job(499, 3600), fed3(), links3(), {}, rules());
+    d = policies_test::place(job(499, 3600), fed3(), links3(), {}, rules());
     CHECK_FALSE(est(d, "b").excluded);
 
     JobRequest alice = job(100, 3600);
     alice.user = "alice";
     alice.group = "g1";
     alice.partition = "batch";
-    d = policies::place(alice, fed3(), links3(), {}, rules());
+    d = policies_test::place(alice, fed3(), links3(), {}, rules());
     CHECK(est(d, "b").excluded ==
           std::optional<std::string>("not allowed by policy 'p' rule 'only-a-for-alice'"));
     alice.group = "g2";  // every condition must hold
-    d = policies::place(alice, fed3(), links3(), {}, rules());
+    d = policies_test::place(alice, fed3(), links3(), {}, rules());
     CHECK_FALSE(est(d, "b").excluded);
 }
 
 TEST_CASE("a default-mode deny yields to a job that names the site", "[policies][rules]") {
     JobRequest j = job(100, 3600);
     j.account = "phys";
-    auto d = policies::place(j, fed3(), links3(), {}, rules());
+    auto d = policies_test::place(j, fed3(), links3(), {}, rules());
     CHECK(est(d, "a").excluded == std::optional<std::string>("denied by policy 'p' rule 'soft'"));
     CHECK(*d.site == "b");
     j.hints.preferred = {"a"};
-    d = policies::place(j, fed3(), links3(), {}, rules());
+    d = policies_test::place(j, fed3(), links3(), {}, rules());
     CHECK_FALSE(est(d, "a").excluded);
     REQUIRE_FALSE(est(d, "a").notes.empty());
     CHECK_THAT(est(d, "a").notes.back(), Catch::Contains("allowed because the job names it"));
@@ -100,12 +100,12 @@ TEST_CASE("a default-mode deny yields to a job that names the site", "[policies]
 TEST_CASE("account ACLs apply under every policy", "[policies][rules]") {
     JobRequest j = open_job();
     j.account = "guests";
-    auto d = policies::place(j, fed3(), links3(), {}, rules());
+    auto d = policies_test::place(j, fed3(), links3(), {}, rules());
     CHECK(d.policy == "open");
     CHECK(est(d, "c").excluded ==
           std::optional<std::string>("account 'guests' may not use this site"));
     j.account = "vip";
-    d = policies::place(j, fed3(), links3(), {}, rules());
+    d = policies_test::place(j, fed3(), links3(), {}, rules());
     CHECK(est(d, "a").excluded ==
           std::optional<std::string>("account 'vip' is not allowed on this site"));
     CHECK(*d.site == "b");
@@ -114,14 +114,14 @@ TEST_CASE("account ACLs apply under every policy", "[policies][rules]") {
 TEST_CASE("residency tags restrict where data may be read", "[policies][rules]") {
     JobRequest j = open_job();
     j.inputs = {{"eu-data", "a", 1'000'000, std::string("eu")}};
-    auto d = policies::place(j, fed3(), links3(), {}, rules());
+    auto d = policies_test::place(j, fed3(), links3(), {}, rules());
     CHECK(
         est(d, "c").excluded ==
         std::optional<std::string>("residency: dataset 'eu-data' (tag 'eu') may not be read here"));
     CHECK_FALSE(est(d, "b").excluded);
     // An undefined tag keeps the data at home, with a warning.
     j.inputs = {{"secret", "b", 1'000'000, std::string("nowhere")}};
-    d = policies::place(j, fed3(), links3(), {}, rules());
+    d = policies_test::place(j, fed3(), links3(), {}, rules());
     CHECK(est(d, "a").excluded.has_value());
     CHECK(est(d, "c").excluded.has_value());
     CHECK(*d.site == "b");
@@ -136,7 +136,7 @@ TEST_CASE("features, GPU types, partitions and capacity", "[policies][rules]") {
     f.sites[1].capacity.gpus = {{"h100", 8}};
     JobRequest j = open_job();
     j.features = {"ib"};
-    auto d = policies::place(j, f, links3(), {}, rules());
+    auto d = policies_test::place(j, f, links3(), {}, rules());
     CHECK(est(d, "b").excluded ==
           std::optional<std::string>("lacks feature 'ib' the job requires"));
     CHECK(*d.site == "a");
@@ -144,16 +144,16 @@ TEST_CASE("features, GPU types, partitions and capacity", "[policies][rules]") {
     j = open_job();
     j.gpus = 4;
     j.gpu_type = "a100";
-    d = policies::place(j, f, links3(), {}, rules());
+    d = policies_test::place(j, f, links3(), {}, rules());
     CHECK(est(d, "b").excluded ==
           std::optional<std::string>("capacity: 0 'a100' GPUs, the job needs 4"));
     j.gpu_type.reset();
     j.gpus = 9;
-    d = policies::place(j, f, links3(), {}, rules());
+    d = policies_test::place(j, f, links3(), {}, rules());
     CHECK(est(d, "a").excluded == std::optional<std::string>("capacity: 8 GPUs, the job needs 9"));
 
     j = open_job(1500);
-    d = policies::place(j, f, links3(), {}, rules());
+    d = policies_test::place(j, f, links3(), {}, rules());
     CHECK_FALSE(d.site);
     CHECK(est(d, "a").excluded ==
           std::optional<std::string>("capacity: 1000 cores, the job needs 1500"));
@@ -161,7 +161,7 @@ TEST_CASE("features, GPU types, partitions and capacity", "[policies][rules]") {
     j = open_job();
     j.partition = "gpu";
     j.memory_bytes = 512ull << 30;
-    d = policies::place(j, f, links3(), {}, rules());
+    d = policies_test::place(j, f, links3(), {}, rules());
     CHECK(est(d, "a").excluded ==
           std::optional<std::string>(
               "has no partition 'gpu'; capacity: 256 GiB memory per node, the job needs 512 GiB"));
@@ -170,7 +170,7 @@ TEST_CASE("features, GPU types, partitions and capacity", "[policies][rules]") {
         "presets: false\npolicies:\n  - {name: p, description: t, require_features: [ib], "
         "require_gpu_types: [h100]}\n",
         "r.yaml");
-    d = policies::place(open_job(), f, links3(), {}, req);
+    d = policies_test::place(open_job(), f, links3(), {}, req);
     CHECK(est(d, "a").excluded ==
           std::optional<std::string>("has no 'h100' GPUs, required by policy 'p'"));
     CHECK(est(d, "b").excluded ==
@@ -185,7 +185,7 @@ TEST_CASE("stage-in limit, minimum bandwidth and down links", "[policies][rules]
         "presets: false\npolicies:\n  - name: p\n    description: t\n    rules:\n"
         "      - {name: slow-data, match: {min_input: 10G}, max_stage_in: 1m}\n",
         "l.yaml");
-    auto d = policies::place(j, fed3(), links3(), {}, lim);
+    auto d = policies_test::place(j, fed3(), links3(), {}, lim);
     CHECK(est(d, "c").excluded ==
           std::optional<std::string>(
               "stage-in 2m08s exceeds the 1m00s limit set by policy 'p' rule 'slow-data'"));
@@ -194,7 +194,7 @@ TEST_CASE("stage-in limit, minimum bandwidth and down links", "[policies][rules]
     const auto bw = PolicySet::load_string(
         "presets: false\npolicies:\n  - {name: p, description: t, min_bandwidth: 2Gbit/s}\n",
         "b.yaml");
-    d = policies::place(j, fed3(), links3(), {}, bw);
+    d = policies_test::place(j, fed3(), links3(), {}, bw);
     CHECK(est(d, "c").excluded ==
           std::optional<std::string>("link b->c at 1.00 Gbit/s is below the minimum bandwidth 2.00 "
                                      "Gbit/s set by policy 'p'"));
@@ -204,7 +204,7 @@ TEST_CASE("stage-in limit, minimum bandwidth and down links", "[policies][rules]
     auto links = links3();
     for (auto& l : links)
         if (l.from == "b" && l.to == "a") l.health = LinkHealth::down;
-    d = policies::place(j, fed3(), links, {}, rules());
+    d = policies_test::place(j, fed3(), links, {}, rules());
     CHECK(est(d, "a").excluded == std::optional<std::string>("link b->a is down (dataset 'd')"));
 }
 
@@ -212,7 +212,7 @@ TEST_CASE("the job's own hints narrow the candidates", "[policies][rules]") {
     JobRequest j = open_job();
     j.hints.avoided = {"b"};
     j.hints.allowed = {"a", "b"};
-    const auto d = policies::place(j, fed3(), links3(), {}, rules());
+    const auto d = policies_test::place(j, fed3(), links3(), {}, rules());
     CHECK(est(d, "b").excluded == std::optional<std::string>("avoided by the job"));
     CHECK(est(d, "c").excluded == std::optional<std::string>("not among the job's allowed sites"));
     CHECK(*d.site == "a");
@@ -224,18 +224,18 @@ TEST_CASE("jobs pick policies and weights only where the admin allows", "[polici
         "default: fastest\nuser_selectable: [fastest, balanced]\n", "s.yaml");
     JobRequest j = job(100, 3600);
     j.hints.policy = "cheapest";
-    auto d = policies::place(j, fed3(), links3(), {}, set);
+    auto d = policies_test::place(j, fed3(), links3(), {}, set);
     CHECK(d.policy == "fastest");
     REQUIRE(d.warnings.size() == 1);
     CHECK(d.warnings[0] ==
           "policy 'cheapest' is not open to users (user_selectable); using 'fastest'");
     j.hints.policy = "nope";
-    d = policies::place(j, fed3(), links3(), {}, set);
+    d = policies_test::place(j, fed3(), links3(), {}, set);
     CHECK(d.warnings[0] == "policy 'nope' does not exist; using 'fastest'");
 
     j.hints.policy = "balanced";  // users may set price and wan_gb there, not completion
     j.hints.weights = {{"price", 0}, {"completion", 5}};
-    d = policies::place(j, fed3(), links3(), {}, set);
+    d = policies_test::place(j, fed3(), links3(), {}, set);
     CHECK(d.policy == "balanced");
     CHECK(est(d, "a").terms.price == 0);
     CHECK(est(d, "a").terms.completion == Approx(600 + 3600));  // weight stayed 1
@@ -253,15 +253,15 @@ TEST_CASE("unless exempts matching jobs from a rule", "[policies][rules]") {
     JobRequest j = job(10, 3600);
     j.gpus = 1;
     j.account = "physics";
-    auto d = policies::place(j, f, links3(), {}, set);
+    auto d = policies_test::place(j, f, links3(), {}, set);
     CHECK(est(d, "c").excluded ==
           std::optional<std::string>("denied by policy 'p' rule 'gpu-off-c'"));
     j.account = "ai";
-    d = policies::place(j, f, links3(), {}, set);
+    d = policies_test::place(j, f, links3(), {}, set);
     CHECK_FALSE(est(d, "c").excluded);
     j.account = "physics";
     j.gpus = 0;
-    d = policies::place(j, f, links3(), {}, set);
+    d = policies_test::place(j, f, links3(), {}, set);
     CHECK_FALSE(est(d, "c").excluded);
     const auto info = set.describe();
     REQUIRE(info[0].rules.size() == 1);

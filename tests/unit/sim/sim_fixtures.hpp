@@ -1,6 +1,7 @@
 #pragma once
 // Small federations and jobs built in code for the simulator's unit tests.
 #include "netplace/core/site.hpp"
+#include "netplace/policies/load_inputs.hpp"
 #include "netplace/sim/simulator.hpp"
 #include "netplace/sim/workload.hpp"
 

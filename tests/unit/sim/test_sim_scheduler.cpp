@@ -16,7 +16,7 @@ namespace {
 SimResult run_one_site(unsigned cores, unsigned gpus, const std::vector<SimJob>& jobs) {
     Federation fed;
     fed.sites.push_back(simtest::site("a", cores, gpus));
-    const Network net = make_network(fed, {});
+    const Network net = make_network(fed, policies::link_matrix(fed, nullptr, 0));
     simtest::Fixed placer(0);
     return simulate(fed, net, jobs, placer);
 }
@@ -85,7 +85,7 @@ TEST_CASE("EASY backfills into cores and GPUs the head will not need", "[sim]") 
 TEST_CASE("site speed scales runtime and jobs bigger than every site are rejected", "[sim]") {
     Federation fed;
     fed.sites.push_back(simtest::site("slow", 2, 0, 2.0));
-    const Network net = make_network(fed, {});
+    const Network net = make_network(fed, policies::link_matrix(fed, nullptr, 0));
     simtest::Fixed placer(0);
     std::vector<SimJob> jobs{job(1, 0, 10, 10, 2), job(2, 0, 10, 10, 3)};
     const auto r = simulate(fed, net, jobs, placer);
@@ -107,7 +107,7 @@ TEST_CASE("stage-in shares a link equally between concurrent transfers", "[sim]"
     fed.intra_site_bandwidth_bps = 8e6;
     fed.links.push_back({"b", "a", 8e6, 0.5});
     fed.links.push_back({"a", "b", 8e6, 0.5});
-    const Network net = make_network(fed, {});
+    const Network net = make_network(fed, policies::link_matrix(fed, nullptr, 0));
     auto j1 = job(1, 0, 1, 1, 1, 0, 0);
     j1.inputs.push_back({1, 10'000'000});
     auto j3 = job(3, 0, 1, 1, 1, 0, 0);
@@ -155,7 +155,7 @@ TEST_CASE("utilisation per site over time", "[sim]") {
     std::vector<SimJob> jobs{job(1, 0, 10, 10, 1), job(2, 10, 10, 10, 2)};
     Federation fed;
     fed.sites.push_back(simtest::site("a", 2));
-    const Network net = make_network(fed, {});
+    const Network net = make_network(fed, policies::link_matrix(fed, nullptr, 0));
     simtest::Fixed placer(0);
     const auto r = simulate(fed, net, jobs, placer);
     const Summary s = summarise(r, jobs, fed, 2);
@@ -171,7 +171,7 @@ TEST_CASE("baselines choose as their rules say", "[sim]") {
     Federation fed;
     fed.sites.push_back(simtest::site("a", 2));
     fed.sites.push_back(simtest::site("b", 2));
-    const Network net = make_network(fed, {});
+    const Network net = make_network(fed, policies::link_matrix(fed, nullptr, 0));
     std::vector<SimJob> jobs{job(1, 0, 100, 100, 2), job(2, 1, 10, 10, 1), job(3, 2, 5, 5, 2)};
     PlacerContext ctx;
     ctx.federation = &fed;
@@ -221,7 +221,7 @@ TEST_CASE("data-local follows the biggest input", "[sim]") {
     Federation fed;
     fed.sites.push_back(simtest::site("a", 2));
     fed.sites.push_back(simtest::site("b", 2));
-    const Network net = make_network(fed, {});
+    const Network net = make_network(fed, policies::link_matrix(fed, nullptr, 0));
     auto j1 = job(1, 0, 1, 1, 1);
     j1.inputs = {{0, 100}, {1, 1000}};
     auto j2 = job(2, 0, 1, 1, 1, 0, 1);  // no inputs: stays home (b)

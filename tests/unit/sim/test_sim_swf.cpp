@@ -1,4 +1,5 @@
 // SWF reader on the real traces in ../shared/data/workloads and on broken input.
+#include "../support/shared_data.hpp"
 #include "sim_fixtures.hpp"
 
 #include "netplace/core/error.hpp"
@@ -20,10 +21,8 @@ std::string workload(const std::string& name) {
     return simtest::shared_data() + "/workloads/" + name;
 }
 
-bool present(const std::string& path) {
-    if (fs::exists(path)) return true;
-    WARN("skipped: " << path << " not found (NETPLACE_SHARED_DATA points elsewhere?)");
-    return false;
+void require(const std::string& path) {
+    if (!fs::exists(path)) test::shared_data_or_skip(fs::relative(path, test::shared_data_dir()));
 }
 
 fs::path temp_dir() {
@@ -36,7 +35,7 @@ fs::path temp_dir() {
 
 TEST_CASE("SWF: the full LCG-2005 grid trace (gzip) with its partition header", "[sim]") {
     const auto path = workload("cloudsimplus-LCG-2005-1.swf.gz");
-    if (!present(path)) return;
+    require(path);
     const auto t = read_swf(path);
     // Counts from the header (MaxJobs: 188041, MaxPartitions: 170) and `zcat | grep -vc '^;'`.
     CHECK(t.jobs.size() == 188041);
@@ -60,7 +59,7 @@ TEST_CASE("SWF: the full LCG-2005 grid trace (gzip) with its partition header", 
 
 TEST_CASE("SWF: a prefix of a trace stops reading early", "[sim]") {
     const auto path = workload("cloudsimplus-LCG-2005-1.swf.gz");
-    if (!present(path)) return;
+    require(path);
     SwfOptions o;
     o.max_jobs = 1000;
     const auto t = read_swf(path, o);
@@ -70,7 +69,7 @@ TEST_CASE("SWF: a prefix of a trace stops reading early", "[sim]") {
 
 TEST_CASE("SWF: MetaCentrum extended SWF keeps the trailing fields", "[sim]") {
     const auto path = workload("alea-wagap-2013.swf");
-    if (!present(path)) return;
+    require(path);
     const auto t = read_swf(path);
     CHECK(t.jobs.size() == 17900);  // wc -l, no header in this file
     CHECK(t.malformed == 0);
@@ -86,7 +85,7 @@ TEST_CASE("SWF: MetaCentrum extended SWF keeps the trailing fields", "[sim]") {
 
 TEST_CASE("SWF: HPC2N excerpt with its PWA header", "[sim]") {
     const auto path = workload("alea-hpc2n.swf");
-    if (!present(path)) return;
+    require(path);
     const auto t = read_swf(path);
     CHECK(t.jobs.size() == 3170);
     CHECK(t.header.find("MaxProcs") == "240");

@@ -118,7 +118,7 @@ TEST_CASE("determinism: same seed gives the same JSON, another seed other data",
     const auto model = parse_data_model(kModel, "model.yaml", fed);
     auto run = [&](std::uint64_t seed) {
         const auto jobs = build_workload(small_trace(), fed, model, seed);
-        const Network net = make_network(fed, {});
+        const Network net = make_network(fed, policies::link_matrix(fed, nullptr, 0));
         PlacerContext ctx;
         ctx.federation = &fed;
         ctx.seed = seed;

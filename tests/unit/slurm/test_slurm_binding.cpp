@@ -1,5 +1,6 @@
 // Task binding inside a Slurm step: plans confined to the GPUs Slurm gave the step, checked on
 // a real node's topology (JUWELS Booster, 4 A100 + 4 HDR HCAs, from ../shared/data).
+#include "../support/shared_data.hpp"
 #include "netplace/core/error.hpp"
 #include "netplace/slurm/binding.hpp"
 #include "netplace/topology/node.hpp"
@@ -30,11 +31,7 @@ std::string value(const TaskBinding& b, const std::string& key) {
 }
 
 std::optional<std::string> jwb_xml() {
-    const char* env = std::getenv("NETPLACE_SHARED_DATA");
-    auto f = std::filesystem::path(env && *env ? env : NETPLACE_SHARED_DATA) / "hwloc" /
-             "psmgmt-topo.jwb0004.xml";
-    if (!std::filesystem::exists(f)) return std::nullopt;
-    return f.string();
+    return test::shared_data_or_skip("hwloc/psmgmt-topo.jwb0004.xml");
 }
 
 }  // namespace
@@ -59,12 +56,6 @@ TEST_CASE("step GPUs from Slurm's environment", "[slurm]") {
 
 TEST_CASE("binding stays on the GPUs Slurm gave the step", "[slurm]") {
     const auto xml = jwb_xml();
-    if (!xml) {
-        WARN(
-            "skipped: psmgmt-topo.jwb0004.xml not found under NETPLACE_SHARED_DATA/hwloc "
-            "(../shared/data)");
-        return;
-    }
     const NodeTopology t = topology::load_xml(*xml);
     REQUIRE(t.gpus.size() == 4);
     auto none = env_of({});
@@ -123,12 +114,6 @@ TEST_CASE("binding stays on the GPUs Slurm gave the step", "[slurm]") {
 
 TEST_CASE("binding stays on the cores Slurm gave the step", "[slurm]") {
     const auto xml = jwb_xml();
-    if (!xml) {
-        WARN(
-            "skipped: psmgmt-topo.jwb0004.xml not found under NETPLACE_SHARED_DATA/hwloc "
-            "(../shared/data)");
-        return;
-    }
     const NodeTopology t = topology::load_xml(*xml);
     auto none = env_of({});
     // Cores 30-35 of the node (Slurm numbers cores socket-major, as hwloc's logical order does).

@@ -1,5 +1,6 @@
 // Discovery and plans on real hwloc exports from ../shared/data/hwloc (skipped when absent).
 // Expected values are read off `lstopo-no-graphics --input FILE -p --filter io:all` by hand.
+#include "../support/shared_data.hpp"
 #include "netplace/topology/node.hpp"
 #include "netplace/topology/plan.hpp"
 
@@ -16,21 +17,8 @@ using namespace netplace;
 
 namespace {
 
-std::optional<std::string> shared_xml(const char* name) {
-    const char* env = std::getenv("NETPLACE_SHARED_DATA");
-    const std::filesystem::path dir =
-        std::filesystem::path(env && *env ? env : NETPLACE_SHARED_DATA) / "hwloc";
-    const auto file = dir / name;
-    if (!std::filesystem::exists(file)) return std::nullopt;
-    return file.string();
-}
-
-#define NEED_XML(var, name)                                                                    \
-    const auto var = shared_xml(name);                                                         \
-    if (!var) {                                                                                \
-        WARN("skipped: " name " not found under NETPLACE_SHARED_DATA/hwloc (../shared/data)"); \
-        return;                                                                                \
-    }
+#define NEED_XML(var, name) \
+    const auto var = std::optional<std::string>(test::shared_data_or_skip("hwloc/" name))
 
 }  // namespace
 

@@ -147,13 +147,13 @@ class EnginePlacer final : public Placer {
   public:
     EnginePlacer(std::string label, std::string policy, policies::PolicySet set,
                  const PlacerContext& ctx)
-        : label_(std::move(label)),
-          policy_(std::move(policy)),
-          set_(std::move(set)),
-          fed_(*ctx.federation),
-          links_(ctx.links) {
+        : label_(std::move(label)), policy_(std::move(policy)), fed_(*ctx.federation) {
+        // The engine's inputs once per replay; only the loads change between decisions.
+        in_.federation = fed_;
+        in_.policies = std::move(set);
+        in_.links = ctx.links;
+        in_.loads.resize(fed_.sites.size());
         for (std::uint32_t i = 0; i < fed_.sites.size(); ++i) index_[fed_.sites[i].name] = i;
-        loads_.resize(fed_.sites.size());
     }
     std::string name() const override { return label_; }
     std::optional<std::uint32_t> place(const SimJob& job, const SimView& v) override {
@@ -175,8 +175,8 @@ class EnginePlacer final : public Placer {
             req.inputs.push_back(std::move(d));
         }
         req.hints.policy = policy_;
-        for (std::size_t i = 0; i < loads_.size(); ++i) loads_[i] = v.load(i);
-        const PlacementDecision d = policies::place(req, fed_, links_, loads_, set_);
+        for (std::size_t i = 0; i < in_.loads.size(); ++i) in_.loads[i] = v.load(i);
+        const PlacementDecision d = policies::place(req, in_);
         if (!d.site) return std::nullopt;
         auto it = index_.find(*d.site);
         if (it == index_.end()) return std::nullopt;
@@ -185,10 +185,8 @@ class EnginePlacer final : public Placer {
 
   private:
     std::string label_, policy_;
-    policies::PolicySet set_;
     const Federation& fed_;
-    std::vector<LinkEstimate> links_;
-    std::vector<SiteLoad> loads_;
+    policies::PlacementInputs in_;
     std::map<std::string, std::uint32_t> index_;
 };
 

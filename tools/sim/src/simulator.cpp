@@ -13,36 +13,27 @@
 
 namespace netplace::sim {
 
-Network make_network(const Federation& federation, const std::vector<LinkEstimate>& links) {
+Network make_network(const Federation& federation, const policies::LinkMatrix& links) {
     Network net;
     const std::size_t n = federation.sites.size();
     net.sites = n;
     net.intra_site_bandwidth_bps = federation.intra_site_bandwidth_bps;
     net.bandwidth_bps.assign(n * n, federation.default_bandwidth_bps);
     net.latency_s.assign(n * n, federation.default_latency_s);
-    std::map<std::string, std::size_t> index;
-    for (std::size_t i = 0; i < n; ++i) index[federation.sites[i].name] = i;
     for (std::size_t i = 0; i < n; ++i) {
-        net.bandwidth_bps[i * n + i] = federation.intra_site_bandwidth_bps;
-        net.latency_s[i * n + i] = 0;
+        for (std::size_t j = 0; j < n; ++j) {
+            double& bw = net.bandwidth_bps[i * n + j];
+            double& lat = net.latency_s[i * n + j];
+            if (i == j) {
+                bw = federation.intra_site_bandwidth_bps;
+                lat = 0;
+            } else if (const LinkEstimate* l = links.get(i, j)) {
+                if (l->bandwidth_bps > 0) bw = l->bandwidth_bps;
+                if (l->latency_s >= 0) lat = l->latency_s;
+            }
+            if (!(bw > 0)) bw = 1;  // a link reported at 0 still moves data, very slowly
+        }
     }
-    for (const auto& l : federation.links) {
-        auto f = index.find(l.from), t = index.find(l.to);
-        if (f == index.end() || t == index.end() || f->second == t->second) continue;
-        if (l.bandwidth_bps && *l.bandwidth_bps > 0)
-            net.bandwidth_bps[f->second * n + t->second] = *l.bandwidth_bps;
-        if (l.latency_s && *l.latency_s >= 0)
-            net.latency_s[f->second * n + t->second] = *l.latency_s;
-    }
-    for (const auto& l : links) {
-        auto f = index.find(l.from), t = index.find(l.to);
-        if (f == index.end() || t == index.end() || f->second == t->second) continue;
-        if (l.bandwidth_bps > 0) net.bandwidth_bps[f->second * n + t->second] = l.bandwidth_bps;
-        if (l.latency_s >= 0) net.latency_s[f->second * n + t->second] = l.latency_s;
-    }
-    for (double& bw : net.bandwidth_bps)
-        if (!(bw > 0))
-            bw = 1;  // a link reported at 0 still moves data, very slowly, rather than never
     return net;
 }
 

@@ -325,28 +325,34 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* 
 }
 
 std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path,
-                                        double now_unix_s) {
+                                        double now_unix_s, std::vector<std::string>* warnings) {
+    // A submission path wants the fallbacks as values (shown once per user); others log once.
+    auto report = [warnings](const std::string& key, std::string message) {
+        if (warnings)
+            warnings->push_back(std::move(message));
+        else
+            log::warn_once(key, message);
+    };
     try {
         struct stat sb {};
         if (::stat(state_path.c_str(), &sb) != 0 && errno == ENOENT) {
-            log::warn_once("link-state-missing:" + state_path,
-                           "link state " + state_path +
-                               " does not exist yet: using static link figures "
-                               "(start netplace-probed or run `netplace probe run --once`)");
+            report("link-state-missing:" + state_path,
+                   "link state " + state_path +
+                       " does not exist yet: using static link figures "
+                       "(start netplace-probed or run `netplace probe run --once`)");
             return current_links(fed, nullptr, now_unix_s);
         }
         const LinkState st = read_link_state_for_estimates(state_path);
         return current_links(fed, &st, now_unix_s);
     } catch (const std::exception& e) {
-        log::warn_once(
-            "link-state-bad:" + state_path,
-            std::string("cannot use link state: ") + e.what() + "; using static link figures");
+        report("link-state-bad:" + state_path,
+               std::string("cannot use link state: ") + e.what() + "; using static link figures");
     }
     try {
         return current_links(fed, nullptr, now_unix_s);
     } catch (const std::exception& e) {
         // Only allocation can fail here; an empty answer still lets callers use their own defaults.
-        log::warn_once("link-state-alloc", std::string("cannot build link estimates: ") + e.what());
+        report("link-state-alloc", std::string("cannot build link estimates: ") + e.what());
         return {};
     }
 }

@@ -1,5 +1,7 @@
 #include "netplace/network/probe.hpp"
 
+#include "netplace/network/throughput.hpp"
+
 #include "netplace/core/log.hpp"
 
 #include <curl/curl.h>
@@ -344,10 +346,8 @@ BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt)
     }
 
     const auto launched = Clock::now();
-    std::optional<Clock::time_point> first_byte, window_start, warm_at;
-    std::uint64_t first_bytes = 0, warm_bytes = 0, window_bytes = 0;
-    unsigned windows = 0;
-    std::vector<double> estimates;  // running post-warm-up estimate after each window
+    ThroughputMeter meter(
+        {opt.window_s, opt.warmup_windows, opt.stable_windows, opt.stable_change});
     const auto deadline = start + std::chrono::duration<double>(opt.timeout_s);
     bool stop = false;
 
@@ -366,63 +366,28 @@ BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt)
             if (left[i] > 0) launch(i);
         }
         const auto now = Clock::now();
-        if (!first_byte && total > 0) {
-            first_byte = now;
-            window_start = now;
-            first_bytes = total;
-            window_bytes = total;
-        }
-        if (window_start && seconds_since(*window_start, now) >= opt.window_s) {
-            const std::uint64_t arrived = total + multi.unread_bytes();
-            if (log::level() <= log::Level::trace) {
-                log::trace("probe {}: window {} {:.1f} Mbit/s", url, windows,
-                           static_cast<double>(arrived - std::min(arrived, window_bytes)) * 8 /
-                               seconds_since(*window_start, now) / 1e6);
-            }
-            window_bytes = arrived;
-            ++windows;
-            window_start = now;
-            if (windows == opt.warmup_windows) {
-                warm_at = now;
-                warm_bytes = arrived;
-            } else if (warm_at) {
-                const double e =
-                    static_cast<double>(arrived - warm_bytes) * 8 / seconds_since(*warm_at, now);
-                estimates.push_back(e);
-                const size_t k = estimates.size();
-                if (k > opt.stable_windows && e > 0 &&
-                    std::fabs(e - estimates[k - 1 - opt.stable_windows]) / e < opt.stable_change) {
-                    res.stable = true;
-                    stop = true;
-                }
-            }
+        const double t_now = seconds_since(launched, now);
+        meter.data(t_now, total);
+        if (meter.window_due(t_now)) {
+            if (meter.close_window(t_now, total + multi.unread_bytes())) stop = true;
+            log::trace("probe {}: window {} {:.1f} Mbit/s", url, meter.windows() - 1,
+                       meter.last_window_bps() / 1e6);
         }
         if (multi.idle()) stop = true;  // every stream used its quota: the byte cap
         if (now > deadline) stop = true;
     }
     res.bytes += total;
     res.seconds = seconds_since(start, Clock::now());
+    res.stable = meter.stable();
     // Time base: the last byte when every stream finished (byte cap), else now, with the bytes
     // already in the kernel counted.
     const bool finished = multi.idle() && total > 0;
     const auto end = finished ? last_data : Clock::now();
     const std::uint64_t arrived = total + (finished ? 0 : multi.unread_bytes());
-    if (res.stable) {
-        res.bandwidth_bps = estimates.back();
-    } else if (warm_at && seconds_since(*warm_at, end) >= 2 * opt.window_s &&
-               arrived > warm_bytes) {
-        res.bandwidth_bps =
-            static_cast<double>(arrived - warm_bytes) * 8 / seconds_since(*warm_at, end);
-    } else if (first_byte && arrived > first_bytes && seconds_since(*first_byte, end) > 0) {
-        // Finished within the warm-up (fast link, small cap): the whole transfer is all there is.
-        res.bandwidth_bps =
-            static_cast<double>(arrived - first_bytes) * 8 / seconds_since(*first_byte, end);
-    } else if (arrived > 0 && seconds_since(launched, end) > 0) {
-        // Everything arrived in one burst: the request round trip is the best time base left.
-        res.bandwidth_bps = static_cast<double>(arrived) * 8 / seconds_since(launched, end);
-    } else {
+    const auto bps = meter.bandwidth_bps(seconds_since(launched, end), arrived);
+    if (!bps)
         throw ProbeError(url + ": no data received within " + std::to_string(opt.timeout_s) + " s");
-    }
+    res.bandwidth_bps = *bps;
     return res;
 }
 

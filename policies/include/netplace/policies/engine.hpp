@@ -1,28 +1,23 @@
 #pragma once
-// The placement engine: a pure function of (job, federation, links, site load, policies).
+// The placement engine: a pure function of (job, inputs: federation, policies, links, site load).
 // No I/O, no clock: the CLI, the Slurm glue and the simulator call it and get the same answer
 // for the same inputs. The cost model is documented in docs/policies.md.
 #include "netplace/core/job.hpp"
 #include "netplace/core/site.hpp"
+#include "netplace/policies/inputs.hpp"
 #include "netplace/policies/policy.hpp"
 
 #include <cstdint>
-#include <vector>
 
 namespace netplace::policies {
 
-// Ranks every site of `fed` for `job`. Every site appears in the ranking with every cost
-// component; eligible sites first (lowest score, then lowest total, then name), excluded sites
-// after them in federation order, each with the reason(s). `decision.site` is unset when no site
-// qualifies. Never throws for data it can judge (unknown sites, missing links or load fall back
-// and say so in notes/warnings).
-//
-// Speed: `links` in the order current_links() returns (row-major over fed.sites without the
-// diagonal; with it also works) and `loads` in fed.sites order (align_loads) are looked up in
-// O(1); any other order works but costs an index build per call.
-PlacementDecision place(const JobRequest& job, const Federation& fed,
-                        const std::vector<LinkEstimate>& links, const std::vector<SiteLoad>& loads,
-                        const PolicySet& policies);
+// Ranks every site of `in.federation` for `job`. Every site appears in the ranking with every
+// cost component; eligible sites first (lowest score, then lowest total, then name), excluded
+// sites after them in federation order, each with the reason(s). `decision.site` is unset when no
+// site qualifies. Never throws for data it can judge (unknown sites, missing links or load fall
+// back and say so in notes/warnings); `in.state_warnings` become the decision's state warnings.
+// The steps it runs are in engine_steps.hpp.
+PlacementDecision place(const JobRequest& job, const PlacementInputs& in);
 
 // Estimated queue wait (seconds) for a job needing `cores` cores and `gpus` GPUs at `site`:
 //   no load known  -> site.static_wait_s, else 0;

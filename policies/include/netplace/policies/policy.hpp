@@ -3,11 +3,13 @@
 // constraints, rules, residency, account ACLs). Loaded from strict YAML (docs/policies.md);
 // every error is `file:line:col: message` with the fix.
 #include "netplace/core/error.hpp"
+#include "netplace/core/job.hpp"
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace netplace::policies {
@@ -27,15 +29,122 @@ struct Weights {
     double wan_gb = 0.0;      // seconds per GB (1e9 bytes) moved between sites
 };
 
-// Names of the weights, as they appear in YAML and in user overrides.
-inline constexpr const char* weight_names[] = {"completion", "transfer", "price", "wan_gb"};
-double* weight_field(Weights& w, const std::string& name);  // nullptr for an unknown name
+// The weights, one row each: the YAML key (policies, rules and user overrides), the member, and
+// the help `netplace policy list` shows. Type: a number >= 0; default: Weights{}. Adding a
+// weight: a member above, a row here, a term in the engine's score.
+struct WeightField {
+    const char* name;
+    double Weights::*member;
+    const char* help;
+};
+inline constexpr WeightField weight_fields[] = {
+    {"completion", &Weights::completion,
+     "weight per second of estimated completion (wait + stage-in + run + stage-out)"},
+    {"transfer", &Weights::transfer,
+     "extra weight per second spent moving data (stage-in + stage-out)"},
+    {"price", &Weights::price, "seconds one currency unit of job price is worth"},
+    {"wan_gb", &Weights::wan_gb, "seconds per GB (1e9 bytes) moved between sites"},
+};
+double* weight_field(Weights& w, std::string_view name);  // nullptr for an unknown name
+std::string weight_list();                                // "completion, transfer, ..."
 
 // Who a rule applies to. Empty lists and unset bounds match anything.
 struct Match {
     std::vector<std::string> accounts, users, groups, partitions;
     std::optional<unsigned> min_cores, max_cores, min_gpus, max_gpus, min_nodes, max_nodes;
     std::optional<std::uint64_t> min_input_bytes, max_input_bytes;  // total input size
+};
+
+// The match fields, one row each: YAML key, kind, member, what of the job it compares, and how
+// `policy list` and errors name it. The loader, `policy list` and the engine's rule matching all
+// walk this table; adding a field is a member above and a row here.
+struct MatchField {
+    enum class Kind { names, min_count, max_count, min_size, max_size };
+    const char* name;
+    Kind kind;
+    const char* help;
+    const char* subject;                                  // "account", "cores", "input"
+    std::vector<std::string> Match::*names = nullptr;     // Kind::names
+    std::optional<unsigned> Match::*count = nullptr;      // min_count, max_count
+    std::optional<std::uint64_t> Match::*size = nullptr;  // min_size, max_size
+    std::string JobRequest::*job_text = nullptr;          // names: the job's value
+    unsigned (*job_count)(const JobRequest&) = nullptr;   // counts: the job's value
+    // sizes compare the job's total input bytes
+};
+inline unsigned job_cores(const JobRequest& j) { return j.cores(); }
+inline unsigned job_gpus(const JobRequest& j) { return j.gpus; }
+inline unsigned job_nodes(const JobRequest& j) { return j.nodes; }
+inline constexpr MatchField match_fields[] = {
+    {.name = "account",
+     .kind = MatchField::Kind::names,
+     .help = "Slurm accounts (any of)",
+     .subject = "account",
+     .names = &Match::accounts,
+     .job_text = &JobRequest::account},
+    {.name = "user",
+     .kind = MatchField::Kind::names,
+     .help = "user names (any of)",
+     .subject = "user",
+     .names = &Match::users,
+     .job_text = &JobRequest::user},
+    {.name = "group",
+     .kind = MatchField::Kind::names,
+     .help = "Unix groups (any of)",
+     .subject = "group",
+     .names = &Match::groups,
+     .job_text = &JobRequest::group},
+    {.name = "partition",
+     .kind = MatchField::Kind::names,
+     .help = "partitions (any of)",
+     .subject = "partition",
+     .names = &Match::partitions,
+     .job_text = &JobRequest::partition},
+    {.name = "min_cores",
+     .kind = MatchField::Kind::min_count,
+     .help = "at least this many cores",
+     .subject = "cores",
+     .count = &Match::min_cores,
+     .job_count = &job_cores},
+    {.name = "max_cores",
+     .kind = MatchField::Kind::max_count,
+     .help = "at most this many cores",
+     .subject = "cores",
+     .count = &Match::max_cores,
+     .job_count = &job_cores},
+    {.name = "min_gpus",
+     .kind = MatchField::Kind::min_count,
+     .help = "at least this many GPUs",
+     .subject = "GPUs",
+     .count = &Match::min_gpus,
+     .job_count = &job_gpus},
+    {.name = "max_gpus",
+     .kind = MatchField::Kind::max_count,
+     .help = "at most this many GPUs",
+     .subject = "GPUs",
+     .count = &Match::max_gpus,
+     .job_count = &job_gpus},
+    {.name = "min_nodes",
+     .kind = MatchField::Kind::min_count,
+     .help = "at least this many nodes",
+     .subject = "nodes",
+     .count = &Match::min_nodes,
+     .job_count = &job_nodes},
+    {.name = "max_nodes",
+     .kind = MatchField::Kind::max_count,
+     .help = "at most this many nodes",
+     .subject = "nodes",
+     .count = &Match::max_nodes,
+     .job_count = &job_nodes},
+    {.name = "min_input",
+     .kind = MatchField::Kind::min_size,
+     .help = "total input size at least this (500G)",
+     .subject = "input",
+     .size = &Match::min_input_bytes},
+    {.name = "max_input",
+     .kind = MatchField::Kind::max_size,
+     .help = "total input size at most this",
+     .subject = "input",
+     .size = &Match::max_input_bytes},
 };
 
 // What a policy (unconditionally) or a rule (when it matches) does.

@@ -5,6 +5,7 @@
 #include "netplace/slurm/options.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,19 @@ struct PluginConfig {
     std::string sites_path() const { return state_dir + "/sites.json"; }
     std::string controllers_path() const { return state_dir + "/" + kControllersFile; }
 };
+
+// The plugstack.conf keys, one row each: name, type, help, how a value is applied (throws
+// netplace::Error with the reason) and how the setting is shown (the default:
+// show(PluginConfig{})). parse_plugin_args, its error messages and the docs-coverage test read this
+// table; adding a key is a PluginConfig member and a row in config.cpp.
+struct PlugstackKey {
+    const char* name;
+    const char* type;
+    const char* help;
+    void (*apply)(PluginConfig& config, const std::string& value);
+    std::string (*show)(const PluginConfig& config);
+};
+std::span<const PlugstackKey> plugstack_keys();
 
 // Throws netplace::ConfigError "plugstack.conf: spank_netplace.so: <key>: <why>" for an
 // unknown key, a missing '=', or a bad value.

@@ -2,6 +2,7 @@
 // Placement policies the simulator can replay: the built-in baselines, and every netplace
 // policy through the placement engine itself (the same code `netplace place` runs).
 #include "netplace/core/site.hpp"
+#include "netplace/policies/inputs.hpp"
 #include "netplace/sim/simulator.hpp"
 
 #include <memory>
@@ -12,7 +13,7 @@ namespace netplace::sim {
 
 struct PlacerContext {
     const Federation* federation = nullptr;
-    std::vector<LinkEstimate> links;  // what the engine is told about the links
+    policies::LinkMatrix links;  // what the engine is told about the links (policies::link_matrix)
     std::uint64_t seed = 1;
     std::vector<std::string> policy_files;  // YAML policy files for netplace policies
 };

@@ -21,6 +21,7 @@
 // - Events at the same instant: job ends, then transfers, then arrivals into queues, then
 //   submissions in trace order; each touched site then runs one scheduling pass.
 #include "netplace/core/site.hpp"
+#include "netplace/policies/inputs.hpp"
 #include "netplace/sim/workload.hpp"
 
 #include <cstdint>
@@ -43,8 +44,10 @@ struct Network {
     double latency(std::size_t from, std::size_t to) const { return latency_s[from * sites + to]; }
 };
 
-// Measured estimates first, then the federation's static link figures, then its defaults.
-Network make_network(const Federation& federation, const std::vector<LinkEstimate>& links);
+// The simulated network: the link matrix the engine sees (policies::link_matrix: measured, else
+// static, else default figures; pairs it lacks get the federation's defaults) and the
+// intra-site bandwidth on the diagonal.
+Network make_network(const Federation& federation, const policies::LinkMatrix& links);
 
 struct JobRecord {
     std::int32_t site = -1;  // -1: no site could take the job (rejected)

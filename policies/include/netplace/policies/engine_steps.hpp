@@ -1,0 +1,119 @@
+#pragma once
+// The placement engine's steps, in the order place() runs them (each unit-testable alone):
+//
+//   1. choose_policy      the policy the job asked for, if users may choose it, else the default
+//   2. active_effects     the policy's own effects, then every rule that matches the job
+//      effective_weights  the policy's weights, the job's allowed overrides, then the rules'
+//      job_facts          all of the above plus per-job facts every site reads (data grouped by
+//                         source site, residency, output home, account ACL), computed once
+//   3. estimate_site      wait, stage-in, run, stage-out, price, score terms and notes of one site
+//   4. site_checks()      a list of small named checks; each returns why the site may not run the
+//                         job (or nothing); all reasons of a site are joined with "; "
+//   5. rank               eligible sites by (score, total, name), excluded after, federation order
+//
+// Adding a check: write `std::optional<std::string> f(const JobFacts&, const SiteCandidate&,
+// std::vector<std::string>& notes)` in engine.cpp and add {name, f} to site_checks() where its
+// reasons should appear. Adding an input: a field of PlacementInputs (inputs.hpp) that a step or
+// check reads through JobFacts::in.
+#include "netplace/core/job.hpp"
+#include "netplace/policies/inputs.hpp"
+#include "netplace/policies/policy.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace netplace::policies {
+
+// Who imposed an effect: the policy itself (rule == nullptr) or one of its rules.
+struct EffectSource {
+    const Effects* effects = nullptr;
+    const Rule* rule = nullptr;
+};
+
+// "policy 'x'" or "policy 'x' rule 'y'", for messages.
+std::string origin(const Policy& policy, const EffectSource& source);
+
+// Step 1. Appends to `warnings` when the job's choice is refused or the set is empty.
+const Policy& choose_policy(const JobRequest& job, const PolicySet& set,
+                            std::vector<std::string>& warnings);
+// Step 2.
+bool rule_matches(const Match& match, const JobRequest& job, std::uint64_t input_bytes);
+std::vector<EffectSource> active_effects(const Policy& policy, const JobRequest& job);
+Weights effective_weights(const Policy& policy, std::span<const EffectSource> active,
+                          const JobRequest& job, std::vector<std::string>& warnings);
+
+// Bytes that leave one source site for the candidate: datasets at the same site share its link.
+struct SourceGroup {
+    int site = -1;  // index into federation.sites; -1: not a federation site
+    const std::string* name = nullptr;
+    std::uint64_t bytes = 0;
+    const Dataset* first = nullptr;
+};
+
+// A tagged dataset and the sites that may read it (nullptr: tag undefined, only its own site).
+struct ResidencyRule {
+    const Dataset* dataset = nullptr;
+    const std::vector<std::string>* sites = nullptr;
+};
+
+// Everything the per-site steps read, computed once per job.
+struct JobFacts {
+    const JobRequest* job = nullptr;
+    const PlacementInputs* in = nullptr;
+    const Policy* policy = nullptr;
+    std::vector<EffectSource> active;
+    Weights weights;
+    std::vector<SourceGroup> groups;
+    std::vector<ResidencyRule> residency;
+    std::string home;   // output home site ("" when none)
+    int home_idx = -1;  // its index; -1 when not a federation site or no output
+    const AccountAcl* acl = nullptr;
+    double run_ref_s = 0;  // runtime at a speed-1 site
+    unsigned cores = 0;
+};
+// Steps 1-2 plus the per-job facts; job warnings are appended to `warnings`.
+JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
+                   std::vector<std::string>& warnings);
+
+// One directed transfer's figures, from the estimate or the federation's defaults.
+struct LinkUse {
+    double bandwidth_bps = 0;
+    double latency_s = 0;
+    const LinkEstimate* estimate = nullptr;  // nullptr: federation defaults
+    double seconds = 0;                      // to move the bytes it carries
+};
+
+// One site under evaluation: step 3 fills it, step 4 reads it.
+struct SiteCandidate {
+    std::size_t index = 0;
+    const Site* site = nullptr;
+    bool user_named = false;  // the job lists it as allowed or preferred
+    // Parallel to JobFacts::groups; unset for a group already at this site.
+    std::vector<std::optional<LinkUse>> inputs;
+    std::optional<LinkUse> output;  // set when the output leaves this site
+    SiteEstimate estimate;
+};
+
+// Step 3. Counts links the estimate used without a measurement in `unmeasured`.
+void estimate_site(const JobFacts& facts, std::size_t site, SiteCandidate& out,
+                   unsigned& unmeasured);
+
+// Step 4.
+using SiteCheckFn = std::optional<std::string> (*)(const JobFacts&, const SiteCandidate&,
+                                                   std::vector<std::string>& notes);
+struct SiteCheck {
+    const char* name;
+    SiteCheckFn check;
+};
+// In the order their reasons appear: links, the job's own wishes, admin rules, site abilities.
+std::span<const SiteCheck> site_checks();
+// Runs every check on `c`, joining reasons into c.estimate.excluded and notes into its notes.
+void apply_checks(const JobFacts& facts, SiteCandidate& c);
+
+// Step 5. Orders d.ranking and sets d.site / d.cluster.
+void rank(PlacementDecision& d, const Federation& fed);
+
+}  // namespace netplace::policies

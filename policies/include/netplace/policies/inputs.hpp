@@ -1,0 +1,67 @@
+#pragma once
+// Everything the placement engine reads besides the job, as one value: the federation, the
+// policy set, and the cached state indexed by the federation's site order (links as an n x n
+// matrix, loads one slot per site), plus what went wrong reading that state, as values.
+//
+// Built by load_inputs() (load_inputs.hpp) on every door (CLI `place`, the Slurm submission path,
+// the simulator), so the engine never guesses an order or matches names per decision. Adding an
+// input (link occupancy, replica locations, ...): a site-indexed field here, filled in
+// load_inputs.cpp, read by a named step or check in engine_steps.hpp.
+#include "netplace/core/site.hpp"
+#include "netplace/policies/policy.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netplace::policies {
+
+// The best link estimate for every ordered pair of a federation's sites, by site index.
+class LinkMatrix {
+  public:
+    LinkMatrix() = default;
+    // Places each estimate at its (from, to) site indices; estimates naming a site outside
+    // `fed` or a site to itself are dropped; of duplicates the last wins.
+    static LinkMatrix index(const Federation& fed, std::vector<LinkEstimate> links);
+
+    std::size_t sites() const { return n_; }
+    bool empty() const { return cells_.empty(); }
+    // nullptr: from == to, or nothing known about the pair.
+    const LinkEstimate* get(std::size_t from, std::size_t to) const {
+        if (from == to || from >= n_ || to >= n_ || cells_.empty()) return nullptr;
+        const std::size_t k = from * (n_ - 1) + (to < from ? to : to - 1);
+        return known_[k] ? &cells_[k] : nullptr;
+    }
+
+  private:
+    std::size_t n_ = 0;
+    std::vector<LinkEstimate> cells_;  // row-major without the diagonal: n * (n - 1)
+    std::vector<unsigned char> known_;
+};
+
+struct PlacementInputs {
+    Federation federation;
+    PolicySet policies;
+    LinkMatrix links;
+    std::vector<std::optional<SiteLoad>> loads;  // federation.sites order; nullopt: unknown
+    // State fallbacks met while loading (missing, corrupt, stale files): the same for every job
+    // until fixed; every decision carries them in PlacementDecision::state_warnings.
+    std::vector<std::string> state_warnings;
+
+    const SiteLoad* load(std::size_t site) const {
+        return site < loads.size() && loads[site] ? &*loads[site] : nullptr;
+    }
+};
+
+// Site-indexes named state for `fed`: links by (from, to), loads by site; entries naming no site
+// of `fed` are dropped. The one place names become indices (tests and tools with in-memory
+// state use it; load_inputs() does for files).
+PlacementInputs make_inputs(Federation fed, PolicySet policies, std::vector<LinkEstimate> links,
+                            const std::vector<SiteLoad>& loads);
+
+// Site loads, site-indexed (what make_inputs does with `loads`).
+std::vector<std::optional<SiteLoad>> index_loads(const Federation& fed,
+                                                 const std::vector<SiteLoad>& loads);
+
+}  // namespace netplace::policies

@@ -1,0 +1,76 @@
+#include "netplace/policies/inputs.hpp"
+
+#include <string_view>
+#include <unordered_map>
+
+namespace netplace::policies {
+namespace {
+
+std::unordered_map<std::string_view, std::size_t> site_positions(const Federation& fed) {
+    std::unordered_map<std::string_view, std::size_t> pos;
+    pos.reserve(fed.sites.size() * 2);
+    for (std::size_t i = 0; i < fed.sites.size(); ++i) pos.emplace(fed.sites[i].name, i);
+    return pos;
+}
+
+}  // namespace
+
+LinkMatrix LinkMatrix::index(const Federation& fed, std::vector<LinkEstimate> links) {
+    LinkMatrix m;
+    const std::size_t n = fed.sites.size();
+    m.n_ = n;
+    if (n < 2 || links.empty()) return m;
+    m.cells_.resize(n * (n - 1));
+    m.known_.assign(n * (n - 1), 0);
+    // current_links() order (row-major, no diagonal) needs no hashing: checked by name per entry.
+    const bool ordered = links.size() == n * (n - 1) && [&] {
+        for (std::size_t i = 0, k = 0; i < n; ++i)
+            for (std::size_t j = 0; j < n; ++j) {
+                if (i == j) continue;
+                if (links[k].from != fed.sites[i].name || links[k].to != fed.sites[j].name)
+                    return false;
+                ++k;
+            }
+        return true;
+    }();
+    if (ordered) {
+        m.cells_ = std::move(links);
+        m.known_.assign(m.cells_.size(), 1);
+        return m;
+    }
+    const auto pos = site_positions(fed);
+    for (auto& l : links) {
+        const auto f = pos.find(l.from), t = pos.find(l.to);
+        if (f == pos.end() || t == pos.end() || f->second == t->second) continue;
+        const std::size_t from = f->second, to = t->second;
+        const std::size_t k = from * (n - 1) + (to < from ? to : to - 1);
+        m.cells_[k] = std::move(l);
+        m.known_[k] = 1;
+    }
+    return m;
+}
+
+std::vector<std::optional<SiteLoad>> index_loads(const Federation& fed,
+                                                 const std::vector<SiteLoad>& loads) {
+    std::vector<std::optional<SiteLoad>> out(fed.sites.size());
+    if (loads.empty()) return out;
+    const auto pos = site_positions(fed);
+    for (const auto& l : loads) {
+        // First entry per site wins, as the name scan it replaces did.
+        if (const auto it = pos.find(l.site); it != pos.end() && !out[it->second])
+            out[it->second] = l;
+    }
+    return out;
+}
+
+PlacementInputs make_inputs(Federation fed, PolicySet policies, std::vector<LinkEstimate> links,
+                            const std::vector<SiteLoad>& loads) {
+    PlacementInputs in;
+    in.links = LinkMatrix::index(fed, std::move(links));
+    in.loads = index_loads(fed, loads);
+    in.federation = std::move(fed);
+    in.policies = std::move(policies);
+    return in;
+}
+
+}  // namespace netplace::policies

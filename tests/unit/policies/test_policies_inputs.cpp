@@ -1,0 +1,235 @@
+// The engine's inputs (one loader for every door) and its named steps, each on its own.
+#include "../support/temp_dir.hpp"
+#include "helpers.hpp"
+#include "netplace/core/file.hpp"
+#include "netplace/policies/engine_steps.hpp"
+#include "netplace/policies/load_inputs.hpp"
+#include "netplace/policies/site_state.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string_view>
+
+using namespace netplace;
+using namespace netplace::policies_test;
+using policies::PolicySet;
+
+namespace {
+
+const std::string kFed = std::string(NETPLACE_SOURCE_DIR) + "/tests/golden/policies/fed.yaml";
+
+SiteLoad load_at(const std::string& site, double collected_ago_s) {
+    SiteLoad l;
+    l.site = site;
+    l.cores_total = 1000;
+    l.cores_free = 1000;
+    l.age_s = collected_ago_s;
+    return l;
+}
+
+// The named check's reason for site `site` of fed3() (links3(), no load), or nothing.
+std::optional<std::string> run_check(std::string_view name, const JobRequest& job,
+                                     const PolicySet& set, std::size_t site) {
+    const auto in = policies::make_inputs(fed3(), set, links3(), {});
+    std::vector<std::string> warnings, notes;
+    const auto facts = policies::job_facts(job, in, warnings);
+    policies::SiteCandidate c;
+    unsigned unmeasured = 0;
+    policies::estimate_site(facts, site, c, unmeasured);
+    for (const auto& check : policies::site_checks())
+        if (check.name == name) return check.check(facts, c, notes);
+    FAIL("no check named " << name);
+    return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("link matrix: placed by site names whatever the order, self and strangers dropped",
+          "[policies][inputs]") {
+    const Federation f = fed3();
+    auto links = links3();
+    std::reverse(links.begin(), links.end());
+    links.push_back(link("a", "a", 1, 1));
+    links.push_back(link("a", "zz", 1, 1));
+    const auto m = policies::LinkMatrix::index(f, links);
+    REQUIRE(m.sites() == 3);
+    REQUIRE(m.get(0, 1));
+    CHECK(m.get(0, 1)->from == "a");
+    CHECK(m.get(0, 1)->to == "b");
+    CHECK(m.get(0, 1)->bandwidth_bps == 8e9);
+    CHECK(m.get(2, 0)->to == "a");
+    CHECK(m.get(1, 1) == nullptr);
+    // current_links() order is taken as is.
+    const auto ordered = policies::LinkMatrix::index(f, links3());
+    CHECK(ordered.get(1, 2)->from == "b");
+    CHECK(ordered.get(1, 2)->to == "c");
+    // Nothing known: no estimate (the engine then uses the federation's defaults).
+    CHECK(policies::LinkMatrix::index(f, {}).get(0, 1) == nullptr);
+}
+
+TEST_CASE("loader: stale site state is dropped on every door, with a state warning",
+          "[policies][inputs]") {
+    test::TempDir dir;
+    const std::string sites = (dir.path / "sites.json").string();
+    // a collected 10 s ago, b 700 s ago: older than the 600 s default.
+    policies::write_site_state(sites, {load_at("a", 10), load_at("b", 700)}, 10000.0);
+    policies::InputSources src;
+    src.federation = kFed;
+    src.links = (dir.path / "links.json").string();  // absent: static figures
+    src.sites = sites;
+    const auto in = policies::load_inputs(src, 10000.0);
+    REQUIRE(in.loads.size() == 3);
+    CHECK(in.load(0));
+    CHECK_FALSE(in.load(1));
+    CHECK_FALSE(in.load(2));
+    // Warnings as values, in reading order: the missing link state, then the stale site.
+    REQUIRE(in.state_warnings.size() == 2);
+    CHECK(in.state_warnings[0].find("does not exist yet") != std::string::npos);
+    CHECK(in.state_warnings[1].find("site state older than") == 0);
+    CHECK(in.state_warnings[1].find("for 1 site(s): static queue waits") != std::string::npos);
+    // The limit is the caller's: 800 s keeps b.
+    src.max_state_age_s = 800;
+    CHECK(policies::load_inputs(src, 10000.0).load(1));
+    // The links, all pairs, from the federation's static figures.
+    CHECK(in.links.get(0, 1));
+    CHECK(in.links.get(0, 1)->source != "probe");
+    // The engine carries the state warnings into every decision.
+    const auto d = policies::place(job(10, 100), in);
+    CHECK(d.state_warnings.front() == in.state_warnings.front());
+}
+
+TEST_CASE("loader: the link-state path is the federation's probing.state_file unless named",
+          "[policies][inputs]") {
+    test::TempDir dir;
+    std::string fed_text = file::read_all(kFed);
+    const std::string line = "probing: {state_file: /nonexistent/netplace-golden/links.json}";
+    REQUIRE(fed_text.find(line) != std::string::npos);
+    fed_text.replace(fed_text.find(line), line.size(),
+                     "probing: {state_file: " + (dir.path / "fed-links.json").string() + "}");
+    const std::string fed = (dir.path / "fed.yaml").string();
+    file::write_atomic(fed, fed_text);
+    policies::InputSources src;
+    src.federation = fed;
+    const auto in = policies::load_inputs(src, 1.0);
+    REQUIRE(in.state_warnings.size() == 1);
+    CHECK(in.state_warnings[0].find((dir.path / "fed-links.json").string()) != std::string::npos);
+    CHECK(in.loads.size() == 3);
+    CHECK_FALSE(in.load(0));
+}
+
+TEST_CASE("loader: says which file is wrong", "[policies][inputs]") {
+    test::TempDir dir;
+    policies::InputSources src;
+    src.federation = (dir.path / "none.yaml").string();
+    try {
+        (void)policies::load_inputs(src, 1.0);
+        FAIL("a missing federation file loaded");
+    } catch (const policies::InputError& e) {
+        CHECK(e.part() == policies::InputError::Part::federation);
+        CHECK(e.cause());
+    }
+    src.federation = kFed;
+    src.policy = (dir.path / "none-policy.yaml").string();
+    try {
+        (void)policies::load_inputs(src, 1.0);
+        FAIL("a missing policy file loaded");
+    } catch (const policies::InputError& e) {
+        CHECK(e.part() == policies::InputError::Part::policy);
+    }
+    // The Slurm plugin's default policy file need not exist: the presets then.
+    src.policy_may_be_missing = true;
+    CHECK(policies::load_inputs(src, 1.0).policies.find("balanced"));
+}
+
+TEST_CASE("engine steps: policy choice, rules in force, weights", "[policies][inputs]") {
+    const PolicySet set = PolicySet::load_string(R"(default: base
+user_selectable: [base, open]
+policies:
+  - name: base
+    description: t
+    weights: {completion: 1}
+    user_weights: [price]
+    rules:
+      - {name: big, match: {min_cores: 500}, weights: {price: 7}}
+  - name: open
+    description: t
+  - name: closed
+    description: t
+)",
+                                                 "p.yaml");
+    std::vector<std::string> warnings;
+    JobRequest j = job(10, 100);
+    CHECK(policies::choose_policy(j, set, warnings).name == "base");
+    j.hints.policy = "open";
+    CHECK(policies::choose_policy(j, set, warnings).name == "open");
+    CHECK(warnings.empty());
+    j.hints.policy = "closed";
+    CHECK(policies::choose_policy(j, set, warnings).name == "base");
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("not open to users") != std::string::npos);
+
+    const auto& base = *set.find("base");
+    CHECK(policies::active_effects(base, job(10, 100)).size() == 1);
+    const auto big = policies::active_effects(base, job(600, 100));
+    REQUIRE(big.size() == 2);
+    CHECK(big[1].rule->name == "big");
+    JobRequest wants = job(10, 100);
+    wants.hints.weights = {{"price", 3}, {"transfer", 2}};
+    warnings.clear();
+    const auto w =
+        policies::effective_weights(base, policies::active_effects(base, wants), wants, warnings);
+    CHECK(w.price == 3);     // the job may set price
+    CHECK(w.transfer == 0);  // but not transfer
+    REQUIRE(warnings.size() == 1);
+    wants.tasks = 600;  // the rule wins over the job
+    CHECK(policies::effective_weights(base, policies::active_effects(base, wants), wants, warnings)
+              .price == 7);
+}
+
+TEST_CASE("engine checks: each named check alone", "[policies][inputs]") {
+    // Names are unique: a check is found, tested and reported by name.
+    std::vector<std::string> names;
+    for (const auto& c : policies::site_checks()) names.emplace_back(c.name);
+    auto sorted = names;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
+    CHECK(names.size() >= 15);
+
+    const PolicySet set = PolicySet::load_string(R"(presets: false
+residency: {eu: [a, b]}
+accounts:
+  physics: {deny: [c]}
+  chem: {allow: [b]}
+policies:
+  - name: p
+    description: t
+    deny: [b]
+)",
+                                                 "p.yaml");
+    JobRequest j = job(10, 100);
+    CHECK_FALSE(run_check("account-acl", j, set, 2));
+    j.account = "physics";
+    CHECK(run_check("account-acl", j, set, 2) == "account 'physics' may not use this site");
+    CHECK_FALSE(run_check("account-acl", j, set, 0));
+    j.account = "chem";
+    CHECK(run_check("account-acl", j, set, 0) == "account 'chem' is not allowed on this site");
+    CHECK_FALSE(run_check("account-acl", j, set, 1));
+
+    j = job(10, 100);
+    j.inputs = {{"eu-data", "a", 1000, std::string("eu")}};
+    CHECK_FALSE(run_check("residency", j, set, 1));
+    CHECK(run_check("residency", j, set, 2) ==
+          "residency: dataset 'eu-data' (tag 'eu') may not be read here");
+    j.inputs[0].residency = "undefined-tag";  // only its own site
+    CHECK_FALSE(run_check("residency", j, set, 0));
+    CHECK(run_check("residency", j, set, 1));
+
+    j = job(10, 100);
+    CHECK(run_check("policy-sites", j, set, 1) == "denied by policy 'p'");
+    CHECK_FALSE(run_check("policy-sites", j, set, 0));
+    j.hints.avoided = {"a"};
+    CHECK(run_check("avoided-by-job", j, set, 0) == "avoided by the job");
+    j.tasks = 5000;
+    CHECK(run_check("capacity-cores", j, set, 0) == "capacity: 1000 cores, the job needs 5000");
+}
