@@ -236,31 +236,53 @@ std::optional<std::string> check_max_stage_in(const JobFacts& f, const SiteCandi
     std::optional<std::string> why;
     for (const auto& src : f.active) {
         const auto& ms = src.effects->max_stage_in_s;
-        if (ms && c.estimate.stage_in_s > *ms) {
+        if (ms && c.estimate->stage_in_s > *ms) {
             add_reason(why, fmt::format("stage-in {} exceeds the {} limit set by {}",
-                                        units::format_duration(c.estimate.stage_in_s),
+                                        units::format_duration(c.estimate->stage_in_s),
                                         units::format_duration(*ms), origin(*f.policy, src)));
         }
     }
     return why;
 }
 
+// Whether any effect in force has `what`: a check that reads it is skipped for other jobs.
+template <typename Pred>
+bool any_effect(const JobFacts& f, Pred what) {
+    return std::any_of(f.active.begin(), f.active.end(),
+                       [&](const EffectSource& s) { return what(*s.effects); });
+}
+
 constexpr SiteCheck kChecks[] = {
-    {"stage-in-links", check_stage_in_links},
-    {"output-link", check_output_link},
-    {"avoided-by-job", check_avoided},
-    {"job-allowed-sites", check_job_allowed},
-    {"policy-sites", check_policy_sites},
-    {"account-acl", check_account_acl},
-    {"residency", check_residency},
-    {"job-features", check_job_features},
-    {"policy-requirements", check_policy_requirements},
-    {"partition", check_partition},
-    {"capacity-nodes", check_nodes},
-    {"capacity-cores", check_cores},
-    {"capacity-memory", check_memory},
-    {"capacity-gpus", check_gpus},
-    {"max-stage-in", check_max_stage_in},
+    {"stage-in-links", check_stage_in_links, [](const JobFacts& f) { return !f.groups.empty(); }},
+    {"output-link", check_output_link,
+     [](const JobFacts& f) { return f.job->output_bytes > 0 && !f.home.empty(); }},
+    {"avoided-by-job", check_avoided,
+     [](const JobFacts& f) { return !f.job->hints.avoided.empty(); }},
+    {"job-allowed-sites", check_job_allowed,
+     [](const JobFacts& f) { return !f.job->hints.allowed.empty(); }},
+    {"policy-sites", check_policy_sites,
+     [](const JobFacts& f) {
+         return any_effect(f, [](const Effects& e) { return !e.allow.empty() || !e.deny.empty(); });
+     }},
+    {"account-acl", check_account_acl, [](const JobFacts& f) { return f.acl != nullptr; }},
+    {"residency", check_residency, [](const JobFacts& f) { return !f.residency.empty(); }},
+    {"job-features", check_job_features,
+     [](const JobFacts& f) { return !f.job->features.empty(); }},
+    {"policy-requirements", check_policy_requirements,
+     [](const JobFacts& f) {
+         return any_effect(f, [](const Effects& e) {
+             return !e.require_features.empty() || !e.require_gpu_types.empty();
+         });
+     }},
+    {"partition", check_partition, [](const JobFacts& f) { return !f.job->partition.empty(); }},
+    {"capacity-nodes", check_nodes, nullptr},
+    {"capacity-cores", check_cores, nullptr},
+    {"capacity-memory", check_memory, nullptr},
+    {"capacity-gpus", check_gpus, [](const JobFacts& f) { return f.job->gpus > 0; }},
+    {"max-stage-in", check_max_stage_in,
+     [](const JobFacts& f) {
+         return any_effect(f, [](const Effects& e) { return e.max_stage_in_s.has_value(); });
+     }},
 };
 
 }  // namespace
@@ -453,12 +475,16 @@ JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
     f.acl = job.account.empty() ? nullptr : in.policies.account(job.account);
     f.run_ref_s = job.runtime_s ? *job.runtime_s : job.walltime_s;
     f.cores = job.cores();
+    f.checks.reserve(std::size(kChecks));
+    for (const SiteCheck& check : kChecks)
+        if (!check.relevant || check.relevant(f)) f.checks.push_back(check.check);
     return f;
 }
 
 // ---- step 3: one site's costs (for every site, so the explanation is complete) ----
 
-void estimate_site(const JobFacts& f, std::size_t i, SiteCandidate& c, unsigned& unmeasured) {
+void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandidate& c,
+                   unsigned& unmeasured) {
     const JobRequest& job = *f.job;
     const Federation& fed = f.in->federation;
     const Site& site = fed.sites[i];
@@ -468,8 +494,7 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteCandidate& c, unsigned&
         contains(job.hints.allowed, site.name) || contains(job.hints.preferred, site.name);
     c.inputs.assign(f.groups.size(), std::nullopt);
     c.output.reset();
-    c.estimate = SiteEstimate{};
-    SiteEstimate& e = c.estimate;
+    c.estimate = &e;
     e.site = site.name;
 
     const SiteLoad* load = f.in->load(i);
@@ -556,9 +581,9 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteCandidate& c, unsigned&
 std::span<const SiteCheck> site_checks() { return kChecks; }
 
 void apply_checks(const JobFacts& f, SiteCandidate& c) {
-    for (const SiteCheck& check : kChecks)
-        if (auto why = check.check(f, c, c.estimate.notes))
-            add_reason(c.estimate.excluded, std::move(*why));
+    for (const SiteCheckFn check : f.checks)
+        if (auto why = check(f, c, c.estimate->notes))
+            add_reason(c.estimate->excluded, std::move(*why));
 }
 
 // ---- step 5: the ranking ----
@@ -599,9 +624,8 @@ PlacementDecision place(const JobRequest& job, const PlacementInputs& in) {
     unsigned unmeasured = 0;
     SiteCandidate c;
     for (std::size_t i = 0; i < fed.sites.size(); ++i) {
-        estimate_site(facts, i, c, unmeasured);
+        estimate_site(facts, i, d.ranking[i], c, unmeasured);
         apply_checks(facts, c);
-        d.ranking[i] = std::move(c.estimate);
     }
     d.state_warnings = in.state_warnings;
     if (unmeasured > 0) {

@@ -35,8 +35,9 @@ std::optional<std::string> run_check(std::string_view name, const JobRequest& jo
     std::vector<std::string> warnings, notes;
     const auto facts = policies::job_facts(job, in, warnings);
     policies::SiteCandidate c;
+    SiteEstimate e;
     unsigned unmeasured = 0;
-    policies::estimate_site(facts, site, c, unmeasured);
+    policies::estimate_site(facts, site, e, c, unmeasured);
     for (const auto& check : policies::site_checks())
         if (check.name == name) return check.check(facts, c, notes);
     FAIL("no check named " << name);

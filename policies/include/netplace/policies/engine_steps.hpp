@@ -59,6 +59,12 @@ struct ResidencyRule {
     const std::vector<std::string>* sites = nullptr;
 };
 
+struct JobFacts;
+struct SiteCandidate;
+// A check: why the site may not run the job, or nothing; it may add notes.
+using SiteCheckFn = std::optional<std::string> (*)(const JobFacts&, const SiteCandidate&,
+                                                   std::vector<std::string>& notes);
+
 // Everything the per-site steps read, computed once per job.
 struct JobFacts {
     const JobRequest* job = nullptr;
@@ -73,6 +79,9 @@ struct JobFacts {
     const AccountAcl* acl = nullptr;
     double run_ref_s = 0;  // runtime at a speed-1 site
     unsigned cores = 0;
+    // The checks that can say anything about this job (a job without residency tags skips the
+    // residency check, ...), in site_checks() order: the per-site loop runs only these.
+    std::vector<SiteCheckFn> checks;
 };
 // Steps 1-2 plus the per-job facts; job warnings are appended to `warnings`.
 JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
@@ -93,24 +102,25 @@ struct SiteCandidate {
     bool user_named = false;  // the job lists it as allowed or preferred
     // Parallel to JobFacts::groups; unset for a group already at this site.
     std::vector<std::optional<LinkUse>> inputs;
-    std::optional<LinkUse> output;  // set when the output leaves this site
-    SiteEstimate estimate;
+    std::optional<LinkUse> output;     // set when the output leaves this site
+    SiteEstimate* estimate = nullptr;  // the site's ranking entry
 };
 
-// Step 3. Counts links the estimate used without a measurement in `unmeasured`.
-void estimate_site(const JobFacts& facts, std::size_t site, SiteCandidate& out,
-                   unsigned& unmeasured);
+// Step 3: fills `estimate` (a default-constructed SiteEstimate, in place: the ranking's entry)
+// and `c`. Counts links the estimate used without a measurement in `unmeasured`.
+void estimate_site(const JobFacts& facts, std::size_t site, SiteEstimate& estimate,
+                   SiteCandidate& c, unsigned& unmeasured);
 
 // Step 4.
-using SiteCheckFn = std::optional<std::string> (*)(const JobFacts&, const SiteCandidate&,
-                                                   std::vector<std::string>& notes);
 struct SiteCheck {
     const char* name;
     SiteCheckFn check;
+    bool (*relevant)(const JobFacts&);  // nullptr: for every job
 };
 // In the order their reasons appear: links, the job's own wishes, admin rules, site abilities.
 std::span<const SiteCheck> site_checks();
-// Runs every check on `c`, joining reasons into c.estimate.excluded and notes into its notes.
+// Runs the job's checks (JobFacts::checks) on `c`, joining reasons into c.estimate->excluded and
+// notes into its notes.
 void apply_checks(const JobFacts& facts, SiteCandidate& c);
 
 // Step 5. Orders d.ranking and sets d.site / d.cluster.
