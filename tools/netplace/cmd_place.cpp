@@ -144,6 +144,28 @@ void print_table(std::ostream& out, const PlacementDecision& d) {
     }
 }
 
+// Which site measured each link the decision used, and how old that figure is: with the
+// signed exchange a link may come from another site's snapshot (docs/network.md).
+void print_links_used(std::ostream& out, const JobRequest& job, const PlacementDecision& d,
+                      const std::vector<LinkEstimate>& links) {
+    bool any = false;
+    for (const auto& ds : job.inputs) {
+        for (const auto& e : d.ranking) {
+            if (e.excluded || e.site == ds.site) continue;
+            for (const auto& l : links) {
+                if (l.from != ds.site || l.to != e.site) continue;
+                if (!any) out << "links used (data -> candidate):\n";
+                any = true;
+                std::string by = l.measured ? "measured by " + (l.origin.empty() ? l.to : l.origin)
+                                            : std::string(l.source) + " figure";
+                if (l.age_s) by += ", " + units::format_duration(*l.age_s) + " old";
+                out << fmt::format("  {} -> {}: {} ({}) for dataset '{}'\n", l.from, l.to,
+                                   units::format_rate(l.bandwidth_bps), by, ds.name);
+            }
+        }
+    }
+}
+
 std::string why_first(const PlacementDecision& d) {
     const SiteEstimate& best = d.ranking.front();
     std::string s = fmt::format(
@@ -199,9 +221,13 @@ int run(const PlaceOptions& o) {
     } else if (d.site) {
         std::cout << fmt::format("{} -> {} (Slurm cluster {}) by policy '{}': {}\n", label, *d.site,
                                  d.cluster, d.policy, why_first(d));
-        if (o.explain) print_table(std::cout, d);
+        if (o.explain) {
+            print_table(std::cout, d);
+            print_links_used(std::cout, job, d, links);
+        }
     } else if (o.explain) {
         print_table(std::cout, d);
+        print_links_used(std::cout, job, d, links);
     }
     if (!o.explain) {
         for (const auto& wn : all_warnings(d)) std::cerr << "netplace: warning: " << wn << '\n';

@@ -9,8 +9,8 @@
 # namespace, its own nginx (probe file, signed snapshots, a data directory) and its own
 # netplace-probed with its own key pair. Every directed pair has its own shaped rate: the
 # sender's egress has an htb class per destination (u32 match on the destination address) with a
-# tbf child, so A->B and B->A are independent. Pure TCP ACKs bypass the shaping, so that a
-# transfer in one direction does not slow the reverse direction's ACK clock.
+# tbf child, so A->B and B->A are independent. Small TCP packets (ACKs) bypass the shaping, so
+# that a transfer in one direction does not slow the reverse direction's ACK clock.
 #
 # Knobs (environment, read by `start`; see README.md):
 #   RIG_SITES       site names (default "alpha beta gamma"; 3 to 9 sites)
@@ -19,6 +19,7 @@
 #   RIG_PROBED      netplace-probed      (default: build/dev/tools/netplace-probed/netplace-probed)
 #   RIG_NO_PROBED=1 do not start netplace-probed (quiet links for transfer tests)
 #   RIG_PROBE_INTERVAL  bandwidth probe period per link (default 10m: one round at start)
+#   RIG_EXCHANGE_INTERVAL  signed-snapshot exchange period (default 5s)
 #   RIG_FED_EXTRA   YAML appended to every site's federation file (top-level keys)
 #   RIG_HOOK        executable run as `HOOK start SITE` after the site is up (env.sh exported;
 #                   record its processes with `rig_track PID COMM`) and `HOOK stop SITE` at stop
@@ -156,17 +157,20 @@ do_start() {
         local tcn="tc -n ${ns[$i]}"
         $tcn qdisc add dev eth0 root handle 1: htb default 999
         $tcn class add dev eth0 parent 1: classid 1:999 htb rate 1gbit quantum 15140
-        # Pure ACKs (IP length < 64, TCP flags == ACK) go unshaped.
+        # Small TCP packets (IP length < 128: ACKs with SACK blocks, SYN, FIN) go unshaped, so
+        # data in one direction never queues the ACKs of a transfer in the other.
         $tcn filter add dev eth0 parent 1: protocol ip prio 1 u32 \
-            match ip protocol 6 0xff match u8 0x05 0x0f at 0 match u16 0x0000 0xffc0 at 2 \
-            match u8 0x10 0xff at 33 flowid 1:999
+            match ip protocol 6 0xff match u16 0x0000 0xff80 at 2 flowid 1:999
         for j in "${!sites[@]}"; do
             [ "$i" = "$j" ] && continue
             local r cls burst
             r=$(rate_of "${sites[$i]}" "${sites[$j]}" "$i" "$j")
             cls=$((10 + j))
             burst=$((r * 1000000 / 8 / 100)); [ "$burst" -lt 32768 ] && burst=32768
-            $tcn class add dev eth0 parent 1: classid "1:$cls" htb rate "${r}mbit" ceil "${r}mbit" quantum 15140
+            # htb's default burst (~1.6 kB) under-delivers at these rates when a busy host
+            # delays the qdisc; give it the tbf's 10 ms and let the tbf keep the ceiling sharp.
+            $tcn class add dev eth0 parent 1: classid "1:$cls" htb rate "${r}mbit" ceil "${r}mbit" \
+                burst "$burst" cburst "$burst" quantum 15140
             $tcn qdisc add dev eth0 parent "1:$cls" handle "$cls:" tbf rate "${r}mbit" burst "$burst" latency 50ms
             $tcn filter add dev eth0 parent 1: protocol ip prio 2 u32 match ip dst "${addr[$j]}/32" flowid "1:$cls"
         done
@@ -193,6 +197,18 @@ do_start() {
         done
     done
 
+    # A key pair per site (netplace keygen: private key 0600); the public keys go into every
+    # site's federation file, the admins' trust anchor.
+    local keyed=""
+    if "$netplace" keygen --help >/dev/null 2>&1; then
+        keyed=1
+        for s in "${sites[@]}"; do
+            "$netplace" keygen --out "$BASE/sites/$s/keys/site.key" >/dev/null 2>&1
+        done
+    else
+        rig_log "$netplace has no keygen: sites do not exchange snapshots"
+    fi
+
     # Federation file per site: same sites, its own local_site.
     for i in "${!sites[@]}"; do
         s=${sites[$i]}
@@ -206,6 +222,10 @@ do_start() {
             for j in "${!sites[@]}"; do
                 echo "  - name: ${sites[$j]}"
                 echo "    probe: http://${addr[$j]}:8080/netplace/probe.bin"
+                if [ -n "$keyed" ]; then
+                    echo "    public_key: $(cat "$BASE/sites/${sites[$j]}/keys/site.key.pub")"
+                    [ "$i" = "$j" ] || echo "    snapshot: http://${addr[$j]}:8080/netplace/snapshot.json"
+                fi
             done
             echo "probing:"
             echo "  state_file: $d/links.json"
@@ -217,6 +237,19 @@ do_start() {
             echo "  latency_samples: 3"
             echo "  connect_timeout: 2s"
             echo "  timeout: 20s"
+            if [ -n "$keyed" ]; then
+                echo "exchange:"
+                echo "  private_key: $d/keys/site.key"
+                echo "  publish_file: $d/www/netplace/snapshot.json"
+                echo "  relay_dir: $d/www/netplace/relay"
+                echo "  site_state: $d/sites.json"
+                echo "  merged_site_state: $d/sites-merged.json"
+                echo "  interval: ${RIG_EXCHANGE_INTERVAL:-5s}"
+                echo "  jitter: 0.2"
+                echo "  validity: 10m"
+                echo "  connect_timeout: 1s"
+                echo "  timeout: 3s"
+            fi
             [ -z "${RIG_FED_EXTRA:-}" ] || printf '%s\n' "$RIG_FED_EXTRA"
         } >"$f"
     done
@@ -247,6 +280,14 @@ do_start() {
             echo "RIG_STATE_$s=$d/links.json"
             echo "RIG_PROM_$s=$d/netplace.prom"
             echo "RIG_LOG_$s=$d/probed.log"
+            echo "RIG_KEY_$s=$d/keys/site.key"
+            echo "RIG_PUBKEY_$s=$d/keys/site.key.pub"
+            echo "RIG_SNAPSHOT_URL_$s=http://${addr[$i]}:8080/netplace/snapshot.json"
+            echo "RIG_SNAPSHOT_$s=$d/www/netplace/snapshot.json"
+            echo "RIG_RELAY_URL_$s=http://${addr[$i]}:8080/netplace/relay"
+            echo "RIG_EXCHANGE_STATUS_$s=$d/exchange.json"
+            echo "RIG_SITE_STATE_$s=$d/sites.json"
+            echo "RIG_MERGED_SITE_STATE_$s=$d/sites-merged.json"
             for j in "${!sites[@]}"; do
                 [ "$i" = "$j" ] && continue
                 echo "RIG_RATE_${s}_${sites[$j]}=$(rate_of "$s" "${sites[$j]}" "$i" "$j")"

@@ -43,6 +43,11 @@ nlohmann::json links_json(const Federation& fed, const std::vector<LinkEstimate>
                             {"source", e.source}};
         if (e.jitter_s) o["jitter_s"] = *e.jitter_s;
         if (e.age_s) o["age_s"] = *e.age_s;
+        // Who measured it: a peer site (verified signed snapshot) or this site's own state.
+        if (!e.origin.empty())
+            o["origin"] = e.origin;
+        else if (e.measured)
+            o["origin"] = fed.local_site;
         if (st) {
             if (const LinkRecord* r = st->find(e.from, e.to)) {
                 o["samples"] = r->samples;
@@ -63,17 +68,19 @@ nlohmann::json links_json(const Federation& fed, const std::vector<LinkEstimate>
 }
 
 std::string links_table(const std::vector<LinkEstimate>& est, const LinkState* st) {
-    std::string out = fmt::format("{:<12} {:<12} {:>14} {:>10} {:<9} {:<8} {:>9}  {}\n", "FROM",
-                                  "TO", "BANDWIDTH", "RTT", "STATE", "SOURCE", "AGE", "LAST ERROR");
+    std::string out =
+        fmt::format("{:<12} {:<12} {:>14} {:>10} {:<9} {:<8} {:<12} {:>9}  {}\n", "FROM", "TO",
+                    "BANDWIDTH", "RTT", "STATE", "SOURCE", "ORIGIN", "AGE", "LAST ERROR");
     for (const auto& e : est) {
         std::string err;
         if (st)
             if (const LinkRecord* r = st->find(e.from, e.to); r && r->last_error)
                 err = *r->last_error;
-        out += fmt::format("{:<12} {:<12} {:>14} {:>10} {:<9} {:<8} {:>9}  {}\n", e.from, e.to,
-                           units::format_rate(e.bandwidth_bps),
+        out += fmt::format("{:<12} {:<12} {:>14} {:>10} {:<9} {:<8} {:<12} {:>9}  {}\n", e.from,
+                           e.to, units::format_rate(e.bandwidth_bps),
                            fmt::format("{:.3f} ms", e.latency_s * 1e3), to_string(e.health),
-                           e.source, e.age_s ? units::format_duration(*e.age_s) : "-", err);
+                           e.source, e.origin.empty() ? (e.measured ? "own" : "-") : e.origin,
+                           e.age_s ? units::format_duration(*e.age_s) : "-", err);
     }
     return out;
 }

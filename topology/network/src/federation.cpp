@@ -24,8 +24,8 @@ using yaml::fail;
 // cli_filter module inside sbatch) should not have to load. Probing processes pass libcurl's
 // parser as `deep` (probe_url_problem) so they never meet a URL they reject later.
 void check_probe_url(const std::string& file, const YAML::Node& node, const std::string& url,
-                     const std::string& site, const UrlCheck& deep) {
-    const std::string what = "probe URL '" + url + "' of site '" + site + "'";
+                     const std::string& site, const UrlCheck& deep, const char* kind = "probe") {
+    const std::string what = std::string(kind) + " URL '" + url + "' of site '" + site + "'";
     const auto sep = url.find("://");
     if (sep == std::string::npos || sep == 0)
         fail(file, node, what + " has no scheme: use http:// or https://");
@@ -71,7 +71,7 @@ double positive(const std::string& file, const YAML::Node& n, double v, const st
 Site parse_site(const std::string& file, const YAML::Node& n, const UrlCheck& deep) {
     check_map(file, n, "site",
               {"name", "cluster", "probe", "capacity", "speed", "price", "features", "partitions",
-               "static_wait", "regions"});
+               "static_wait", "regions", "public_key", "snapshot"});
     Site s;
     s.name = as_name(file, yaml::require(file, n, "name", "site"), "site name");
     const std::string what = "site '" + s.name + "'";
@@ -103,6 +103,26 @@ Site parse_site(const std::string& file, const YAML::Node& n, const UrlCheck& de
     if (n["static_wait"])
         s.static_wait_s = as_duration_s(file, n["static_wait"], what + " static_wait");
     if (n["regions"]) s.regions = yaml::as_string_list(file, n["regions"], what + " regions");
+    if (const auto k = n["public_key"]) {
+        s.public_keys = yaml::as_string_list(file, k, what + " public_key");
+        for (const auto& key : s.public_keys) {
+            // 32-byte Ed25519 keys are 44 base64 characters ending in '='; the full decode and
+            // check happens where keys are used (exchange.cpp), this catches copy-paste slips.
+            if (key.size() != 44 || key.back() != '=' ||
+                key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                      "0123456789+/=") != std::string::npos)
+                fail(file, k,
+                     what + " public_key '" + key +
+                         "' is not an Ed25519 public key (44 base64 characters, as `netplace "
+                         "keygen` prints)");
+        }
+    }
+    if (const auto p = n["snapshot"]) {
+        s.snapshot_urls = yaml::as_string_list(file, p, what + " snapshot");
+        size_t i = 0;
+        for (const auto& u : s.snapshot_urls)
+            check_probe_url(file, p.IsSequence() ? p[i++] : p, u, s.name, deep, "snapshot");
+    }
     return s;
 }
 
@@ -154,11 +174,49 @@ void parse_probing(const std::string& file, const YAML::Node& n, ProbeSettings& 
             as_number(file, n["degraded_fraction"], "probing.degraded_fraction", 0, 1);
 }
 
+void parse_exchange(const std::string& file, const YAML::Node& n, ExchangeSettings& x) {
+    check_map(file, n, "exchange",
+              {"private_key", "publish_file", "relay_dir", "site_state", "merged_site_state",
+               "status_file", "interval", "jitter", "validity", "max_bytes", "connect_timeout",
+               "timeout", "parallel"});
+    auto path = [&](const char* key, std::optional<std::string>& out) {
+        if (n[key]) out = as_string(file, n[key], std::string("exchange.") + key);
+    };
+    auto dur = [&](const char* key, double& out) {
+        if (const auto v = n[key])
+            out = positive(file, v, as_duration_s(file, v, std::string("exchange.") + key),
+                           std::string("exchange.") + key);
+    };
+    path("private_key", x.private_key);
+    path("publish_file", x.publish_file);
+    path("relay_dir", x.relay_dir);
+    path("site_state", x.site_state);
+    path("merged_site_state", x.merged_site_state);
+    path("status_file", x.status_file);
+    dur("interval", x.interval_s);
+    dur("validity", x.validity_s);
+    dur("connect_timeout", x.connect_timeout_s);
+    dur("timeout", x.timeout_s);
+    if (n["jitter"]) x.jitter = as_number(file, n["jitter"], "exchange.jitter", 0, 0.9);
+    if (n["max_bytes"]) {
+        x.max_bytes = as_size(file, n["max_bytes"], "exchange.max_bytes");
+        if (x.max_bytes < 4096) fail(file, n["max_bytes"], "exchange.max_bytes must be >= 4KiB");
+    }
+    if (n["parallel"])
+        x.parallel =
+            static_cast<unsigned>(as_integer(file, n["parallel"], "exchange.parallel", 1, 1024));
+    if (x.validity_s < x.interval_s) {
+        fail(file, n["validity"] ? n["validity"] : n,
+             "exchange.validity must be at least exchange.interval, or peers' copies expire "
+             "between two rounds");
+    }
+}
+
 Federation parse(const yaml::Doc& doc, const UrlCheck& deep) {
     const std::string& file = doc.file();
     const YAML::Node& root = doc.root();
     check_map(file, root, "federation file",
-              {"federation", "local_site", "defaults", "sites", "links", "probing"});
+              {"federation", "local_site", "defaults", "sites", "links", "probing", "exchange"});
     Federation fed;
     fed.source = file;
     fed.name = as_name(file, yaml::require(file, root, "federation", "federation file"),
@@ -236,6 +294,7 @@ Federation parse(const yaml::Doc& doc, const UrlCheck& deep) {
         }
     }
     if (const auto p = root["probing"]) parse_probing(file, p, fed.probing);
+    if (const auto x = root["exchange"]) parse_exchange(file, x, fed.exchange);
     return fed;
 }
 

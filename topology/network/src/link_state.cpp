@@ -101,6 +101,8 @@ LinkRecord parse_record(const json& o) {
         r.next_bandwidth_due = opt_num(o, "next_bandwidth_due");
         r.next_latency_due = opt_num(o, "next_latency_due");
         r.backoff_s = opt_num(o, "backoff_s").value_or(0);
+        if (auto v = str(o, "origin", false); !v.empty()) r.origin = v;
+        r.received_at = opt_num(o, "received_at");
     } catch (const Error& e) {
         throw Error(e.message() + ctx);
     }
@@ -128,28 +130,35 @@ LinkRecord& LinkState::get_or_add(const std::string& from, const std::string& to
     return links.back();
 }
 
+json link_record_json(const LinkRecord& r, bool bookkeeping) {
+    json o = {{"from", r.from},       {"to", r.to},
+              {"source", r.source},   {"state", to_string(r.health)},
+              {"samples", r.samples}, {"consecutive_failures", r.consecutive_failures}};
+    put(o, "bandwidth_bps", r.bandwidth_bps);
+    put(o, "latency_s", r.latency_s);
+    put(o, "jitter_s", r.jitter_s);
+    put(o, "usual_bandwidth_bps", r.usual_bandwidth_bps);
+    put(o, "last_success", r.last_success);
+    put(o, "last_attempt", r.last_attempt);
+    if (!bookkeeping) return o;
+    put(o, "last_error", r.last_error);
+    if (!r.recent_bps.empty()) o["recent_bps"] = r.recent_bps;
+    if (!r.recent_latency_s.empty()) o["recent_latency_s"] = r.recent_latency_s;
+    o["bytes_today"] = r.bytes_today;
+    o["budget_day"] = r.budget_day;
+    put(o, "next_bandwidth_due", r.next_bandwidth_due);
+    put(o, "next_latency_due", r.next_latency_due);
+    o["backoff_s"] = r.backoff_s;
+    put(o, "origin", r.origin);
+    put(o, "received_at", r.received_at);
+    return o;
+}
+
+LinkRecord link_record_from_json(const json& o) { return parse_record(o); }
+
 std::string to_json_text(const LinkState& state) {
     json links = json::array();
-    for (const auto& r : state.links) {
-        json o = {{"from", r.from},       {"to", r.to},
-                  {"source", r.source},   {"state", to_string(r.health)},
-                  {"samples", r.samples}, {"consecutive_failures", r.consecutive_failures}};
-        put(o, "bandwidth_bps", r.bandwidth_bps);
-        put(o, "latency_s", r.latency_s);
-        put(o, "jitter_s", r.jitter_s);
-        put(o, "usual_bandwidth_bps", r.usual_bandwidth_bps);
-        put(o, "last_success", r.last_success);
-        put(o, "last_attempt", r.last_attempt);
-        put(o, "last_error", r.last_error);
-        if (!r.recent_bps.empty()) o["recent_bps"] = r.recent_bps;
-        if (!r.recent_latency_s.empty()) o["recent_latency_s"] = r.recent_latency_s;
-        o["bytes_today"] = r.bytes_today;
-        o["budget_day"] = r.budget_day;
-        put(o, "next_bandwidth_due", r.next_bandwidth_due);
-        put(o, "next_latency_due", r.next_latency_due);
-        o["backoff_s"] = r.backoff_s;
-        links.push_back(std::move(o));
-    }
+    for (const auto& r : state.links) links.push_back(link_record_json(r));
     // One link per line: compact to parse, still readable with grep and diff.
     json head = {{"schema", kLinkStateSchema},
                  {"version", kLinkStateVersion},
@@ -314,6 +323,7 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* 
                 e.jitter_s = r.jitter_s;
                 e.measured = true;
                 e.source = r.source;
+                if (r.origin) e.origin = *r.origin;
                 e.health = r.health == LinkHealth::degraded ? LinkHealth::degraded : LinkHealth::up;
             } else if (e.age_s) {
                 e.health = LinkHealth::stale;

@@ -2,6 +2,7 @@
 
 #include "netplace/core/file.hpp"
 #include "netplace/core/log.hpp"
+#include "netplace/network/exchange.hpp"
 #include "netplace/network/exporters.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/probe.hpp"
@@ -10,6 +11,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 namespace netplace::network {
@@ -115,6 +117,32 @@ int run_service(const ServiceOptions& opt) {
         fed.name, fed.sites.size(), fed.local_site, probe_targets(fed).size(), state_path());
 
     auto stopping = [&] { return opt.stop && opt.stop->load(); };
+
+    // The exchange with peer sites runs beside the probes, so a long bandwidth probe never
+    // delays it and a slow peer never delays a probe. Both write the state file under its lock.
+    std::mutex fed_mu;
+    Federation shared_fed = fed;
+    std::atomic<bool> exchange_stop{false};
+    std::thread exchange([&] {
+        run_exchange_loop(
+            [&] {
+                std::lock_guard<std::mutex> g(fed_mu);
+                return shared_fed;
+            },
+            [&](const Federation& f) {
+                return opt.state_path ? *opt.state_path : f.probing.state_file;
+            },
+            &exchange_stop);
+    });
+    struct Join {
+        std::atomic<bool>& stop;
+        std::thread& t;
+        ~Join() {
+            stop = true;
+            if (t.joinable()) t.join();
+        }
+    } join{exchange_stop, exchange};
+
     while (!stopping()) {
         if (opt.reload && opt.reload->exchange(false)) {
             try {
@@ -122,6 +150,10 @@ int run_service(const ServiceOptions& opt) {
                 probe_targets(nf);
                 fed = std::move(nf);
                 sched.set_federation(fed);
+                {
+                    std::lock_guard<std::mutex> g(fed_mu);
+                    shared_fed = fed;
+                }
                 log::info("netplace-probed: reloaded {} ({} sites, {} links to probe)",
                           opt.federation_path, fed.sites.size(), probe_targets(fed).size());
             } catch (const Error& e) {

@@ -37,6 +37,11 @@ struct Site {
     std::vector<std::string> partitions;
     std::optional<double> static_wait_s;  // queue wait assumed when no site-state is known
     std::vector<std::string> regions;  // names this site has in imported matrices ("aws:us-east-1")
+    // Signed-snapshot exchange: the site's Ed25519 public key(s) (base64, `netplace keygen`) --
+    // the admin's federation file is the trust anchor -- and where its snapshot is served (the
+    // site's own URL first, then relays). Tried in order.
+    std::vector<std::string> public_keys;
+    std::vector<std::string> snapshot_urls;
 };
 
 // Static or configured figures for one directed link.
@@ -69,6 +74,23 @@ struct ProbeSettings {
     std::optional<std::string> ca_file;  // extra CA bundle for HTTPS endpoints
 };
 
+// The exchange of signed site snapshots between independent sites (federation.yaml `exchange:`).
+struct ExchangeSettings {
+    std::optional<std::string> private_key;   // this site's key file (mode 0600, netplace keygen)
+    std::optional<std::string> publish_file;  // own signed snapshot, served by the site's nginx
+    std::optional<std::string> relay_dir;     // verified peer snapshots re-served from here
+    std::optional<std::string> site_state;    // own load: the `netplace sites collect` output
+    std::optional<std::string> merged_site_state;  // own + peers' load, for placement
+    std::optional<std::string> status_file;  // per-peer verdicts (default: exchange.json by state)
+    double interval_s = 60;                  // between fetch rounds
+    double jitter = 0.2;
+    double validity_s = 900;             // a snapshot expires this long after it was generated
+    std::uint64_t max_bytes = 4u << 20;  // larger bodies are refused while downloading
+    double connect_timeout_s = 2;
+    double timeout_s = 5;    // whole transfer: a slow-loris peer costs at most this
+    unsigned parallel = 64;  // concurrent fetches in a round
+};
+
 struct Federation {
     std::string name;
     std::string local_site;  // the site this host belongs to
@@ -79,6 +101,7 @@ struct Federation {
     double intra_site_bandwidth_bps = 100e9;  // data already at the site: parallel FS speed
     std::string source;                       // file it was loaded from
     ProbeSettings probing;
+    ExchangeSettings exchange;
 
     const Site* find(const std::string& site) const {
         for (const auto& s : sites)
@@ -108,6 +131,7 @@ struct LinkEstimate {
     std::optional<double> age_s;     // since last successful measurement
     std::optional<double> jitter_s;  // latency jitter, when measured
     std::string source;              // "probe", "iperf3", "perfsonar", "csv", "static", "default"
+    std::string origin;  // site that measured it (signed snapshot); empty: this host's own state
 };
 
 // Current load of a site, from the site-state file (collected from Slurm).

@@ -4,6 +4,8 @@
 // so submission paths always read a whole file. Readers never touch the network.
 #include "netplace/core/site.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -41,6 +43,10 @@ struct LinkRecord {
     std::optional<double> next_bandwidth_due;
     std::optional<double> next_latency_due;
     double backoff_s = 0;
+    // Set for links learnt from another site's signed snapshot: the site that measured the link
+    // (authoritative for links into itself) and when this host received it. Absent: own data.
+    std::optional<std::string> origin;
+    std::optional<double> received_at;
 };
 
 struct LinkState {
@@ -55,6 +61,11 @@ struct LinkState {
 };
 
 std::string to_json_text(const LinkState& state);
+// One link entry as in the state file; without `bookkeeping` only the figures a peer needs
+// (no sample windows, schedule or budget): what a signed snapshot carries.
+nlohmann::json link_record_json(const LinkRecord& r, bool bookkeeping = true);
+// Throws netplace::Error naming the bad field.
+LinkRecord link_record_from_json(const nlohmann::json& o);
 // Parses a state file's text; throws netplace::Error naming `name` and what is wrong
 // (not JSON, wrong schema, future version, bad field).
 // `estimates_only` skips the writer's bookkeeping (sample windows, schedule, budget, last error):
