@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstddef>
+#include <cstdint>
 
 namespace netplace {
 
@@ -20,15 +22,31 @@ std::string format_cpulist(const CpuList& cpus) {
     return out;
 }
 
+namespace {
+// At most this many CPUs in one list, each index at most kMaxCpuIndex (Linux's NR_CPUS tops out
+// at 8192; GPU indexes are far smaller): a hostile SLURM_STEP_GPUS or S_STEP_ALLOC_CORES cannot
+// make the plugin loop or allocate without bound.
+constexpr std::size_t kMaxCpuListEntries = 1u << 20;
+constexpr unsigned kMaxCpuIndex = (1u << 20) - 1;
+
+// Messages quote at most this much of a (possibly hostile, environment-supplied) list.
+std::string shorten(std::string_view text) {
+    return text.size() <= 80 ? std::string(text) : std::string(text.substr(0, 77)) + "...";
+}
+}  // namespace
+
 CpuList parse_cpulist(std::string_view text) {
     CpuList out;
     auto bad = [&] {
-        return Error("invalid CPU list '" + std::string(text) + "': expected e.g. 0-3,8,10-11");
+        return Error("invalid CPU list '" + shorten(text) + "': expected e.g. 0-3,8,10-11");
     };
     auto number = [&](std::string_view s) {
         unsigned v = 0;
         auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
         if (s.empty() || ec != std::errc() || p != s.data() + s.size()) throw bad();
+        if (v > kMaxCpuIndex)
+            throw Error("CPU list '" + shorten(text) + "': index " + std::to_string(v) +
+                        " is out of range (at most " + std::to_string(kMaxCpuIndex) + ")");
         return v;
     };
     size_t start = 0;
@@ -38,9 +56,17 @@ CpuList parse_cpulist(std::string_view text) {
         if (const size_t dash = part.find('-'); dash != std::string_view::npos) {
             const unsigned a = number(part.substr(0, dash));
             const unsigned b = number(part.substr(dash + 1));
-            if (b < a || b - a > 1u << 20) throw bad();
-            for (unsigned c = a; c <= b; ++c) out.push_back(c);
+            // Indexes are bounded by kMaxCpuIndex and the loop counts in 64 bits, so
+            // "4294967295-4294967295" is refused instead of wrapping back to 0 forever.
+            if (b < a) throw bad();
+            if (out.size() + (b - a) >= kMaxCpuListEntries)
+                throw Error("CPU list '" + shorten(text) + "' names more than " +
+                            std::to_string(kMaxCpuListEntries) + " CPUs");
+            for (std::uint64_t c = a; c <= b; ++c) out.push_back(static_cast<unsigned>(c));
         } else {
+            if (out.size() >= kMaxCpuListEntries)
+                throw Error("CPU list '" + shorten(text) + "' names more than " +
+                            std::to_string(kMaxCpuListEntries) + " CPUs");
             out.push_back(number(part));
         }
         if (comma == std::string_view::npos) break;

@@ -67,3 +67,15 @@ TEST_CASE("errors render file:line:col", "[core][error]") {
     CHECK(std::string(e.what()) == "policy.yaml:12:5: unknown key 'wieght'");
     CHECK(e.message() == "unknown key 'wieght'");
 }
+
+// Before the bound, "4294967295-4294967295" never ended: the unsigned counter wrapped to 0 and
+// the list grew until memory ran out (SLURM_STEP_GPUS, S_STEP_ALLOC_CORES reach this parser).
+TEST_CASE("CPU lists are bounded: wrapping ranges and huge indexes are refused",
+          "[core][cpulist]") {
+    CHECK_THROWS_WITH(parse_cpulist("4294967295-4294967295"),
+                      Catch::Contains("index 4294967295 is out of range"));
+    CHECK_THROWS_WITH(parse_cpulist("0-4294967295"), Catch::Contains("out of range"));
+    CHECK_THROWS_WITH(parse_cpulist("0-1048575,0-1048575"), Catch::Contains("names more than"));
+    CHECK(parse_cpulist("1048575") == CpuList{1048575});
+    CHECK(parse_cpulist("1048570-1048575").size() == 6);
+}

@@ -354,7 +354,10 @@ BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt)
     while (!stop) {
         check_abort(opt);
         const int wait_ms = 5;
-        for (auto& [t, rc] : multi.step(wait_ms)) {
+        for (auto& done : multi.step(wait_ms)) {
+            // Plain names, not a structured binding: clang 14 cannot capture a binding in a lambda.
+            Transfer* const t = done.first;
+            const CURLcode rc = done.second;
             const unsigned i = static_cast<unsigned>(
                 std::find_if(tr.begin(), tr.end(), [&](const auto& p) { return p.get() == t; }) -
                 tr.begin());
