@@ -1,11 +1,15 @@
 #include "netplace/core/yaml.hpp"
 
+#include "netplace/core/file.hpp"
 #include "netplace/core/units.hpp"
+
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 namespace netplace::yaml {
 namespace {
@@ -55,22 +59,118 @@ std::optional<std::string> closest_impl(std::string_view word, const Range& opti
 
 }  // namespace
 
+namespace {
+
+// Admin files and jobs: a 10,000-site federation is ~3 MB; a 100 MB job file is refused from
+// its size instead of taking a minute and gigabytes to parse.
+constexpr std::size_t kMaxYamlBytes = 16u << 20;
+
+// Counts what the document holds once every alias is expanded, without expanding anything:
+// each anchor remembers the cost of its node, an alias adds that cost. A 1 MiB scalar aliased
+// 3000 times (or nested "billion laughs" aliases) is refused here, at the alias that crosses the
+// limit, instead of exhausting memory later when the loaders copy the values out.
+class ExpansionCounter : public YAML::EventHandler {
+  public:
+    ExpansionCounter(std::string file, std::uint64_t limit)
+        : file_(std::move(file)), limit_(limit) {}
+
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& m, YAML::anchor_t a) override { leaf(m, a, kNodeCost); }
+    void OnAlias(const YAML::Mark& m, YAML::anchor_t a) override {
+        const auto it = anchors_.find(a);
+        leaf(m, 0, it == anchors_.end() ? kNodeCost : it->second);
+    }
+    void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t a,
+                  const std::string& value) override {
+        leaf(m, a, kNodeCost + value.size());
+    }
+    void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t a,
+                         YAML::EmitterStyle::value) override {
+        open(m, a);
+    }
+    void OnSequenceEnd() override { close(); }
+    void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t a,
+                    YAML::EmitterStyle::value) override {
+        open(m, a);
+    }
+    void OnMapEnd() override { close(); }
+
+  private:
+    static constexpr std::uint64_t kNodeCost = 32;  // a node costs memory even when empty
+    struct Frame {
+        YAML::anchor_t anchor;
+        std::uint64_t cost;
+    };
+
+    void add(const YAML::Mark& m, std::uint64_t cost) {
+        total_ += cost;
+        if (total_ > limit_) {
+            throw ConfigError(SourceLocation{file_, m.line + 1, m.column + 1},
+                              "aliases expand this document beyond " + std::to_string(limit_) +
+                                  " bytes: write the values out");
+        }
+    }
+    void leaf(const YAML::Mark& m, YAML::anchor_t a, std::uint64_t cost) {
+        add(m, cost);
+        if (a) anchors_[a] = cost;
+        if (!stack_.empty()) stack_.back().cost += cost;
+    }
+    void open(const YAML::Mark& m, YAML::anchor_t a) {
+        add(m, kNodeCost);
+        stack_.push_back({a, kNodeCost});
+    }
+    void close() {
+        if (stack_.empty()) return;
+        const Frame f = stack_.back();
+        stack_.pop_back();
+        if (f.anchor) anchors_[f.anchor] = f.cost;
+        if (!stack_.empty()) stack_.back().cost += f.cost;
+    }
+
+    std::string file_;
+    std::uint64_t limit_;
+    std::uint64_t total_ = 0;
+    std::vector<Frame> stack_;
+    std::unordered_map<YAML::anchor_t, std::uint64_t> anchors_;
+};
+
+ConfigError syntax_error(const std::string& name, const YAML::Exception& e) {
+    return ConfigError(SourceLocation{name, e.mark.line + 1, e.mark.column + 1},
+                       "YAML syntax error: " + e.msg);
+}
+
+}  // namespace
+
 Doc Doc::load_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError(path + ": cannot read file (does it exist and is it readable?)");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return load_string(ss.str(), path);
+    std::string text;
+    try {
+        // Regular files only (a FIFO would block, /dev/zero never end), at most kMaxYamlBytes.
+        text = file::read_all(path, kMaxYamlBytes);
+    } catch (const Error& e) {
+        throw ConfigError(e.message() + (e.message().find("cannot open") != std::string::npos
+                                             ? " (does it exist and is it readable?)"
+                                             : ""));
+    }
+    return load_string(text, path);
 }
 
 Doc Doc::load_string(const std::string& text, const std::string& name) {
     Doc d;
     d.file_ = name;
     try {
+        // Without an anchor ('&') there is nothing to expand; skip the counting pass.
+        if (text.find('&') != std::string::npos) {
+            std::istringstream in(text);
+            YAML::Parser parser(in);
+            ExpansionCounter counter(
+                name, std::max<std::uint64_t>(kMaxYamlBytes, 4 * std::uint64_t{text.size()}));
+            while (parser.HandleNextDocument(counter)) {
+            }
+        }
         d.root_ = YAML::Load(text);
     } catch (const YAML::Exception& e) {
-        throw ConfigError(SourceLocation{name, e.mark.line + 1, e.mark.column + 1},
-                          "YAML syntax error: " + e.msg);
+        throw syntax_error(name, e);
     }
     return d;
 }
@@ -90,7 +190,12 @@ void check_map(const std::string& file, const YAML::Node& node, std::string_view
     if (!node.IsMap())
         fail(file, node, std::string(what) + " must be a mapping, found " + kind_name(node));
     for (const auto& kv : node) {
-        const std::string key = kv.first.as<std::string>();
+        // A non-scalar key (`[a]: 1`) is the file's error, not yaml-cpp's TypedBadConversion.
+        if (!kv.first.IsScalar())
+            fail(file, kv.first,
+                 "a key in " + std::string(what) + " must be a plain name, found " +
+                     kind_name(kv.first) + " (write `name: value`)");
+        const std::string key = kv.first.Scalar();
         if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
         std::string msg = "unknown key '" + key + "' in " + std::string(what);
         if (auto c = closest(key, allowed)) {

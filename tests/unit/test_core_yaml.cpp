@@ -3,6 +3,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
 using namespace netplace;
 
 TEST_CASE("YAML syntax errors carry the parser's position", "[core][yaml]") {
@@ -35,4 +42,43 @@ TEST_CASE("typed accessors name the value and the fix", "[core][yaml]") {
                       Catch::Contains("nodes must be a whole number"));
     CHECK_THROWS_WITH(yaml::require(d.file(), r, "sites", "federation"),
                       Catch::Contains("federation is missing required key 'sites'"));
+}
+
+// Issue 11: each of these was an "internal error" (yaml-cpp exception), a hang or a bad_alloc.
+TEST_CASE("hostile YAML: non-scalar keys, FIFOs, huge files and alias bombs are file errors",
+          "[core][yaml][hostile]") {
+    using netplace::yaml::Doc;
+    auto error_of = [](auto&& f) -> std::string {
+        try {
+            f();
+        } catch (const netplace::ConfigError& e) {
+            return e.what();
+        }
+        return "no error";
+    };
+    const Doc keys = Doc::load_string("walltime: 1h\n[a]: 1\n", "j.yaml");
+    CHECK_THAT(
+        error_of([&] { netplace::yaml::check_map("j.yaml", keys.root(), "job", {"walltime"}); }),
+        Catch::StartsWith("j.yaml:2:1: a key in job must be a plain name"));
+
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("np-yaml-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string fifo = (dir / "fifo.yaml").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_THAT(error_of([&] { Doc::load_file(fifo); }), Catch::Contains("not a regular file"));
+    CHECK_THAT(error_of([] { Doc::load_file("/dev/zero"); }),
+               Catch::Contains("not a regular file"));
+    const auto big = dir / "big.yaml";
+    std::ofstream(big) << "walltime: 1h\n";
+    std::filesystem::resize_file(big, 100u << 20);  // sparse: no disk used
+    CHECK_THAT(error_of([&] { Doc::load_file(big.string()); }), Catch::Contains("more than"));
+    std::filesystem::remove_all(dir);
+
+    std::string bomb = "a: &big " + std::string(1 << 20, 'x') + "\nb: [";
+    for (int i = 0; i < 3000; ++i) bomb += i ? ",*big" : "*big";
+    bomb += "]\n";
+    CHECK_THAT(error_of([&] { Doc::load_string(bomb, "bomb.yaml"); }),
+               Catch::StartsWith("bomb.yaml:2:") && Catch::Contains("aliases expand"));
+    CHECK_NOTHROW(Doc::load_string("a: &w 1h\nb: *w\n", "ok.yaml"));
 }
