@@ -9,7 +9,7 @@ what=${1:-all}
 build_pkgs=(
   build-essential cmake ninja-build pkg-config
   libhwloc-dev hwloc-nox libhwloc-plugins
-  libcurl4-openssl-dev libsodium-dev
+  libcurl4-openssl-dev libsodium-dev libssl-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev
   catch2 nlohmann-json3-dev libcli11-dev libbenchmark-dev
   libslurm-dev liblua5.1-0-dev lua5.1
@@ -23,6 +23,7 @@ test_pkgs=(
   iproute2 nginx-light curl iperf3 procps psmisc chromium jq
   ibsim-utils infiniband-diags
   clang-format-14 clang-tidy-14
+  slurmrestd slurm-wlm-jwt-plugin python3
 )
 
 case "$what" in

@@ -33,6 +33,47 @@ local function wants_netplace(options)
   return false
 end
 
+-- Independent centres (access: rest): sbatch hands the job to their slurmrestd and stops.
+-- The module is loaded only then (it brings libcurl).
+local function forward(options, json, r)
+  if options["type"] ~= "sbatch" then
+    io.stderr:write("netplace: the job was placed at site " .. r.site .. ", an independent " ..
+      "centre that takes batch jobs only (sbatch); use --place-sites='!" .. r.site .. "'\n")
+    return slurm.ERROR
+  end
+  local ok, rest = pcall(require, "netplace_rest")
+  local f
+  if ok then
+    local ok2, res = pcall(rest.forward, json, r.site, r.home_allowed)
+    if ok2 then f = res else f = {status = "home", message = tostring(res)} end
+  else
+    f = {status = "home", message = "cannot load the netplace_rest module (" .. tostring(rest) .. ")"}
+  end
+  if f.status == "submitted" then
+    -- What sbatch itself prints for a job on another cluster, so scripts that parse it work.
+    -- Slurm hands flags to Lua as "set"/"unset" strings.
+    if options["parsable"] == "set" then
+      io.stdout:write(string.format("%d;%s\n", f.job_id, f.cluster))
+    else
+      io.stdout:write(string.format("Submitted batch job %d on cluster %s\n", f.job_id, f.cluster))
+    end
+    io.stdout:flush()
+    io.stderr:flush()
+    -- The job is at the centre: end sbatch here, before it submits anything locally.
+    os.exit(0)
+  end
+  if f.status == "home" and r.home_allowed then
+    warn(f.message)
+    -- The user's -M named the centre: put home back, Slurm cannot reach the centre.
+    if options["clusters"] ~= nil and options["clusters"] ~= "" and r.home_cluster then
+      options["clusters"] = r.home_cluster
+    end
+    return slurm.SUCCESS
+  end
+  io.stderr:write((f.message or "netplace: forwarding failed") .. "\n")
+  return slurm.ERROR
+end
+
 local netplace = nil
 local function load_module()
   if netplace ~= nil then return netplace end
@@ -83,6 +124,13 @@ function slurm_cli_pre_submit(options, offset)
   if r.action == "refuse" then
     io.stderr:write((r.message or "netplace: the job was refused") .. "\n")
     return slurm.ERROR
+  end
+  if r.action == "forward" then
+    if offset ~= nil and offset > 0 then
+      io.stderr:write("netplace: a heterogeneous job cannot be forwarded to an independent centre\n")
+      return slurm.ERROR
+    end
+    return forward(options, json, r)
   end
   -- No clusters with "steer": the local cluster was chosen; no -M needed. "direct": the module
   -- pointed sbatch at the chosen cluster's controller itself (no slurmdbd lookup); -M would undo it.

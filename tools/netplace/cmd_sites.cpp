@@ -127,9 +127,10 @@ Registration slurm_reg(61, [](CLI::App& app) -> std::function<int()> {
                 },
                 now_s());
             using A = slurm::SubmitOutcome::Action;
-            out["action"] = r.action == A::steer    ? "steer"
-                            : r.action == A::refuse ? "refuse"
-                                                    : "none";
+            out["action"] = r.action == A::steer     ? "steer"
+                            : r.action == A::refuse  ? "refuse"
+                            : r.action == A::forward ? "forward"
+                                                     : "none";
             if (!r.clusters.empty()) out["clusters"] = r.clusters;
             if (!r.site.empty()) out["site"] = r.site;
             if (!r.reason.empty()) out["reason"] = r.reason;

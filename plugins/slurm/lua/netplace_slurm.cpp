@@ -102,10 +102,11 @@ int l_decide(lua_State* L) {
     }
     // Only Lua API calls from here on. A Lua memory error would longjmp past `out` and leak it;
     // nothing else can go wrong, and the submission process is about to exit anyway.
-    lua_createtable(L, 0, 9);
-    const char* action = out.action == SubmitOutcome::Action::steer    ? "steer"
-                         : out.action == SubmitOutcome::Action::refuse ? "refuse"
-                                                                       : "none";
+    lua_createtable(L, 0, 11);
+    const char* action = out.action == SubmitOutcome::Action::steer     ? "steer"
+                         : out.action == SubmitOutcome::Action::refuse  ? "refuse"
+                         : out.action == SubmitOutcome::Action::forward ? "forward"
+                                                                        : "none";
     lua_pushstring(L, action);
     lua_setfield(L, -2, "action");
     if (!out.clusters.empty()) set_field(L, "clusters", out.clusters);
@@ -121,6 +122,11 @@ int l_decide(lua_State* L) {
         lua_rawseti(L, -2, static_cast<int>(i + 1));
     }
     lua_setfield(L, -2, "warnings");
+    if (out.action == SubmitOutcome::Action::forward) {
+        lua_pushboolean(L, out.home_allowed ? 1 : 0);
+        lua_setfield(L, -2, "home_allowed");
+        if (!out.home_cluster.empty()) set_field(L, "home_cluster", out.home_cluster);
+    }
     return 1;
 }
 

@@ -2,6 +2,7 @@
 
 #include "netplace/core/error.hpp"
 #include "netplace/core/units.hpp"
+#include "netplace/slurm/rest.hpp"
 
 #include <fmt/format.h>
 
@@ -17,6 +18,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <set>
 #include <sstream>
 
@@ -239,6 +241,17 @@ CollectResult collect_sites(const Federation& fed, double timeout_s, const std::
     CollectResult r;
     for (const auto& s : fed.sites) {
         const std::string cluster = s.cluster.empty() ? s.name : s.cluster;
+        if (s.access == SiteAccess::rest) {
+            // An independent centre: its slurmrestd, not sinfo/squeue -M (no shared slurmdbd),
+            // and no controller record (sbatch never reaches it directly).
+            try {
+                r.loads.push_back(
+                    collect_rest_site(s, timeout_s, static_cast<double>(::time(nullptr))));
+            } catch (const std::exception& e) {
+                r.errors.push_back(fmt::format("site {} (REST): {}", s.name, e.what()));
+            }
+            continue;
+        }
         try {
             auto a = run_command({sinfo, "-M", cluster, "-h", "-N", "-o", kSinfoFormat}, timeout_s);
             auto b = run_command(

@@ -265,9 +265,24 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
                                       d.policy, why);
             return out;
         }
-        out.action = A::steer;
         out.user_clusters = user_clusters.has_value();
         out.site = *d.site;
+        if (const Site* chosen = fed.find(*d.site); chosen && chosen->access == SiteAccess::rest) {
+            // An independent centre: no -M can reach it; the door forwards over REST. Falling
+            // back home is only offered when the engine did not exclude home for this job
+            // (ACL, residency, enforced rules apply to the fallback too).
+            out.action = A::forward;
+            out.clusters = chosen->cluster;
+            out.reason = compact_reason(d) + " route=rest";
+            // Home: the site of the cluster this sbatch submits to, else the file's local_site.
+            const Site* local = cfg.local_cluster ? fed.find_cluster(*cfg.local_cluster) : nullptr;
+            const std::string home = local ? local->name : fed.local_site;
+            for (const auto& e : d.ranking)
+                if (e.site == home && !e.excluded) out.home_allowed = true;
+            if (const Site* h = fed.find(home)) out.home_cluster = h->cluster;
+            return out;
+        }
+        out.action = A::steer;
         out.clusters = d.cluster.empty() ? *d.site : d.cluster;
         // Staying home needs no -M (and sbatch then skips its slurmdbd lookup), unless the user
         // named clusters: then theirs must be replaced by the one chosen.

@@ -68,14 +68,110 @@ double positive(const std::string& file, const YAML::Node& n, double v, const st
     return v;
 }
 
+// `rest:` of an independent centre: its slurmrestd and where JWTs are found.
+void parse_rest(const std::string& file, const YAML::Node& site_node, Site& s) {
+    const std::string what = "site '" + s.name + "' rest";
+    const YAML::Node n = site_node["rest"];
+    if (!n) fail(file, site_node, "site '" + s.name + "' has access: rest but no rest: {url: ...}");
+    check_map(file, n, what,
+              {"url", "api", "user_token", "service_token", "service_user", "connect_timeout",
+               "timeout", "on_forward_failure"});
+    RestAccess& r = s.rest;
+    const YAML::Node u = yaml::require(file, n, "url", what);
+    r.url = as_string(file, u, what + " url");
+    const auto sep = r.url.find("://");
+    const std::string scheme = sep == std::string::npos ? "" : r.url.substr(0, sep);
+    if (scheme != "http" && scheme != "https")
+        fail(file, u, what + " url '" + r.url + "' must start with http:// or https://");
+    if (r.url.size() == sep + 3 || r.url[sep + 3] == '/')
+        fail(file, u, what + " url '" + r.url + "' has no host");
+    if (r.url.find('/', sep + 3) != std::string::npos)
+        fail(file, u,
+             what + " url '" + r.url + "' has a path: give scheme://host:port only (the API " +
+                 "paths /slurm/<api>/... are added)");
+    if (n["api"]) {
+        r.api = as_string(file, n["api"], what + " api");
+        // Only the version this client speaks: another one parses differently.
+        if (r.api != "v0.0.38")
+            fail(file, n["api"],
+                 what + " api '" + r.api +
+                     "' is not supported: use v0.0.38 (slurmrestd -s openapi/v0.0.38)");
+    }
+    auto path = [&](const char* key, std::string& out) {
+        if (!n[key]) return;
+        out = as_string(file, n[key], what + " " + key);
+        if (out.empty() || (out[0] != '/' && out.rfind("%h", 0) != 0))
+            fail(file, n[key],
+                 what + " " + key + " '" + out + "' must be an absolute path or start with %h");
+    };
+    path("user_token", r.user_token);
+    path("service_token", r.service_token);
+    if (n["service_user"])
+        r.service_user = as_name(file, n["service_user"], what + " service_user");
+    auto dur = [&](const char* key, double& out) {
+        if (!n[key]) return;
+        out = as_duration_s(file, n[key], what + " " + key);
+        if (!(out > 0) || out > 300)
+            fail(file, n[key],
+                 what + " " + key + " must be between 0 and 5m (it bounds a submission)");
+    };
+    dur("connect_timeout", r.connect_timeout_s);
+    dur("timeout", r.timeout_s);
+    if (const auto f = n["on_forward_failure"]) {
+        const std::string v = as_string(file, f, what + " on_forward_failure");
+        if (v == "home")
+            r.on_forward_failure = RestAccess::OnFailure::home;
+        else if (v == "fail")
+            r.on_forward_failure = RestAccess::OnFailure::fail;
+        else
+            fail(file, f, what + " on_forward_failure '" + v + "' must be home or fail");
+    }
+}
+
+void parse_multicluster(const std::string& file, const YAML::Node& site_node, Site& s) {
+    if (site_node["rest"])
+        fail(file, site_node["rest"],
+             "site '" + s.name + "' has rest: but access: multicluster (set access: rest)");
+}
+
+// The ways a site's Slurm is reached, by their federation.yaml name; each reads its own keys.
+struct AccessKind {
+    const char* name;
+    SiteAccess kind;
+    void (*parse)(const std::string& file, const YAML::Node& site_node, Site& s);
+};
+constexpr AccessKind kAccessKinds[] = {
+    {"multicluster", SiteAccess::multicluster, parse_multicluster},
+    {"rest", SiteAccess::rest, parse_rest},
+};
+
+void parse_access(const std::string& file, const YAML::Node& n, Site& s) {
+    std::string name = "multicluster";
+    if (n["access"]) name = as_string(file, n["access"], "site '" + s.name + "' access");
+    for (const auto& k : kAccessKinds) {
+        if (name == k.name) {
+            s.access = k.kind;
+            k.parse(file, n, s);
+            return;
+        }
+    }
+    std::vector<std::string> names;
+    for (const auto& k : kAccessKinds) names.emplace_back(k.name);
+    std::string msg =
+        "site '" + s.name + "' access '" + name + "' is not one of multicluster, rest";
+    if (auto c = yaml::closest(name, names)) msg += ": did you mean '" + *c + "'?";
+    fail(file, n["access"], msg);
+}
+
 Site parse_site(const std::string& file, const YAML::Node& n, const UrlCheck& deep) {
     check_map(file, n, "site",
-              {"name", "cluster", "probe", "capacity", "speed", "price", "features", "partitions",
-               "static_wait", "regions", "public_key", "snapshot"});
+              {"name", "cluster", "access", "rest", "probe", "capacity", "speed", "price",
+               "features", "partitions", "static_wait", "regions", "public_key", "snapshot"});
     Site s;
     s.name = as_name(file, yaml::require(file, n, "name", "site"), "site name");
     const std::string what = "site '" + s.name + "'";
     s.cluster = n["cluster"] ? as_name(file, n["cluster"], what + " cluster") : s.name;
+    parse_access(file, n, s);
     if (const auto p = n["probe"]) {
         s.probe_urls = yaml::as_string_list(file, p, what + " probe");
         if (p.IsSequence()) {
@@ -266,7 +362,13 @@ Federation parse(const yaml::Doc& doc, const UrlCheck& deep) {
         return v;
     };
 
-    if (const auto l = root["local_site"]) fed.local_site = site_ref(l, "local_site");
+    if (const auto l = root["local_site"]) {
+        fed.local_site = site_ref(l, "local_site");
+        if (fed.find(fed.local_site)->access != SiteAccess::multicluster)
+            fail(file, l,
+                 "local_site '" + fed.local_site +
+                     "' has access: rest: the home site is reached directly, not over REST");
+    }
 
     if (const auto links = root["links"]) {
         if (!links.IsSequence() && !links.IsNull())

@@ -26,8 +26,32 @@ struct SitePrice {
     double gpu_hour = 0;
 };
 
+// How a site's Slurm is reached. multicluster: it shares the home slurmdbd and munge key, so
+// `sbatch -M` (or direct steering) submits there. rest: an independent centre whose only door is
+// its slurmrestd, authenticated with JWTs (plugins/slurm rest_*.cpp; docs/slurm.md).
+enum class SiteAccess { multicluster, rest };
+
+// federation.yaml `rest:` of an `access: rest` site.
+struct RestAccess {
+    std::string url;              // slurmrestd base, http(s)://host:port (no path)
+    std::string api = "v0.0.38";  // OpenAPI plugin version slurmrestd runs (-s openapi/<api>)
+    // Where a user's JWT for this centre lives: %h home directory (passwd), %u user name, %s
+    // site name. Must be a regular file owned by the user, not readable by group or others.
+    std::string user_token = "%h/.netplace/tokens/%s.jwt";
+    std::string service_token;  // the collector's JWT file (empty: the collector skips it)
+    std::string service_user = "netplace";  // user name the service token was issued for
+    double connect_timeout_s = 3;
+    double timeout_s = 10;  // one forwarded submission, all calls together
+    // When forwarding fails (unreachable, token refused, REST error): run at home with a warning,
+    // or refuse the submission with the reason.
+    enum class OnFailure { home, fail };
+    OnFailure on_forward_failure = OnFailure::home;
+};
+
 struct Site {
     std::string name;
+    SiteAccess access = SiteAccess::multicluster;
+    RestAccess rest;                      // access == rest only
     std::string cluster;                  // Slurm cluster name (sbatch -M)
     std::vector<std::string> probe_urls;  // remote endpoint(s) serving a large file / byte ranges
     SiteCapacity capacity;

@@ -17,6 +17,9 @@ struct SubmitOutcome {
         none,    // leave the submission as it is (Slurm decides, or the user's own -M)
         steer,   // set options["clusters"] = clusters
         refuse,  // fail the submission with `message`
+        // `site` is an independent centre (access: rest): the cli_filter door hands the job to
+        // netplace_rest.forward (rest.hpp) instead of submitting it here.
+        forward,
     };
     Action action = Action::none;
     std::string clusters;                // for steer; empty: the chosen site is the local cluster
@@ -29,6 +32,10 @@ struct SubmitOutcome {
     // for every job until fixed, so the Lua door shows each once per user (warn_once.hpp).
     std::vector<std::string> state_warnings;
     bool user_clusters = false;  // the user gave -M (then Slurm's -M path must carry the choice)
+    // forward: whether the home site may run this job too (on_forward_failure: home needs it),
+    // and the home cluster to put back when the user's -M named the centre.
+    bool home_allowed = false;
+    std::string home_cluster;
 };
 
 // The job as the engine sees it, from cli_filter's option JSON (ntasks, nodes, cpus-per-task,
