@@ -338,6 +338,10 @@ JobRequest parse_job_json(std::string_view text, const std::string& name) {
         throw ConfigError(
             position(text, e.byte > 0 ? e.byte - 1 : 0, name),
             "JSON syntax error: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+    } catch (const json::exception& e) {
+        // out_of_range for a number such as 1e999: still the file's error, exit 2.
+        throw ConfigError(name +
+                          ": JSON number out of range (numbers must fit a double): " + e.what());
     }
     if (!j.is_object())
         throw ConfigError(name + ": a job must be a JSON object ({\"walltime\": \"1h\", ...})");

@@ -18,7 +18,7 @@ using nlohmann::json;
 json parse_json(const std::string& text, const std::string& name) {
     try {
         return json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
         throw Error(name + ": not valid JSON: " + e.what());
     }
 }

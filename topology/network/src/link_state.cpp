@@ -192,7 +192,7 @@ LinkState parse_link_state(const std::string& text, const std::string& name, boo
         } else {
             doc = json::parse(text);
         }
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
         throw Error(name + ": not a complete JSON document (truncated or corrupt?): " + e.what());
     }
     try {
