@@ -7,6 +7,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
 using namespace netplace;
 
 TEST_CASE("1e999 in job JSON, link state and imports is a netplace error", "[hostile][json]") {
@@ -24,4 +29,21 @@ TEST_CASE("1e999 in job JSON, link state and imports is a netplace error", "[hos
     CHECK_THROWS_AS(network::import_pscheduler(R"({"succeeded": true, "summary": 1e999})", "p.json",
                                                "a", "b", 0),
                     Error);
+}
+
+// links.json.lock planted as a symlink: the writer (often root) used to create a file at its
+// target; the lock is now opened with O_NOFOLLOW and the update fails instead.
+TEST_CASE("a symlinked links.json.lock is refused, nothing is created at its target",
+          "[hostile][link_state]") {
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("np-lock-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto target = dir / "elsewhere";
+    const std::string path = (dir / "links.json").string();
+    std::filesystem::create_symlink(target, path + ".lock");
+    CHECK_THROWS_AS(network::update_link_state(
+                        path, [](network::LinkState&) {}, 1),
+                    Error);
+    CHECK_FALSE(std::filesystem::exists(target));
+    std::filesystem::remove_all(dir);
 }

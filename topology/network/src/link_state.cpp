@@ -242,7 +242,7 @@ LinkState read_link_state_for_estimates(const std::string& path) {
 LinkState update_link_state(const std::string& path, const std::function<void(LinkState&)>& mutate,
                             double now_unix_s) {
     const std::string lock_path = path + ".lock";
-    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) throw Error(lock_path + ": cannot open lock file: " + std::strerror(errno));
     struct Unlock {
         int fd;
