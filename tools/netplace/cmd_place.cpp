@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <iterator>
 #include <sstream>
 
@@ -147,21 +148,29 @@ void print_table(std::ostream& out, const PlacementDecision& d) {
 // Which site measured each link the decision used, and how old that figure is: with the
 // signed exchange a link may come from another site's snapshot (docs/network.md).
 void print_links_used(std::ostream& out, const JobRequest& job, const PlacementDecision& d,
-                      const std::vector<LinkEstimate>& links) {
+                      const policies::PlacementInputs& in) {
+    const auto& sites = in.federation.sites;
+    auto index = [&](const std::string& name) -> std::optional<std::size_t> {
+        for (std::size_t i = 0; i < sites.size(); ++i)
+            if (sites[i].name == name) return i;
+        return std::nullopt;
+    };
     bool any = false;
     for (const auto& ds : job.inputs) {
+        const auto from = index(ds.site);
+        if (!from) continue;
         for (const auto& e : d.ranking) {
             if (e.excluded || e.site == ds.site) continue;
-            for (const auto& l : links) {
-                if (l.from != ds.site || l.to != e.site) continue;
-                if (!any) out << "links used (data -> candidate):\n";
-                any = true;
-                std::string by = l.measured ? "measured by " + (l.origin.empty() ? l.to : l.origin)
-                                            : std::string(l.source) + " figure";
-                if (l.age_s) by += ", " + units::format_duration(*l.age_s) + " old";
-                out << fmt::format("  {} -> {}: {} ({}) for dataset '{}'\n", l.from, l.to,
-                                   units::format_rate(l.bandwidth_bps), by, ds.name);
-            }
+            const auto to = index(e.site);
+            const LinkEstimate* l = to ? in.links.get(*from, *to) : nullptr;
+            if (!l) continue;
+            if (!any) out << "links used (data -> candidate):\n";
+            any = true;
+            std::string by = l->measured ? "measured by " + (l->origin.empty() ? l->to : l->origin)
+                                         : std::string(l->source) + " figure";
+            if (l->age_s) by += ", " + units::format_duration(*l->age_s) + " old";
+            out << fmt::format("  {} -> {}: {} ({}) for dataset '{}'\n", l->from, l->to,
+                               units::format_rate(l->bandwidth_bps), by, ds.name);
         }
     }
 }
@@ -223,11 +232,11 @@ int run(const PlaceOptions& o) {
                                  d.cluster, d.policy, why_first(d));
         if (o.explain) {
             print_table(std::cout, d);
-            print_links_used(std::cout, job, d, links);
+            print_links_used(std::cout, job, d, in);
         }
     } else if (o.explain) {
         print_table(std::cout, d);
-        print_links_used(std::cout, job, d, links);
+        print_links_used(std::cout, job, d, in);
     }
     if (!o.explain) {
         for (const auto& wn : all_warnings(d)) std::cerr << "netplace: warning: " << wn << '\n';
