@@ -18,3 +18,14 @@ function(netplace_library name)
     target_include_directories(${name} PUBLIC ${A_INCLUDE_DIRS})
   endif()
 endfunction()
+
+# Configuration files under /etc. netplace and Slurm read them there (/etc/netplace,
+# /etc/slurm/plugstack.conf.d) whatever the install prefix, so the destination is absolute; stage
+# with DESTDIR= for a non-root install. Each one is a conffile of the Debian package: an upgrade
+# keeps the admin's edits (dpkg asks) instead of overwriting them.
+set(NETPLACE_SYSCONFDIR "/etc" CACHE PATH "Where netplace's configuration files are installed")
+function(netplace_install_conffile file subdir)
+  install(FILES ${file} DESTINATION ${NETPLACE_SYSCONFDIR}/${subdir})
+  get_filename_component(_name ${file} NAME)
+  set_property(GLOBAL APPEND PROPERTY NETPLACE_CONFFILES ${NETPLACE_SYSCONFDIR}/${subdir}/${_name})
+endfunction()

@@ -15,15 +15,18 @@ build_pkgs=(
   libslurm-dev liblua5.1-0-dev lua5.1
   zlib1g-dev libpng-dev
   libpcre2-dev
+  help2man file            # man pages at build time; CPack's dpkg-shlibdeps step needs `file`
 )
 # Test-only: real Slurm multi-cluster, HTTP endpoints in network namespaces, browser checks,
-# a simulated InfiniBand fabric (ibsim) discovered by the real ibnetdiscover.
+# a simulated InfiniBand fabric (ibsim) discovered by the real ibnetdiscover, the Prometheus
+# textfile check.
 test_pkgs=(
   slurm-wlm slurmctld slurmd slurm-client slurmdbd munge libmunge-dev mariadb-server
   iproute2 nginx-light curl iperf3 procps psmisc chromium jq
   ibsim-utils infiniband-diags
   clang-format-14 clang-tidy-14
   slurmrestd slurm-wlm-jwt-plugin python3
+  prometheus               # promtool check metrics (tests/integration/package)
 )
 
 case "$what" in

@@ -3,6 +3,7 @@
 // message=, explain=, warnings={...}}. Runs inside sbatch/srun/salloc, so: no fork, no network,
 // and no exception or longjmp crosses a C++ frame with live destructors.
 #include "direct_steer.hpp"
+#include "netplace/slurm/abi.hpp"
 #include "netplace/slurm/placement.hpp"
 #include "netplace/slurm/warn_once.hpp"
 
@@ -91,6 +92,9 @@ int l_decide(lua_State* L) {
     std::string slurm_conf =
         conf ? conf
              : (std::getenv("SLURM_CONF") ? std::getenv("SLURM_CONF") : "/etc/slurm/slurm.conf");
+    // Tells spank_netplace.so (same process, next) that placement ran: it warns when the user's
+    // --place-* options reached no cli_filter.
+    ::unsetenv("NETPLACE_PLACEMENT_ASKED");
     SubmitOutcome out;
     bool direct = false;
     try {
@@ -135,6 +139,20 @@ const luaL_Reg functions[] = {{"decide", l_decide}, {nullptr, nullptr}};
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) int luaopen_netplace_slurm(lua_State* L) {
+    // Built for another Slurm release series: the steering code calls libslurm with that series'
+    // structures. Refuse to load; cli_filter.lua prints the message and Slurm chooses the cluster.
+    bool mismatch = false;
+    try {
+        auto msg = netplace::slurm::slurm_series_mismatch("netplace_slurm.so (cli_filter module)",
+                                                          netplace::slurm::built_slurm_api(),
+                                                          netplace::slurm::running_slurm_api());
+        if (msg) {
+            lua_pushlstring(L, msg->data(), msg->size());
+            mismatch = true;
+        }
+    } catch (...) {
+    }
+    if (mismatch) return lua_error(L);  // no C++ object alive past this point
     luaL_register(L, "netplace_slurm", functions);
     lua_pushstring(L, NETPLACE_VERSION_STRING);
     lua_setfield(L, -2, "version");

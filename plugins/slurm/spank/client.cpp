@@ -6,11 +6,20 @@
 
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 namespace netplace::slurm::plugin {
 
 int client_init_post_opt(spank_t sp) {
     auto& st = state();
+    // The cli_filter module clears this when it decides; still set here means it never ran
+    // (no CliFilterPlugins=cli_filter/lua, or another cli_filter.lua): tell the user once, here,
+    // rather than ignore --place-* (and --place-explain) without a word. srun inside an
+    // allocation starts a step of a job already placed: nothing to say there.
+    const char* asked = std::getenv(kPlacementAsked);
+    const bool step_in_job = spank_context() == S_CTX_LOCAL && std::getenv("SLURM_JOB_ID");
+    if (asked && std::string_view(asked) == "1" && !step_in_job)
+        slurm_info("%s", kPlacementInactive);
     ::unsetenv(kPlacementAsked);
     try {
         apply_env(st.opts, st.given, [](const char* n) -> std::optional<std::string> {

@@ -4,8 +4,6 @@
 
 #include "netplace/core/log.hpp"
 
-#include <slurm/slurm_version.h>
-
 #include <exception>
 #include <string>
 
@@ -30,12 +28,7 @@ int guarded(const char* where, F&& f) noexcept {
 
 extern "C" {
 // SPANK_PLUGIN() would give these internal linkage in C++ (const globals): declare them extern.
-NETPLACE_SPANK_EXPORT extern const char plugin_name[];
-NETPLACE_SPANK_EXPORT extern const char plugin_type[];
-NETPLACE_SPANK_EXPORT extern const unsigned int plugin_version;
-const char plugin_name[] = "netplace";
-const char plugin_type[] = "spank";
-const unsigned int plugin_version = SLURM_VERSION_NUMBER;
+// plugin_name/plugin_type/plugin_version live in identity.cpp, next to the Slurm version check.
 
 NETPLACE_SPANK_EXPORT int slurm_spank_init(spank_t sp, int ac, char** av) {
     return guarded("init", [&] { return netplace::slurm::plugin::init(sp, ac, av); });

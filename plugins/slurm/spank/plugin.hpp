@@ -16,7 +16,12 @@ namespace netplace::slurm::plugin {
 
 // Set in the client process by the option callback when a placement option is given; read by
 // cli_filter.lua.
+// cli_filter.lua's module clears it when it decides.
 inline constexpr const char* kPlacementAsked = "NETPLACE_PLACEMENT_ASKED";
+inline constexpr const char* kPlacementInactive =
+    "netplace: placement is not active on this host: --place-sites/--place-data/--place-policy/"
+    "--place-explain need netplace's cli_filter (CliFilterPlugins=cli_filter/lua in slurm.conf "
+    "and netplace's cli_filter.lua next to it, docs/slurm.md); Slurm chooses the cluster";
 
 struct State {
     PluginConfig config;

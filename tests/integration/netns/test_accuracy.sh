@@ -62,7 +62,7 @@ done
 order=$(jq -r '[.links[] | select(.to=="alpha")] | sort_by(-.bandwidth_bps) | map(.from) | join(" ")' "$work/show.json")
 [ "$order" = "delta gamma beta" ] || np_fail "ranking by bandwidth is '$order', expected 'delta gamma beta'"
 
-grep -q '^netplace_link_bandwidth_bits_per_second{federation="acc",from="delta",to="alpha"} ' "$work/netplace.prom" ||
+grep -q '^netplace_link_bandwidth_bytes_per_second{federation="acc",from="delta",to="alpha"} ' "$work/netplace.prom" ||
     np_fail "Prometheus file lacks the delta -> alpha bandwidth series"
 grep -q '^netplace_link_state{federation="acc",from="beta",to="alpha",state="up"} 1$' "$work/netplace.prom" ||
     np_fail "Prometheus file lacks beta -> alpha state=up"

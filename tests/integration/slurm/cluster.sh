@@ -14,6 +14,9 @@
 #   NETPLACE_PLUGSTACK_ARGS   arguments after the plugin path, for all clusters
 #   NETPLACE_PLUGSTACK_ARGS_<cluster>  extra arguments for one cluster (e.g. a topology XML)
 #   NETPLACE_CLI_FILTER       cli_filter.lua to install next to each slurm.conf; unset: none
+#   NETPLACE_PLUGSTACK_INCLUDE  plugstack.conf gets `include <this>` instead of the plugin line
+#                             (an installed plugstack.conf.d/*.conf, tests/integration/package)
+#   NETPLACE_PLUGIN_DIR       PluginDir= (colon-separated; relative plugin paths resolve there)
 #   NETPLACE_CLUSTERS         cluster names (default "alpha beta gamma")
 #   NETPLACE_NODE_GRES_<cluster>  GPUs of that cluster's node as gpu:COUNT (device nodes under BASE/<cluster>/dev)
 #
@@ -194,7 +197,13 @@ EOF
     : >"$d/etc-plain/plugstack.conf"
 
     echo "PlugStackConfig=$d/etc/plugstack.conf" >>"$d/etc/slurm.conf"
-    if [ -n "${NETPLACE_SPANK_SO:-}" ]; then
+    if [ -n "${NETPLACE_PLUGIN_DIR:-}" ]; then
+      echo "PluginDir=$NETPLACE_PLUGIN_DIR" >>"$d/etc/slurm.conf"
+      echo "PluginDir=$NETPLACE_PLUGIN_DIR" >>"$d/etc-plain/slurm.conf"
+    fi
+    if [ -n "${NETPLACE_PLUGSTACK_INCLUDE:-}" ]; then
+      echo "include $NETPLACE_PLUGSTACK_INCLUDE" >"$d/etc/plugstack.conf"
+    elif [ -n "${NETPLACE_SPANK_SO:-}" ]; then
       local extra_var="NETPLACE_PLUGSTACK_ARGS_$c"
       echo "required ${NETPLACE_SPANK_SO} ${NETPLACE_PLUGSTACK_ARGS:-} ${!extra_var:-}" >"$d/etc/plugstack.conf"
     else

@@ -19,11 +19,11 @@ TEST_CASE("Prometheus text format: one gauge family per figure, labels, one-hot 
     r.consecutive_failures = 0;
     const auto est = current_links(fed, &st, 130);
     const std::string t = prometheus_text(fed, est, &st);
-    CHECK_THAT(t, Catch::Contains("# TYPE netplace_link_bandwidth_bits_per_second gauge\n"));
-    CHECK_THAT(t, Catch::Contains("netplace_link_bandwidth_bits_per_second{federation=\"demo\","
-                                  "from=\"b\",to=\"a\"} 9.5e+09\n"));
-    CHECK_THAT(t, Catch::Contains("netplace_link_bandwidth_bits_per_second{federation=\"demo\","
-                                  "from=\"a\",to=\"b\"} 1e+09\n"));
+    CHECK_THAT(t, Catch::Contains("# TYPE netplace_link_bandwidth_bytes_per_second gauge\n"));
+    CHECK_THAT(t, Catch::Contains("netplace_link_bandwidth_bytes_per_second{federation=\"demo\","
+                                  "from=\"b\",to=\"a\"} 1.1875e+09\n"));
+    CHECK_THAT(t, Catch::Contains("netplace_link_bandwidth_bytes_per_second{federation=\"demo\","
+                                  "from=\"a\",to=\"b\"} 125000000\n"));
     CHECK_THAT(
         t, Catch::Contains(
                "netplace_link_latency_seconds{federation=\"demo\",from=\"b\",to=\"a\"} 0.012\n"));

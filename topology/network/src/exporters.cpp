@@ -95,11 +95,12 @@ std::string prometheus_text(const Federation& fed, const std::vector<LinkEstimat
         return fmt::format("federation=\"{}\",from=\"{}\",to=\"{}\"", label(fed.name),
                            label(e.from), label(e.to));
     };
-    family("netplace_link_bandwidth_bits_per_second",
-           "Estimated bandwidth of the directed link (data flows from -> to).");
+    // Bytes per second: Prometheus' base unit for data (promtool refuses "bits" in a name).
+    family("netplace_link_bandwidth_bytes_per_second",
+           "Estimated bandwidth of the directed link (data flows from -> to), bytes per second.");
     for (const auto& e : est)
-        out += fmt::format("netplace_link_bandwidth_bits_per_second{{{}}} {}\n", labels(e),
-                           num(e.bandwidth_bps));
+        out += fmt::format("netplace_link_bandwidth_bytes_per_second{{{}}} {}\n", labels(e),
+                           num(e.bandwidth_bps / 8));
     family("netplace_link_latency_seconds", "Estimated round-trip time of the link.");
     for (const auto& e : est)
         out += fmt::format("netplace_link_latency_seconds{{{}}} {}\n", labels(e), num(e.latency_s));
