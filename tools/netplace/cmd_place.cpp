@@ -15,8 +15,8 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
-#include <optional>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 namespace netplace::cli {
