@@ -113,7 +113,7 @@ reads=0
       elif ! jq -e '.links | length == 43 * 42' "$work/read.json" >/dev/null; then
           bad=$((bad + 1)); cp "$work/read.json" "$work/bad-read.$bad"
       fi
-      n=$((n + 1))
+      n=$((n + 1)); echo "$n" >"$work/reader.count"
   done
   echo "$n $bad" >"$work/reader.result" ) &
 READER=$!
@@ -121,7 +121,11 @@ np_track_pid "$READER" bash
 
 start_samples=$(jq '[.links[] | select(.to=="alpha") | .samples] | add // 0' "$state")
 caught=0
-for i in $(seq 25); do
+# At least 25 kill cycles, and as many more (up to 100) as it takes for the readers to have run
+# 25 times while the kills go on: under ASan on 2 busy cores one read can take a second or more.
+i=0
+while [ "$i" -lt 25 ] || { [ "$(cat "$work/reader.count" 2>/dev/null || echo 0)" -lt 25 ] && [ "$i" -lt 100 ]; }; do
+    i=$((i + 1))
     start_daemon
     if [ $((i % 2)) = 0 ]; then
         sleep "0.$(( RANDOM % 6 + 2 ))"  # anywhere in its cycle
@@ -141,7 +145,7 @@ touch "$work/stop-readers"
 wait "$READER" || true
 read -r n bad <"$work/reader.result"
 end_samples=$(jq '[.links[] | select(.to=="alpha") | .samples] | add // 0' "$state")
-np_log "kill -9 x25: $n reads, $bad bad; $caught kills landed mid-write; samples $start_samples -> $end_samples"
+np_log "kill -9 x$i: $n reads, $bad bad; $caught kills landed mid-write; samples $start_samples -> $end_samples"
 [ "$bad" = 0 ] || np_fail "a reader saw an incomplete state file: $(cat "$work"/bad-read.* | head -c 600)"
 [ "$n" -ge 25 ] || np_fail "readers ran only $n times"
 [ "$caught" -ge 3 ] || np_fail "only $caught kills interrupted a write: the test did not test what it claims"
