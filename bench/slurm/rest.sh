@@ -32,9 +32,9 @@ declare -A samples
 ms() {  # ms KEY SLURM_CONF cmd...: one timed run; the forwarded one must say "on cluster delta"
   local key=$1 c=$2 out t0 t1; shift 2
   t0=$(date +%s%N)
-  out=$(SLURM_CONF=$c timeout "$T" "$@" 2>/dev/null) || { echo "run failed: $key: $*" >&2; return 1; }
+  out=$(SLURM_CONF=$c timeout "$T" "$@" 2>"$base/last.err") || { echo "run failed: $key: $*: $(cat "$base/last.err")" >&2; return 1; }
   t1=$(date +%s%N)
-  case $key in rest) [[ $out == *"on cluster delta"* ]] || { echo "not forwarded: $out" >&2; return 1; } ;; esac
+  case $key in rest) [[ $out == *"on cluster delta"* ]] || { echo "not forwarded: $out: $(cat "$base/last.err")" >&2; return 1; } ;; esac
   samples[$key]+="$(( (t1 - t0) / 1000 )) "
 }
 hold=(sbatch --hold -o /dev/null --wrap true)

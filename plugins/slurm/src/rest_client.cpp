@@ -243,7 +243,11 @@ std::string SlurmRestClient::call(const char* method, const std::string& path,
     curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &status);
     auto j = json::parse(answer, nullptr, false);
     const std::string errs = j.is_discarded() ? std::string() : errors_of(j);
-    if (status >= 400 || !errs.empty()) {
+    // A submission that got a job id succeeded even with errors[] beside it: 22.05 reports a
+    // held job (--hold) as HTTP 200 with job_id and "Job is in held state".
+    const bool has_job_id = !j.is_discarded() && j.is_object() && j.contains("job_id") &&
+                            j["job_id"].is_number_integer() && j["job_id"].get<long>() > 0;
+    if (status >= 400 || (!errs.empty() && !has_job_id)) {
         std::string msg =
             fmt::format("{}: HTTP {}{}", where, status, errs.empty() ? std::string() : ": " + errs);
         // 22.05 answers a bad or expired token with HTTP 500 and a generic error from the
