@@ -132,6 +132,16 @@ function slurm_cli_pre_submit(options, offset)
     end
     return forward(options, json, r)
   end
+  -- The chosen site lacks a catalog dataset: its burst_buffer.lua stages it in before the job
+  -- starts. A user's own --bb stays, netplace's directive joins it on its own line.
+  if r.action == "steer" and r.bb and r.bb ~= "" then
+    local mine = options["bb"]
+    if mine ~= nil and mine ~= "" then
+      options["bb"] = mine .. "\n" .. r.bb
+    else
+      options["bb"] = r.bb
+    end
+  end
   -- No clusters with "steer": the local cluster was chosen; no -M needed. "direct": the module
   -- pointed sbatch at the chosen cluster's controller itself (no slurmdbd lookup); -M would undo it.
   if r.action == "steer" and r.clusters and r.clusters ~= "" then

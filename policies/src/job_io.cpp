@@ -89,8 +89,12 @@ JobRequest from_yaml(const yaml::Doc& doc) {
             Dataset ds;
             ds.name = yaml::as_name(f, yaml::require(f, d, "name", "dataset"), "dataset name");
             const std::string what = "dataset '" + ds.name + "'";
-            ds.site = yaml::as_name(f, yaml::require(f, d, "site", what), what + " site");
-            ds.bytes = yaml::as_size(f, yaml::require(f, d, "size", what), what + " size");
+            // Name alone: a dataset of the admin's catalog (data::resolve_inputs fills in site
+            // and size). Otherwise the user declares both.
+            if (d["site"] || d["size"]) {
+                ds.site = yaml::as_name(f, yaml::require(f, d, "site", what), what + " site");
+                ds.bytes = yaml::as_size(f, yaml::require(f, d, "size", what), what + " size");
+            }
             if (auto t = d["residency"]) ds.residency = yaml::as_name(f, t, what + " residency");
             j.inputs.push_back(std::move(ds));
         }
@@ -270,12 +274,15 @@ JobRequest from_json(const json& r, const std::string& file) {
                 const json& d = v[i];
                 in.check_keys(d, p, dataset_keys);
                 Dataset ds;
+                const bool declared = d.contains("site") || d.contains("size");
                 for (const char* req : {"name", "site", "size"})
-                    if (!d.contains(req))
+                    if (!d.contains(req) && (declared || std::string_view(req) == "name"))
                         in.fail(p, std::string("is missing required key '") + req + "'");
                 ds.name = in.name(d["name"], p + ".name");
-                ds.site = in.name(d["site"], p + ".site");
-                ds.bytes = in.size(d["size"], p + ".size");
+                if (declared) {  // else a catalog dataset, by name
+                    ds.site = in.name(d["site"], p + ".site");
+                    ds.bytes = in.size(d["size"], p + ".size");
+                }
                 if (d.contains("residency"))
                     ds.residency = in.name(d["residency"], p + ".residency");
                 j.inputs.push_back(std::move(ds));

@@ -5,12 +5,15 @@
 #include "netplace/core/error.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/core/yaml.hpp"
+#include "netplace/data/catalog.hpp"
 #include "netplace/policies/engine.hpp"
 #include "netplace/policies/job_io.hpp"
 #include "netplace/policies/load_inputs.hpp"
 #include "netplace/policies/policy.hpp"
 
 #include <fmt/format.h>
+
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cmath>
@@ -29,6 +32,7 @@ struct PlaceOptions {
     std::string links;
     std::string sites_state;
     std::string use_policy;
+    std::string catalog;
     double now = 0;
     double max_state_age_s = policies::kDefaultMaxStateAgeS;
     bool explain = false;
@@ -213,6 +217,24 @@ int run(const PlaceOptions& o) {
     }();
 
     JobRequest job = read_job(o.job);
+    // Datasets by name resolve through the admin's catalog (authoritative for size, home site and
+    // residency); the job's own figures only count for data it does not list.
+    std::optional<data::Catalog> catalog;
+    const std::string catalog_path = o.catalog.empty() ? data::default_catalog_path() : o.catalog;
+    struct stat st {};
+    if (!o.catalog.empty() || ::stat(catalog_path.c_str(), &st) == 0) {
+        std::vector<std::string> names;
+        for (const auto& s : in.federation.sites) names.push_back(s.name);
+        catalog = data::load_catalog(catalog_path, names);
+    }
+    try {
+        for (const auto& w : data::resolve_inputs(job.inputs, catalog ? &*catalog : nullptr))
+            std::cerr << "netplace: warning: " << w << '\n';
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const Error& e) {
+        throw ConfigError(o.job + ": " + e.message());
+    }
     check_job_sites(job, in.federation, o.job);
     if (!o.use_policy.empty()) {
         if (!in.policies.find(o.use_policy)) {
@@ -270,6 +292,9 @@ Registration reg(40, [](CLI::App& app) -> std::function<int()> {
                     "site state older than this many seconds is not believed (static waits); "
                     "the Slurm plugin's max_state_age")
         ->capture_default_str();
+    cmd->add_option("--catalog", o->catalog,
+                    "dataset catalog (default $NETPLACE_CATALOG or /etc/netplace/datasets.yaml "
+                    "when it exists): inputs named there take its site, size and residency");
     cmd->add_option("--use-policy", o->use_policy,
                     "place under this named policy, as if the job asked for it");
     cmd->add_option("--now", o->now,

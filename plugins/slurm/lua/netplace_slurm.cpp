@@ -1,7 +1,7 @@
 // Lua 5.1 native module for cli_filter.lua: `local np = require("netplace_slurm")`,
 // `np.decide(json_cli_options, slurm_conf)` → table {action=, clusters=, direct=, site=, reason=,
-// message=, explain=, warnings={...}}. Runs inside sbatch/srun/salloc, so: no fork, no network,
-// and no exception or longjmp crosses a C++ frame with live destructors.
+// bb=, message=, explain=, warnings={...}}. Runs inside sbatch/srun/salloc, so: no fork, no
+// network, and no exception or longjmp crosses a C++ frame with live destructors.
 #include "direct_steer.hpp"
 #include "netplace/slurm/abi.hpp"
 #include "netplace/slurm/placement.hpp"
@@ -118,6 +118,7 @@ int l_decide(lua_State* L) {
     lua_setfield(L, -2, "direct");
     if (!out.site.empty()) set_field(L, "site", out.site);
     if (!out.reason.empty()) set_field(L, "reason", out.reason);
+    if (!out.bb.empty()) set_field(L, "bb", out.bb);
     if (!out.message.empty()) set_field(L, "message", out.message);
     if (out.explain) set_field(L, "explain", *out.explain);
     lua_createtable(L, static_cast<int>(out.warnings.size()), 0);

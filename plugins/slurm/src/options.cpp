@@ -93,24 +93,38 @@ SiteChoice parse_sites(std::string_view text) {
 std::vector<Dataset> parse_data(std::string_view text) {
     std::vector<Dataset> out;
     if (trim(text).empty())
-        throw Error("empty dataset list; use NAME@SITE:SIZE[,...], e.g. ds@beta:500G");
+        throw Error(
+            "empty dataset list; use NAME[,...] (catalog datasets) or NAME@SITE:SIZE, "
+            "e.g. imagenet or ds@beta:500G");
     for (auto item : split(text, ',')) {
         auto at = item.find('@');
         auto colon = item.rfind(':');
-        if (at == std::string_view::npos || colon == std::string_view::npos || colon < at)
-            throw Error(fmt::format("'{}' is not NAME@SITE:SIZE (e.g. ds@beta:500G)", item));
-        auto name = trim(item.substr(0, at));
-        auto site = trim(item.substr(at + 1, colon - at - 1));
-        auto size = trim(item.substr(colon + 1));
-        if (!valid_name(name)) throw Error(fmt::format("'{}': bad dataset name '{}'", item, name));
-        if (!valid_name(site)) throw Error(fmt::format("'{}': bad site name '{}'", item, site));
         Dataset d;
-        d.name = std::string(name);
-        d.site = std::string(site);
-        try {
-            d.bytes = units::parse_size(size);
-        } catch (const Error& e) {
-            throw Error(fmt::format("'{}': size: {}", item, e.what()));
+        if (at == std::string_view::npos && colon == std::string_view::npos) {
+            // A bare name: the admin's catalog says where it lives and how big it is.
+            auto name = trim(item);
+            if (!valid_name(name))
+                throw Error(fmt::format("'{}': bad dataset name '{}'", item, name));
+            d.name = std::string(name);
+        } else {
+            if (at == std::string_view::npos || colon == std::string_view::npos || colon < at)
+                throw Error(
+                    fmt::format("'{}' is not NAME or NAME@SITE:SIZE (e.g. ds@beta:500G)", item));
+            auto name = trim(item.substr(0, at));
+            auto site = trim(item.substr(at + 1, colon - at - 1));
+            auto size = trim(item.substr(colon + 1));
+            if (!valid_name(name))
+                throw Error(fmt::format("'{}': bad dataset name '{}'", item, name));
+            if (!valid_name(site)) throw Error(fmt::format("'{}': bad site name '{}'", item, site));
+            d.name = std::string(name);
+            d.site = std::string(site);
+            try {
+                d.bytes = units::parse_size(size);
+            } catch (const Error& e) {
+                throw Error(fmt::format("'{}': size: {}", item, e.what()));
+            }
+            if (d.bytes == 0)
+                throw Error(fmt::format("'{}': size must be greater than zero", item));
         }
         for (const auto& prev : out)
             if (prev.name == d.name) throw Error(fmt::format("dataset '{}' given twice", d.name));

@@ -2,6 +2,8 @@
 
 #include "netplace/core/error.hpp"
 #include "netplace/core/units.hpp"
+#include "netplace/data/catalog.hpp"
+#include "netplace/data/directives.hpp"
 #include "netplace/policies/engine.hpp"
 #include "netplace/policies/load_inputs.hpp"
 
@@ -10,6 +12,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -228,6 +231,29 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
         const Federation& fed = in.federation;
         JobRequest job = job_from_cli_json(cli_json, opts);
         if (!job.hints.policy) job.hints.policy = cfg.default_policy;
+        // Datasets by name: the admin's catalog says where they live, how big they are and where
+        // they may be read; the user's own figures only count for data it does not know.
+        std::optional<data::Catalog> catalog;
+        struct stat catalog_st {};
+        if (!job.inputs.empty() && ::stat(cfg.catalog.c_str(), &catalog_st) == 0) {
+            std::vector<std::string> names;
+            for (const auto& s : fed.sites) names.push_back(s.name);
+            try {
+                catalog = data::load_catalog(cfg.catalog, names);
+            } catch (const std::exception& e) {
+                out.warnings.push_back(fmt::format(
+                    "cannot read the dataset catalog ({}); Slurm chooses the cluster", e.what()));
+                return out;
+            }
+        }
+        try {
+            for (auto& w : data::resolve_inputs(job.inputs, catalog ? &*catalog : nullptr))
+                out.warnings.push_back(std::move(w));
+        } catch (const Error& e) {
+            out.action = A::refuse;
+            out.message = invalid_message("place-data", e.what());
+            return out;
+        }
         if (user_clusters && *user_clusters != "all") {
             // The user's -M is a hard narrowing: the engine picks among those (and, under an
             // enforcing policy, refuses those the admin denies).
@@ -289,6 +315,18 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
         if (!user_clusters && cfg.local_cluster && out.clusters == *cfg.local_cluster)
             out.clusters.clear();
         out.reason = compact_reason(d);
+        if (catalog) {
+            // Stage in what the chosen site has no catalog replica of.
+            std::vector<std::string> need;
+            for (const auto& in : job.inputs) {
+                const auto* c = catalog->find(in.name);
+                if (!c) continue;
+                bool there = false;
+                for (const auto& r : c->replicas) there |= r.site == *d.site;
+                if (!there) need.push_back(in.name);
+            }
+            if (!need.empty()) out.bb = data::directive_for(need, fed.local_site);
+        }
     } catch (const std::exception& e) {
         out = SubmitOutcome{};
         out.warnings.push_back(

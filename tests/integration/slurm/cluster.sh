@@ -19,6 +19,9 @@
 #   NETPLACE_PLUGIN_DIR       PluginDir= (colon-separated; relative plugin paths resolve there)
 #   NETPLACE_CLUSTERS         cluster names (default "alpha beta gamma")
 #   NETPLACE_NODE_GRES_<cluster>  GPUs of that cluster's node as gpu:COUNT (device nodes under BASE/<cluster>/dev)
+#   NETPLACE_BURST_BUFFER_LUA  burst_buffer.lua to install next to each slurm.conf, with
+#                             BurstBufferType=burst_buffer/lua and a burst_buffer.conf
+#                             (Flags=TeardownFailure, StageInTimeout=$NETPLACE_BB_STAGE_TIMEOUT or 600)
 #
 # Per cluster C: BASE/C/etc/slurm.conf (netplace loaded) and BASE/C/etc-plain/slurm.conf (the same
 # cluster seen by a client without netplace: no plugstack, no cli_filter) for side-by-side runs.
@@ -213,6 +216,13 @@ EOF
       echo "CliFilterPlugins=cli_filter/lua" >>"$d/etc/slurm.conf"
       # cli_filter/lua reads cli_filter.lua from the directory of slurm.conf.
       cp "$NETPLACE_CLI_FILTER" "$d/etc/cli_filter.lua"
+    fi
+    if [ -n "${NETPLACE_BURST_BUFFER_LUA:-}" ]; then
+      # Data staging (docs/staging.md): burst_buffer/lua reads both files next to slurm.conf.
+      echo "BurstBufferType=burst_buffer/lua" >>"$d/etc/slurm.conf"
+      cp "$NETPLACE_BURST_BUFFER_LUA" "$d/etc/burst_buffer.lua"
+      printf 'Flags=TeardownFailure\nStageInTimeout=%s\nStageOutTimeout=%s\n' \
+        "${NETPLACE_BB_STAGE_TIMEOUT:-600}" "${NETPLACE_BB_STAGE_TIMEOUT:-600}" >"$d/etc/burst_buffer.conf"
     fi
     # slurmdbd reads slurmdbd.conf from SLURM_CONF's directory; only the first cluster starts it.
     [ $i -eq 1 ] && ln -sf "$base/db/slurmdbd.conf" "$d/etc/slurmdbd.conf"

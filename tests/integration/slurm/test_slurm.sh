@@ -121,7 +121,7 @@ check "heterogeneous job: all components steered to one cluster (beta)" [ "$rc" 
 echo "== bad option values fail the submission =="
 sub bad1 --place-data=ds@beta --wrap true
 check "bad --place-data refused" [ "$rc" != 0 -a -z "$job" ]
-check "message names the option and why" grep -q "Invalid --place-data argument: 'ds@beta' is not NAME@SITE:SIZE" <<<"$err"
+check "message names the option and why" grep -q "Invalid --place-data argument: 'ds@beta' is not NAME or NAME@SITE:SIZE" <<<"$err"
 sub bad2 --place-bind=tight --wrap true
 check "bad --place-bind refused with reason" bash -c "[ $rc != 0 ] && grep -q \"Invalid --place-bind argument: 'tight' is not a binding\" <<<\"\$1\"" _ "$err"
 sub bad3 --place-sites='a,!a' --wrap true

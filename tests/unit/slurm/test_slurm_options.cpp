@@ -45,8 +45,17 @@ TEST_CASE("option place-data: forms and sizes", "[slurm]") {
     CHECK(d[0].bytes == 500ull * 1024 * 1024 * 1024);  // Slurm convention: G is GiB
     CHECK(d[1].bytes == 10ull * 1000 * 1000 * 1000);
     CHECK(parse_data("x@c:1024")[0].bytes == 1024);
-    CHECK_THAT(why([] { parse_data("genome:500G"); }), Catch::Contains("is not NAME@SITE:SIZE"));
-    CHECK_THAT(why([] { parse_data("genome@beta"); }), Catch::Contains("is not NAME@SITE:SIZE"));
+    CHECK_THAT(why([] { parse_data("genome:500G"); }),
+               Catch::Contains("is not NAME or NAME@SITE:SIZE"));
+    CHECK_THAT(why([] { parse_data("genome@beta"); }),
+               Catch::Contains("is not NAME or NAME@SITE:SIZE"));
+    // A bare name is a catalog dataset: site and size come from the catalog later.
+    auto bare = parse_data("imagenet,own@beta:1G");
+    REQUIRE(bare.size() == 2);
+    CHECK(bare[0].name == "imagenet");
+    CHECK(bare[0].site.empty());
+    CHECK(bare[0].bytes == 0);
+    CHECK_THAT(why([] { parse_data("bad/name"); }), Catch::Contains("bad dataset name"));
     CHECK_THAT(why([] { parse_data("g@beta:lots"); }), Catch::Contains("size"));
     CHECK_THAT(why([] { parse_data("g@b:1G,g@c:2G"); }), Catch::Contains("given twice"));
     CHECK_THAT(why([] { parse_data("g@:1G"); }), Catch::Contains("bad site name"));

@@ -104,6 +104,55 @@ TEST_CASE("submission decisions on the test federation", "[slurm]") {
     CHECK_THAT(r.warnings.front(), Catch::Contains("Slurm chooses"));
     std::filesystem::remove_all(dir);
 }
+TEST_CASE("submission with catalog datasets adds the stage-in directive", "[slurm]") {
+    auto dir =
+        std::filesystem::temp_directory_path() / ("np-catalog-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto cfg = test_config(dir.string());
+    cfg.catalog = (dir / "datasets.yaml").string();
+    const std::string sum(64, '0');
+    std::ofstream(cfg.catalog) << "datasets:\n"
+                                  "  - name: big\n    size: 2T\n    sha256: "
+                               << sum
+                               << "\n    replicas: [{site: beta, url: http://b/big}]\n"
+                                  "  - name: eu-data\n    size: 2T\n    sha256: "
+                               << sum
+                               << "\n    residency: eu\n"
+                                  "    replicas: [{site: beta, url: http://b/eu}]\n";
+    // The catalog puts 2 TiB at beta: the job goes there, where the data is; nothing to stage.
+    auto r = decide_submission(R"({"spank:place-data":"big"})", cfg, no_env, 1e9);
+    CHECK(r.action == SubmitOutcome::Action::steer);
+    CHECK(r.clusters == "beta");
+    CHECK(r.bb.empty());
+    // The user's own figures cannot move a catalog dataset (a warning says so).
+    r = decide_submission(R"({"spank:place-data":"big@gamma:1K"})", cfg, no_env, 1e9);
+    CHECK(r.clusters == "beta");
+    REQUIRE_FALSE(r.warnings.empty());
+    CHECK_THAT(r.warnings.front(), Catch::Contains("is in the catalog"));
+    // Sent elsewhere, the chosen site lacks it: the stage-in directive, home = the submit site.
+    r = decide_submission(R"({"spank:place-data":"big","spank:place-sites":"!beta"})", cfg, no_env,
+                          1e9);
+    CHECK(r.action == SubmitOutcome::Action::steer);
+    CHECK(r.site == "alpha");
+    CHECK(r.bb == "#BB_LUA pool=netplace capacity=1 netplace_in=big netplace_home=alpha");
+    // An unknown bare name is refused, naming the catalog.
+    r = decide_submission(R"({"spank:place-data":"nosuch"})", cfg, no_env, 1e9);
+    CHECK(r.action == SubmitOutcome::Action::refuse);
+    CHECK_THAT(r.message, Catch::Contains("not in the dataset catalog"));
+    // Residency from the catalog binds whatever the user hints ('eu' is undefined in the test
+    // policy: such data stays at its home site).
+    r = decide_submission(R"({"spank:place-data":"eu-data@alpha:1K","spank:place-sites":"alpha"})",
+                          cfg, no_env, 1e9);
+    CHECK(r.action == SubmitOutcome::Action::refuse);
+    CHECK_THAT(r.message, Catch::Contains("residency"));
+    // A catalog that cannot be read: Slurm chooses, with a warning.
+    std::ofstream(cfg.catalog) << "datasets: [{name: x, bogus: 1}]\n";
+    r = decide_submission(R"({"spank:place-data":"big"})", cfg, no_env, 1e9);
+    CHECK(r.action == SubmitOutcome::Action::none);
+    REQUIRE_FALSE(r.warnings.empty());
+    CHECK_THAT(r.warnings.front(), Catch::Contains("dataset catalog"));
+    std::filesystem::remove_all(dir);
+}
 #endif
 
 TEST_CASE("collector parses sinfo and squeue output", "[slurm]") {

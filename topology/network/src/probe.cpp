@@ -1,18 +1,17 @@
 #include "netplace/network/probe.hpp"
 
+#include "http.hpp"
 #include "netplace/network/throughput.hpp"
 
 #include "netplace/core/log.hpp"
 
 #include <curl/curl.h>
-#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <memory>
-#include <mutex>
 
 namespace netplace::network {
 namespace {
@@ -23,26 +22,9 @@ double seconds_since(Clock::time_point t0, Clock::time_point t) {
     return std::chrono::duration<double>(t - t0).count();
 }
 
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            throw Error("libcurl initialisation failed");
-    });
-}
-
-struct EasyDeleter {
-    void operator()(CURL* e) const { curl_easy_cleanup(e); }
-};
-struct MultiDeleter {
-    void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
-using MultiPtr = std::unique_ptr<CURLM, MultiDeleter>;
-
 // One HTTP request in flight. Body bytes are counted and dropped: probes only need their timing.
 struct Transfer {
-    EasyPtr easy;
+    http::EasyPtr easy;
     std::string url;
     std::uint64_t received = 0;
     std::uint64_t cap = UINT64_MAX;  // stop reading this response after so many bytes
@@ -100,57 +82,36 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     return size * n;
 }
 
-void set(CURL* e, CURLoption o, long v) { curl_easy_setopt(e, o, v); }
-
 std::unique_ptr<Transfer> make_transfer(const std::string& url, const ProbeOptions& opt) {
     auto t = std::make_unique<Transfer>();
     t->url = url;
-    t->easy.reset(curl_easy_init());
-    if (!t->easy) throw Error("libcurl: cannot create a transfer handle");
+    http::Settings hs;
+    hs.connect_timeout_s = opt.connect_timeout_s;
+    hs.timeout_s = opt.timeout_s;
+    hs.low_speed_bps = opt.low_speed_bps;
+    hs.low_speed_time_s = opt.low_speed_time_s;
+    hs.ca_file = opt.ca_file;
+    hs.user_agent = "netplace-probe/1";
+    t->easy = http::make_easy(url, hs, t->errbuf, t.get());
     CURL* e = t->easy.get();
-    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
-    set(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    set(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_PROXY, "");  // never through a proxy: the direct path is measured
-    set(e, CURLOPT_FAILONERROR, 1L);
-    set(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::ceil(opt.connect_timeout_s * 1000)));
-    set(e, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(opt.timeout_s * 1000)));
-    set(e, CURLOPT_LOW_SPEED_LIMIT, std::max(1L, static_cast<long>(opt.low_speed_bps / 8)));
-    set(e, CURLOPT_LOW_SPEED_TIME,
-        std::max(1L, static_cast<long>(std::ceil(opt.low_speed_time_s))));
-    set(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    set(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (opt.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, opt.ca_file->c_str());
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "netplace-probe/1");
-    set(e, CURLOPT_BUFFERSIZE, 256L * 1024);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     return t;
 }
 
-long response_code(const Transfer& t) {
-    long code = 0;
-    curl_easy_getinfo(t.easy.get(), CURLINFO_RESPONSE_CODE, &code);
-    return code;
-}
+long response_code(const Transfer& t) { return http::response_code(t.easy.get()); }
 
 // A finished transfer is fine when it completed, or when we cut it at its cap ourselves.
 void check_done(const Transfer& t, CURLcode rc) {
     const bool ours = rc == CURLE_WRITE_ERROR && t.capped;
-    if (rc != CURLE_OK && !ours) {
-        const long code = response_code(t);
-        if (rc == CURLE_HTTP_RETURNED_ERROR && code >= 400) {
-            throw ProbeError("HTTP " + std::to_string(code) + " from " + t.url +
-                             " (does the endpoint serve the probe file?)");
+    if (!ours) {
+        if (auto why = http::failure(t.easy.get(), rc, t.errbuf, t.url)) {
+            if (rc == CURLE_HTTP_RETURNED_ERROR && response_code(t) >= 400)
+                *why += " (does the endpoint serve the probe file?)";
+            throw ProbeError(*why);
         }
-        std::string msg = t.errbuf[0] ? std::string(t.errbuf) : std::string(curl_easy_strerror(rc));
-        if (rc == CURLE_OPERATION_TIMEDOUT) msg = "timed out: " + msg;
-        throw ProbeError(t.url + ": " + msg);
     }
     const long code = response_code(t);
     if (code != 200 && code != 206) {
@@ -161,64 +122,28 @@ void check_done(const Transfer& t, CURLcode rc) {
     }
 }
 
+// The shared driver, handing back this file's Transfer objects.
 class Multi {
   public:
-    Multi() : m_(curl_multi_init()) {
-        if (!m_) throw Error("libcurl: cannot create a multi handle");
-    }
-    ~Multi() {
-        for (auto* t : attached_) curl_multi_remove_handle(m_.get(), t->easy.get());
-    }
-    Multi(const Multi&) = delete;
-    Multi& operator=(const Multi&) = delete;
-
     void add(Transfer& t) {
-        if (curl_multi_add_handle(m_.get(), t.easy.get()) != CURLM_OK)
-            throw Error("libcurl: cannot start a transfer");
+        m_.add(t.easy.get());
         t.attached = true;
-        attached_.push_back(&t);
     }
-    void remove(Transfer& t) {
-        if (!t.attached) return;
-        curl_multi_remove_handle(m_.get(), t.easy.get());
-        t.attached = false;
-        attached_.erase(std::remove(attached_.begin(), attached_.end(), &t), attached_.end());
-    }
-    // Drives transfers; returns finished ones as (transfer, result).
     std::vector<std::pair<Transfer*, CURLcode>> step(int wait_ms) {
-        int running = 0;
-        curl_multi_perform(m_.get(), &running);
-        std::vector<std::pair<Transfer*, CURLcode>> done;
-        int left = 0;
-        while (CURLMsg* msg = curl_multi_info_read(m_.get(), &left)) {
-            if (msg->msg != CURLMSG_DONE) continue;
+        std::vector<std::pair<Transfer*, CURLcode>> out;
+        for (auto& [e, rc] : m_.step(wait_ms)) {
             Transfer* t = nullptr;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-            done.emplace_back(t, msg->data.result);
+            curl_easy_getinfo(e, CURLINFO_PRIVATE, &t);
+            t->attached = false;
+            out.emplace_back(t, rc);
         }
-        for (auto& [t, rc] : done) remove(*t);
-        if (done.empty() && running > 0) curl_multi_poll(m_.get(), nullptr, 0, wait_ms, nullptr);
-        return done;
+        return out;
     }
-    bool idle() const { return attached_.empty(); }
-    // Bytes the kernel has received but this process has not read yet. On a loaded host the
-    // event loop runs late; counting these keeps scheduling delays out of the rate.
-    std::uint64_t unread_bytes() const {
-        std::uint64_t n = 0;
-        for (const auto* t : attached_) {
-            curl_socket_t fd = CURL_SOCKET_BAD;
-            if (curl_easy_getinfo(t->easy.get(), CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
-                fd == CURL_SOCKET_BAD)
-                continue;
-            int q = 0;
-            if (::ioctl(fd, FIONREAD, &q) == 0 && q > 0) n += static_cast<std::uint64_t>(q);
-        }
-        return n;
-    }
+    bool idle() const { return m_.idle(); }
+    std::uint64_t unread_bytes() const { return m_.unread_bytes(); }
 
   private:
-    MultiPtr m_;
-    std::vector<Transfer*> attached_;
+    http::Multi m_;
 };
 
 void check_abort(const ProbeOptions& opt) {
@@ -266,15 +191,14 @@ double median(std::vector<double> v) {
 }
 
 LatencyResult probe_latency(const std::string& url, const ProbeOptions& opt) {
-    global_init();
     LatencyResult r;
     const unsigned k = std::max(1u, opt.latency_samples);
     for (unsigned i = 0; i < k; ++i) {
         auto t = make_transfer(url, opt);
         CURL* e = t->easy.get();
         // A fresh connection each time: its TCP handshake is one clean round trip.
-        set(e, CURLOPT_FRESH_CONNECT, 1L);
-        set(e, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(e, CURLOPT_RANGE, "0-0");
         t->cap = 64 * 1024;  // a server ignoring ranges must not make this a download
         const CURLcode rc = run_one(*t, opt);
@@ -295,7 +219,6 @@ LatencyResult probe_latency(const std::string& url, const ProbeOptions& opt) {
 }
 
 BandwidthResult probe_bandwidth(const std::string& url, const ProbeOptions& opt) {
-    global_init();
     const auto start = Clock::now();
     BandwidthResult res;
 

@@ -15,6 +15,9 @@ struct PluginConfig {
     std::string federation = "/etc/netplace/federation.yaml";
     std::string policy = "/etc/netplace/policy.yaml";  // missing file: built-in presets
     std::string state_dir = "/var/lib/netplace";       // links.json, sites.json
+    // The admin's dataset catalog: --place-data names resolve through it (missing file: users
+    // declare every dataset as name@site:size).
+    std::string catalog = "/etc/netplace/datasets.yaml";
     std::string default_policy = "fastest";
     Bind bind = Bind::automatic;          // when the job says nothing
     std::optional<std::string> topology;  // hwloc XML instead of the live node
@@ -35,6 +38,7 @@ struct PluginConfig {
 
     std::string links_path() const { return state_dir + "/links.json"; }
     std::string sites_path() const { return state_dir + "/sites.json"; }
+    std::string replicas_path() const { return state_dir + "/replicas.json"; }
     std::string controllers_path() const { return state_dir + "/" + kControllersFile; }
 };
 

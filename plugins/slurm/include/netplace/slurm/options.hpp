@@ -26,7 +26,9 @@ struct SiteChoice {
     bool automatic() const { return wanted.empty() && avoided.empty(); }
 };
 SiteChoice parse_sites(std::string_view text);
-// --place-data: NAME@SITE:SIZE[,NAME@SITE:SIZE...]; SIZE as core/units (500G, 1.5TiB, 10GB).
+// --place-data: NAME (a dataset of the admin's catalog) or NAME@SITE:SIZE (one it does not know),
+// comma-separated; SIZE as core/units (500G, 1.5TiB, 10GB). A bare name has an empty site and
+// zero bytes until data::resolve_inputs fills them in from the catalog.
 std::vector<Dataset> parse_data(std::string_view text);
 // --place-policy: a policy name (letters, digits, '-', '_', '.'); whether the admin allows it is
 // the engine's business.
@@ -55,8 +57,9 @@ struct OptionSpec {
 inline constexpr std::array<OptionSpec, 5> kOptions{{
     {"place-sites", "LIST",
      "[netplace] sites to use: a,b (allowed, preferred first), !c (avoid), auto", "NETPLACE_SITES"},
-    {"place-data", "NAME@SITE:SIZE[,...]",
-     "[netplace] input datasets and where they live, e.g. ds@beta:500G", "NETPLACE_DATA"},
+    {"place-data", "NAME[@SITE:SIZE][,...]",
+     "[netplace] input datasets: catalog names (imagenet) or your own as ds@beta:500G",
+     "NETPLACE_DATA"},
     {"place-policy", "NAME", "[netplace] named placement policy (one the admin allows)",
      "NETPLACE_POLICY"},
     {"place-explain", nullptr, "[netplace] print the per-site placement explanation on stderr",

@@ -36,6 +36,9 @@ struct SubmitOutcome {
     // and the home cluster to put back when the user's -M named the centre.
     bool home_allowed = false;
     std::string home_cluster;
+    // `#BB_LUA ...` directive when the chosen site lacks a catalog dataset the job reads: the
+    // site's burst_buffer.lua stages it in before the job starts (merged with the user's --bb).
+    std::string bb;
 };
 
 // The job as the engine sees it, from cli_filter's option JSON (ntasks, nodes, cpus-per-task,
