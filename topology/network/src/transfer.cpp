@@ -217,6 +217,7 @@ FetchResult fetch_ranges(const std::string& url, const std::string& part, std::u
 
     const auto t0 = Clock::now();
     auto last_save = t0;
+    std::uint64_t saved_at = 0;  // `fetched` when the map was last saved
     auto last_byte = t0;
     std::optional<std::string> failed;
     auto report = [&](Clock::time_point now) {
@@ -263,9 +264,11 @@ FetchResult fetch_ranges(const std::string& url, const std::string& part, std::u
         const auto now = Clock::now();
         if (fetched != before) last_byte = now;
         if (failed) break;  // the other streams stop too; what they wrote is in the map
-        if (secs(last_save, now) >= opt.progress_interval_s) {
+        // Saved by time and by bytes: even a SIGKILL loses at most half a chunk of progress.
+        if (secs(last_save, now) >= opt.progress_interval_s || fetched - saved_at >= chunk / 2) {
             save_map(map, part, fd.get());
             last_save = now;
+            saved_at = fetched;
             report(now);
         }
     }

@@ -34,7 +34,8 @@ struct FetchOptions {
     std::optional<std::string> ca_file;
     const std::atomic<bool>* abort = nullptr;  // checked every few ms: stop, keep what arrived
     std::function<void(const FetchProgress&)> progress;
-    double progress_interval_s = 0.5;  // also how often the range map is saved
+    double progress_interval_s = 0.5;  // also how often the range map is saved (and every
+                                       // half chunk)
 };
 
 struct FetchResult {
