@@ -15,7 +15,7 @@ SRC=${NETPLACE_SOURCE_DIR:-$(cd "$HERE/../../.." && pwd)}
 BIN=${NETPLACE_BINARY_DIR:-$(cd "$(dirname "$NETPLACE")/../.." && pwd)}
 source "$HERE/../netns/lib.sh"
 np_require_root
-for t in sha256sum openssl runuser; do
+for t in sha256sum openssl runuser nsenter; do
   command -v $t >/dev/null || { echo "$t missing: skipping" >&2; exit 77; }
 done
 
@@ -24,13 +24,17 @@ cleanup() {
   local rc=$?
   if [ -n "$SLURM_BASE" ] && [ -f "$SLURM_BASE/pids" ]; then
     [ $rc -ne 0 ] && { echo "--- slurmctld log (tail)"; tail -30 "$SLURM_BASE/alpha/log/slurmctld.log"; } >&2
-    ip netns exec "$NP_LOCAL" bash "$SRC/tests/integration/slurm/cluster.sh" stop "$SLURM_BASE" >/dev/null 2>&1 || true
+    in_alpha_net bash "$SRC/tests/integration/slurm/cluster.sh" stop "$SLURM_BASE" >/dev/null 2>&1 || true
   fi
+  [ -n "$SLURM_BASE" ] && rm -rf "$SLURM_BASE"
   np_cleanup
   return $rc
 }
 trap cleanup EXIT
 ok() { np_log "ok: $*"; }
+# The Slurm daemons join alpha's network namespace only: `ip netns exec` would also give them a
+# fresh /sys without /sys/fs/cgroup, which slurmd 22.05 refuses to start without.
+in_alpha_net() { nsenter --net="/run/netns/$NP_LOCAL" "$@"; }
 
 RATE=${NETPLACE_STAGING_RATE_MBIT:-80}
 CHUNK=$((2 << 20))
@@ -230,14 +234,14 @@ export NETPLACE_CLI_FILTER=$BIN/plugins/slurm/cli_filter.lua
 export NETPLACE_PLUGSTACK_ARGS="federation=$NETPLACE_FEDERATION policy=$NETPLACE_POLICY_FILE state_dir=$work/state catalog=$NETPLACE_CATALOG bind=none"
 export NETPLACE_CLUSTERS=alpha NETPLACE_BB_STAGE_TIMEOUT=120
 [ -e "$NETPLACE_BURST_BUFFER_LUA" ] && [ -e "$NETPLACE_SPANK_SO" ] || np_fail "build the Slurm plugin first"
-ip netns exec "$NP_LOCAL" bash "$SRC/tests/integration/slurm/cluster.sh" start "$SLURM_BASE" 2>"$SLURM_BASE/start.log" ||
+in_alpha_net bash "$SRC/tests/integration/slurm/cluster.sh" start "$SLURM_BASE" 2>"$SLURM_BASE/start.log" ||
   { cat "$SLURM_BASE/start.log" >&2; np_fail "Slurm did not start"; }
 export SLURM_CONF=$SLURM_BASE/alpha/etc/slurm.conf
 T=20
 as_user() { np_in runuser -u netplace-test -- env SLURM_CONF="$SLURM_CONF" PATH="$PATH" timeout $T "$@"; }
 ctl() { np_in timeout $T "$@"; }
 state() { ctl scontrol show job "$1" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
-reason() { ctl scontrol show job "$1" | sed -n 's/.*Reason=\(.*\) Dependency=.*/\1/p'; }
+reason() { ctl scontrol show job "$1" | sed -n 's/.*Reason=\(.*\) Dependency=.*/\1/p' | tr _ ' '; }  # Slurm writes spaces as _
 wait_state() {  # wait_state JOB SECONDS STATE...: until the job is in one of the states
   local j=$1 secs=$2; shift 2
   local end=$((SECONDS + secs)) s
@@ -257,22 +261,23 @@ submit() { as_user sbatch --parsable "$@" | cut -d';' -f1; }
 
 cat >"$jobs_dir/read.sh" <<EOF
 #!/bin/bash
-#BB_LUA netplace_out=$jobs_dir/out-\$SLURM_JOB_ID.txt
 sha256sum "\$NETPLACE_DATA_DS2" | cut -d' ' -f1 >$jobs_dir/sum-\$SLURM_JOB_ID.txt
-echo "\$NETPLACE_DATA_DIR" >$jobs_dir/dir-\$SLURM_JOB_ID.txt
-echo "output of \$SLURM_JOB_ID" >$jobs_dir/out-\$SLURM_JOB_ID.txt
 EOF
+# The first job also declares an output to send home after it ends.
+{ sed -n 1p "$jobs_dir/read.sh"; echo "#BB_LUA netplace_out=$jobs_dir/result.txt"; sed 1d "$jobs_dir/read.sh"
+  echo "echo \"output of \$SLURM_JOB_ID\" >$jobs_dir/result.txt"; } >"$jobs_dir/read-out.sh"
+chmod 755 "$jobs_dir/read-out.sh"
 chmod 755 "$jobs_dir/read.sh"
 
 n=$(log_lines)
-j1=$(submit --place-data=ds2 -o "$jobs_dir/j1.log" "$jobs_dir/read.sh") || np_fail "sbatch --place-data=ds2"
+j1=$(submit --place-data=ds2 -o "$jobs_dir/j1.log" "$jobs_dir/read-out.sh") || np_fail "sbatch --place-data=ds2"
 wait_reason "$j1" 30 BurstBufferStageIn
 ok "job $j1 (--place-data=ds2) pending in BurstBufferStageIn"
 wait_state "$j1" 90 COMPLETED
 [ "$(cat "$jobs_dir/sum-$j1.txt")" = "${SUM[ds2]}" ] || np_fail "job $j1 saw sha $(cat "$jobs_dir/sum-$j1.txt")"
 [ "$(sent ds2 $((n + 1)))" = "$((24 << 20))" ] || np_fail "ds2 bytes from beta: $(sent ds2 $((n + 1)))"
-for _ in $(seq 50); do [ -e "$home_dir/www/netplace/upload/$j1/out-$j1.txt" ] && break; sleep 0.2; done
-cmp -s "$jobs_dir/out-$j1.txt" "$home_dir/www/netplace/upload/$j1/out-$j1.txt" || np_fail "job $j1's output did not arrive home"
+for _ in $(seq 50); do [ -e "$home_dir/www/netplace/upload/$j1/result.txt" ] && break; sleep 0.2; done
+cmp -s "$jobs_dir/result.txt" "$home_dir/www/netplace/upload/$j1/result.txt" || np_fail "job $j1's output did not arrive home"
 ok "job $j1 started after ds2 arrived, read the right sha256, its output went home"
 
 n=$(log_lines)

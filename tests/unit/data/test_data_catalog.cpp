@@ -137,3 +137,13 @@ TEST_CASE("BB_LUA directives: written by the door, read by the stager", "[data]"
     CHECK(d.home == std::optional<std::string>("alpha"));
     CHECK(data::parse_directives("#!/bin/sh\necho\n#BB_LUA netplace_in=x\n").inputs.empty());
 }
+
+TEST_CASE("catalog: the shipped example is valid", "[data]") {
+    const auto c = data::load_catalog(std::string(NETPLACE_SOURCE_DIR) + "/etc/datasets.yaml",
+                                      {"alpha", "beta", "gamma"});
+    REQUIRE(c.find("imagenet"));
+    CHECK(c.find("imagenet")->home() == "beta");
+    CHECK(c.find("patient-records")->residency == std::optional<std::string>("eu"));
+    CHECK(c.staging.rate_cap_bps == std::optional<double>(5e9));
+    CHECK(c.staging.upload.size() == 1);
+}

@@ -97,7 +97,7 @@ TEST_CASE("replicas: quota and least-recently-used eviction", "[data]") {
     CHECK(ev[0].dataset == "old");
     CHECK(l.bytes_at("alpha") == 500);
     // `keep` is never evicted; other sites never count.
-    ev = data::evict_for(l, "alpha", 900, 1000, "new");
+    ev = data::evict_for(l, "alpha", 600, 1000, "new");
     REQUIRE(ev.size() == 1);
     CHECK(ev[0].dataset == "mid");
     CHECK_THROWS_WITH(data::evict_for(l, "alpha", 700, 1000, "new"), Catch::StartsWith("quota:"));

@@ -89,9 +89,9 @@ TEST_CASE("options win over their NETPLACE_* mirrors", "[slurm]") {
     CHECK(o.sites->wanted == std::vector<std::string>{"beta"});
     CHECK(o.bind == Bind::numa);
     CHECK(o.explain);
-    CHECK_FALSE(o.policy.has_value());  // empty mirror = unset
-    env["NETPLACE_DATA"] = "nonsense";
-    CHECK_THAT(why([&] { apply_env(o, {}, get); }), Catch::Contains("NETPLACE_DATA=nonsense"));
+    CHECK_FALSE(o.policy.has_value());       // empty mirror = unset
+    env["NETPLACE_DATA"] = "nonsense@beta";  // a bare name is a catalog dataset; this is neither
+    CHECK_THAT(why([&] { apply_env(o, {}, get); }), Catch::Contains("NETPLACE_DATA=nonsense@beta"));
     CHECK(invalid_message("place-data", "x") == "Invalid --place-data argument: x");
 }
 
