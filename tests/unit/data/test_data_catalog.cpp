@@ -70,11 +70,11 @@ TEST_CASE("catalog: errors name file, line and column", "[data]") {
           "c.yaml:4:13: dataset 'd' sha256 must be 64 hexadecimal digits (`sha256sum FILE`)");
     CHECK(why("datasets:\n  - name: d\n    size: 1G\n" + ok_sum +
               "    replicas: [{site: betta, url: http://b/d}]\n") ==
-          "c.yaml:5:22: dataset 'd' replicas site 'betta' is not a site of the federation: did "
+          "c.yaml:5:23: dataset 'd' replicas site 'betta' is not a site of the federation: did "
           "you mean 'beta'?");
     CHECK(why("datasets:\n  - name: d\n    size: 1G\n" + ok_sum +
               "    replicas: [{site: beta, url: ftp://b/d}]\n") ==
-          "c.yaml:5:33: dataset 'd' replicas url 'ftp://b/d' must start with http:// or "
+          "c.yaml:5:34: dataset 'd' replicas url 'ftp://b/d' must start with http:// or "
           "https://");
     CHECK(why("datasets:\n  - name: d\n    size: 1G\n" + ok_sum + "    replicas: []\n") ==
           "c.yaml:5:15: dataset 'd' replicas must be a non-empty list of `{site: S, url: URL}`");
