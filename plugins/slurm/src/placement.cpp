@@ -318,12 +318,12 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
         if (catalog) {
             // Stage in what the chosen site has no catalog replica of.
             std::vector<std::string> need;
-            for (const auto& in : job.inputs) {
-                const auto* c = catalog->find(in.name);
+            for (const auto& input : job.inputs) {
+                const auto* c = catalog->find(input.name);
                 if (!c) continue;
                 bool there = false;
                 for (const auto& r : c->replicas) there |= r.site == *d.site;
-                if (!there) need.push_back(in.name);
+                if (!there) need.push_back(input.name);
             }
             if (!need.empty()) out.bb = data::directive_for(need, fed.local_site);
         }

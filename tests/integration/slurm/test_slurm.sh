@@ -126,8 +126,9 @@ sub bad2 --place-bind=tight --wrap true
 check "bad --place-bind refused with reason" bash -c "[ $rc != 0 ] && grep -q \"Invalid --place-bind argument: 'tight' is not a binding\" <<<\"\$1\"" _ "$err"
 sub bad3 --place-sites='a,!a' --wrap true
 check "contradictory --place-sites refused" bash -c "[ $rc != 0 ] && grep -q 'Invalid --place-sites argument: site .a. is both wanted and avoided' <<<\"\$1\"" _ "$err"
-e=$(NETPLACE_DATA=garbage timeout "$T" srun -N1 true 2>&1); r=$?
-check "bad NETPLACE_DATA mirror refused by srun" bash -c "[ $r != 0 ] && grep -q 'NETPLACE_DATA=garbage' <<<\"\$1\"" _ "$e"
+# (a bare name is a catalog dataset now; NAME@SITE without a size is malformed under both forms)
+e=$(NETPLACE_DATA=ds@beta timeout "$T" srun -N1 true 2>&1); r=$?
+check "bad NETPLACE_DATA mirror refused by srun" bash -c "[ $r != 0 ] && grep -q 'NETPLACE_DATA=ds@beta' <<<\"\$1\"" _ "$e"
 
 echo "== task binding on this host (alpha) =="
 ncores=$(hwloc-calc --number-of core machine:0)

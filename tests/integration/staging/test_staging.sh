@@ -222,7 +222,7 @@ for t in slurmctld slurmd munged mariadbd slurmdbd sbatch; do
 done
 # An unprivileged system user for the jobs (root cannot use burst buffers).
 id netplace-test >/dev/null 2>&1 || useradd -r -s /bin/bash netplace-test
-SLURM_BASE=$(mktemp -d /tmp/np-staging-slurm.XXXXXX)
+SLURM_BASE=$(mktemp -d "/tmp/${NP_PREFIX}-slurm.XXXXXX")
 chmod 755 "$SLURM_BASE"
 jobs_dir=$SLURM_BASE/work
 mkdir -p "$jobs_dir" && chown netplace-test "$jobs_dir"
