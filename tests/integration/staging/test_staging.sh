@@ -53,7 +53,7 @@ beta_dir=$(np_tmpdir)
 ) >/dev/null 2>&1 || np_fail "cannot make a test certificate"
 data=$beta_dir/www/netplace/data
 mkdir -p "$data"
-declare -A SIZE_MIB=([ds1]=24 [tls1]=2 [big]=48 [corrupt]=4 [eu-data]=1 [small]=16 [ds2]=24 [big2]=48 [corrupt2]=4)
+declare -A SIZE_MIB=([ds1]=24 [tls1]=2 [big]=48 [corrupt]=4 [eu-data]=1 [small]=16 [ds3]=24 [ds2]=24 [big2]=48 [corrupt2]=4)
 for d in "${!SIZE_MIB[@]}"; do head -c "$((SIZE_MIB[$d] << 20))" /dev/urandom >"$data/$d"; done
 declare -A SUM
 for d in "${!SIZE_MIB[@]}"; do SUM[$d]=$(sha256sum "$data/$d" | cut -d' ' -f1); done
@@ -97,7 +97,7 @@ work=$(np_tmpdir)
 write_catalog() {  # write_catalog FILE [extra staging lines]
   {
     echo "datasets:"
-    for d in ds1 big corrupt small ds2 big2 corrupt2; do
+    for d in ds1 big corrupt small ds3 ds2 big2 corrupt2; do
       printf '  - {name: %s, size: %s, sha256: %s, replicas: [{site: beta, url: "http://%s:8080/netplace/data/%s"}]}\n' \
         "$d" "$((SIZE_MIB[$d] << 20))" "${SUM[$d]}" "$BETA" "$d"
     done
@@ -204,6 +204,51 @@ jq -e '[.replicas[].dataset] | index("ds1") == null' "$work/state/replicas.json"
 out=$(stage in huge) && np_fail "100 MiB cannot fit an 80 MiB quota"
 grep -q "quota" <<<"$out" || np_fail "no quota reason: $out"
 ok "quota: least recently used ds1 evicted for small; huge refused with 'quota'"
+
+# The stager itself killed (SIGKILL: no handler runs, nothing is cleaned up) part-way: the range
+# map it saves every half chunk tells the rerun where to resume; the rerun reports exactly those
+# bytes as resumed, fetches only what the map lacks (at most one chunk more: what arrived after
+# the last save) and verifies the sha256 before the file appears. (Evicts older replicas: quota.)
+descendant() {  # descendant PID COMM: the first process below PID whose name is COMM
+  local c
+  for c in $(pgrep -P "$1" || true); do
+    [ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ] && { echo "$c"; return 0; }
+    descendant "$c" "$2" && return 0
+  done
+  return 1
+}
+np_shape beta 2 20
+stage in ds3 >"$work/ds3.out" 2>&1 &
+runner=$!
+total=$((24 << 20)); left=$total
+for _ in $(seq 600); do
+  left=$(ledger | jq -r --argjson t $total '[.transfers[] | select(.dataset == "ds3" and .state == "running") | .bytes_left][0] // $t')
+  [ "$left" -le $((total * 8 / 10)) ] && break
+  sleep 0.1
+done
+[ "$left" -lt "$total" ] || np_fail "the ledger never showed ds3 running"
+stager=$(descendant "$runner" netplace) || np_fail "no netplace process under the stage-in"
+np_kill_pid "$stager" netplace KILL
+wait $runner && np_fail "stage-in of ds3 finished before it could be killed: $(cat "$work/ds3.out")"
+np_shape beta 2 "$RATE"
+[ ! -e "$work/data/ds3" ] || np_fail "a killed stager left a visible ds3"
+have=$(jq '[.have[]] | add' "$work/data/.partial/ds3.ranges")
+[ "$have" -gt 0 ] && [ "$have" -lt "$total" ] || np_fail "range map after the kill: $have of $total bytes"
+# nginx logs a request when it ends: wait until the killed stager's requests are all logged.
+n=-1; stable=0
+for _ in $(seq 60); do
+  if [ "$(log_lines)" = "$n" ]; then stable=$((stable + 1)); [ $stable -ge 4 ] && break; else stable=0; n=$(log_lines); fi
+  sleep 0.25
+done
+from=$((n + 1))
+out=$(stage in --json ds3) || np_fail "stage in ds3 after the kill: $out"
+[ "$(sha256sum "$work/data/ds3" | cut -d' ' -f1)" = "${SUM[ds3]}" ] || np_fail "ds3: wrong content after resume"
+[ "$(jq '.[0].resumed_bytes' <<<"$out")" = "$have" ] || np_fail "rerun resumed $(jq '.[0].resumed_bytes' <<<"$out") bytes, the map had $have"
+again=$(sent ds3 "$from"); missing=$((total - have))
+[ "$again" -ge "$missing" ] && [ "$again" -le $((missing + CHUNK)) ] ||
+  np_fail "after the kill: $again bytes fetched for $missing missing (chunk $CHUNK)"
+ledger | jq -e '[.transfers[] | select(.dataset == "ds3")] | length == 0' >/dev/null || np_fail "the dead stager's ledger entry stayed"
+ok "stager SIGKILLed at $((100 - left * 100 / total))%: rerun resumed the $have B its range map held, fetched $again B for $missing missing (overhead $((again - missing)) B), sha256 verified"
 
 echo "result of job 7" >"$work/out.txt"
 out=$(stage out --job 7 --home alpha --uid 0 "$work/out.txt") || np_fail "stage out: $out"
