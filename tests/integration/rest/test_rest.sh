@@ -120,6 +120,19 @@ sub cancel --place-data=ds@delta:2T -o /dev/null --wrap "sleep 120"
 wait_remote "$job"
 check "netplace job cancel: the centre's job is CANCELLED" has "$status_line" "CANCELLED"
 
+# --- 2b. --hold: held at the centre, once, and nothing at home ------------------------------------
+# slurmrestd 22.05 answers a held submission with HTTP 200, a job_id and errors[] "Job is in held
+# state": treating that as a failure made the home cluster run the job too.
+n0=$(delta_count)
+sub hold --hold --place-data=ds@delta:2T -o /dev/null job.sh
+check "--hold: submitted on cluster delta" test "$rc" = 0 -a "$cluster" = delta -a -n "$job"
+check "--hold: exactly one job more at the centre" test "$(delta_count)" = $((n0 + 1))
+check "--hold: nothing submitted at home" \
+  test -z "$(timeout $T squeue -M alpha,beta -h -o %i 2>/dev/null | grep -v CLUSTER)"
+check "--hold: the centre's job is held (PENDING)" \
+  bash -c "SLURM_CONF=$delta_conf timeout $T squeue -h -j '$job' -o '%T %r' | grep -q 'PENDING JobHeldUser'"
+[ -n "$job" ] && timeout $T "$cli" job cancel -M delta "$job" --federation "$fed" >/dev/null
+
 # --- 3. collector over REST; compute-only job stays home when home is idle ---------------------
 timeout 60 "$cli" sites collect --federation "$fed" --output "$state/sites.json" --print >"$base/out/collect.json" 2>"$base/out/collect.err"
 crc=$?
