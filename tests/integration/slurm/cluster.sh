@@ -7,6 +7,8 @@
 #   cluster.sh start   BASE   start everything (stops what it started if any step fails)
 #   cluster.sh stop    BASE   stop everything recorded in BASE/pids (safe to run twice)
 #   cluster.sh status  BASE   print each recorded daemon and whether it is alive
+#   cluster.sh restart-ctld BASE CLUSTER [SIGNAL]  stop that cluster's slurmctld (SIGTERM, or
+#                             SIGNAL: KILL for a crash) and start it again on its saved state
 #
 # Environment (all optional):
 #   NETPLACE_SLURM_PORT_BASE  first TCP port (default 26800; uses +0..+31)
@@ -342,5 +344,24 @@ case "$cmd" in
       if alive "$pid" "$comm"; then echo "$name $pid up"; else echo "$name $pid DOWN"; fi
     done <"$base/pids"
     ;;
-  *) echo "usage: $0 start|stop|status BASE" >&2; exit 2 ;;
+  restart-ctld)
+    c=${3:-}; sig=${4:-TERM}
+    [ -n "$c" ] || die "usage: $0 restart-ctld BASE CLUSTER [SIGNAL]"
+    read -r pid comm name < <(awk -v n="slurmctld-$c" '$3 == n' "$base/pids" | tail -1) ||
+      die "no slurmctld-$c recorded in $base/pids"
+    alive "$pid" "$comm" || die "slurmctld-$c ($pid) is not running"
+    t0=$(date +%s%N)
+    kill "-$sig" "$pid"
+    for _ in $(seq 600); do alive "$pid" "$comm" || break; sleep 0.05; done
+    alive "$pid" "$comm" && die "slurmctld-$c ($pid) still running 30 s after SIG$sig"
+    grep -v "^$pid slurmctld slurmctld-$c\$" "$base/pids" >"$base/pids.new" || true
+    mv "$base/pids.new" "$base/pids"
+    # -i: the saved state is used even if the controller died while writing part of it.
+    pid=$(SLURM_CONF=$base/$c/etc/slurm.conf spawn "slurmctld-$c" slurmctld "$base/$c/log/slurmctld.out" \
+          /usr/sbin/slurmctld -D -i)
+    SLURM_CONF=$base/$c/etc/slurm.conf wait_for 30 "slurmctld $c" "$pid" slurmctld \
+      bash -c "timeout $T scontrol ping | grep -q 'is UP'"
+    log "slurmctld-$c restarted (SIG$sig) in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    ;;
+  *) echo "usage: $0 start|stop|status|restart-ctld BASE" >&2; exit 2 ;;
 esac

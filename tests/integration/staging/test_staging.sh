@@ -53,7 +53,7 @@ beta_dir=$(np_tmpdir)
 ) >/dev/null 2>&1 || np_fail "cannot make a test certificate"
 data=$beta_dir/www/netplace/data
 mkdir -p "$data"
-declare -A SIZE_MIB=([ds1]=24 [tls1]=2 [big]=48 [corrupt]=4 [eu-data]=1 [small]=16 [ds3]=24 [ds2]=24 [big2]=48 [corrupt2]=4)
+declare -A SIZE_MIB=([ds1]=24 [tls1]=2 [big]=48 [corrupt]=4 [eu-data]=1 [small]=16 [ds3]=24 [ds2]=24 [ds4]=24 [big2]=48 [corrupt2]=4)
 for d in "${!SIZE_MIB[@]}"; do head -c "$((SIZE_MIB[$d] << 20))" /dev/urandom >"$data/$d"; done
 declare -A SUM
 for d in "${!SIZE_MIB[@]}"; do SUM[$d]=$(sha256sum "$data/$d" | cut -d' ' -f1); done
@@ -97,7 +97,7 @@ work=$(np_tmpdir)
 write_catalog() {  # write_catalog FILE [extra staging lines]
   {
     echo "datasets:"
-    for d in ds1 big corrupt small ds3 ds2 big2 corrupt2; do
+    for d in ds1 big corrupt small ds3 ds2 big2 corrupt2 ds4; do
       printf '  - {name: %s, size: %s, sha256: %s, replicas: [{site: beta, url: "http://%s:8080/netplace/data/%s"}]}\n' \
         "$d" "$((SIZE_MIB[$d] << 20))" "${SUM[$d]}" "$BETA" "$d"
     done
@@ -357,6 +357,41 @@ again=$(sent big2 "$from"); missing=$((total - have))
 [ "$again" -ge "$missing" ] && [ "$again" -le $((missing + CHUNK)) ] ||
   np_fail "after release: $again bytes fetched for $missing missing"
 ok "released job $j3 fetched $again bytes for $missing missing, then ran"
+
+# slurmctld restarted (SIGTERM, as a service restart does) while a job's stage-in runs: the job
+# stays PENDING (never runs without its data), the stage-in goes on or is run again after the
+# restart, resuming from the partial file, and the job then reads the right data.
+sed -e 's/DS2/DS4/' "$jobs_dir/read.sh" >"$jobs_dir/read-ds4.sh"; chmod 755 "$jobs_dir/read-ds4.sh"
+np_shape beta 2 20
+n=$(log_lines)
+j6=$(submit --place-data=ds4 -o "$jobs_dir/j6.log" "$jobs_dir/read-ds4.sh")
+total=$((24 << 20)); left=$total
+for _ in $(seq 600); do
+  left=$(ledger | jq -r --argjson t $total '[.transfers[] | select(.dataset == "ds4" and .state == "running") | .bytes_left][0] // $t')
+  [ "$left" -le $((total / 2)) ] && break  # half on disk: far more than a restart re-sends
+  sleep 0.1
+done
+[ "$left" -lt "$total" ] || np_fail "ds4 never made progress"
+at_restart=$(jq '[.have[]] | add' "$work/data/.partial/ds4.ranges")
+started0=$(ledger | jq '[.transfers[] | select(.dataset == "ds4") | .started][0]')
+in_alpha_net bash "$SRC/tests/integration/slurm/cluster.sh" restart-ctld "$SLURM_BASE" alpha 2>>"$SLURM_BASE/restart.log" ||
+  { cat "$SLURM_BASE/restart.log" >&2; np_fail "slurmctld did not restart"; }
+np_log "restart: $(tail -1 "$SLURM_BASE/restart.log"); state $(state "$j6") ($(reason "$j6")); ledger $(ledger | jq -c '[.transfers[] | select(.dataset == "ds4") | {state, bytes_left, started, reason}]')"
+np_shape beta 2 "$RATE"
+how="the stage-in went on"
+for _ in $(seq 300); do
+  st=$(ledger | jq '[.transfers[] | select(.dataset == "ds4") | .started][0]')
+  [ "$st" != null ] && [ "$st" != "$started0" ] && { how="Slurm ran the stage-in again"; break; }
+  [ "$(state "$j6")" = PENDING ] || break
+  sleep 0.1
+done
+wait_state "$j6" 120 COMPLETED
+[ "$(cat "$jobs_dir/sum-$j6.txt")" = "${SUM[ds4]}" ] || np_fail "job $j6 saw the wrong data after the restart"
+# Started over, beta would have sent the whole file again on top of what it sent before.
+all=$(sent ds4 $((n + 1)))
+[ "$all" -lt $((total + at_restart)) ] ||
+  np_fail "ds4: beta sent $all B for $total with $at_restart B on disk at the restart: not resumed"
+ok "job $j6: slurmctld restarted at $((100 - left * 100 / total))% of ds4 ($how, $at_restart B kept): beta sent $all B for $total ($((all - total)) B again), job ran with the right sha256"
 
 sed -e 's/DS2/CORRUPT2/' "$jobs_dir/read.sh" >"$jobs_dir/read-corrupt.sh"; chmod 755 "$jobs_dir/read-corrupt.sh"
 j4=$(submit --place-data=corrupt2 -o "$jobs_dir/j4.log" "$jobs_dir/read-corrupt.sh")
