@@ -75,6 +75,14 @@ np_shape beta 2 "$r"
 size=$(( (r * 10 / 8) << 20 )); [ $size -lt $((32 << 20)) ] && size=$((32 << 20))
 name=resume$r
 catalog "$name" "$size"
+descendant() {  # descendant PID COMM: the first process below PID whose name is COMM
+  local c
+  for c in $(pgrep -P "$1" || true); do
+    [ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ] && { echo "$c"; return 0; }
+    descendant "$c" "$2" && return 0
+  done
+  return 1
+}
 half() {  # waits until the ledger says at most half is left
   for _ in $(seq 600); do
     left=$(jq -r --argjson t "$size" '[.transfers[]? | select(.dataset == "'"$name"'") | .bytes_left][0] // $t' "$work/state/transfers.json" 2>/dev/null || echo "$size")
@@ -83,6 +91,11 @@ half() {  # waits until the ledger says at most half is left
   done
   np_fail "no progress"
 }
+# Bytes re-fetched = what the rerun fetched minus what was really missing. What the killed run had
+# received is what it had written into the sparse partial file: its allocated blocks (a few KiB of
+# block rounding per chunk). The server's count also includes what it had sent into sockets and
+# the shaper that never arrived (lost with the connection, not fetched twice); a SIGKILLed nginx
+# logs nothing for its open requests, so that figure is only given for the stager kill.
 for how in stager-sigkill source-killed; do
   fresh
   from=$(( $(lines) + 1 ))
@@ -90,14 +103,22 @@ for how in stager-sigkill source-killed; do
   stager=$!
   half
   if [ $how = stager-sigkill ]; then
-    kill -KILL $stager
+    # The netplace process itself (the background job is the shell running np_in).
+    np_kill_pid "$(descendant "$stager" netplace)" netplace KILL
   else
     kill_beta
   fi
   wait $stager 2>/dev/null || true
+  part=$work/data/.partial/$name
+  received=$(( $(stat -c %b "$part") * $(stat -c %B "$part") ))
+  kept=$(jq '[.have[]] | add' "$part.ranges")
   [ $how = source-killed ] && start_beta
-  np_in "$NETPLACE" stage in "$name" >/dev/null
-  total=$(sent "$name" "$from")
-  printf 'resume after %-15s at 50%%: server sent %d bytes for %d: overhead %d bytes (%.2f chunks of %d)\n' \
-    "$how" "$total" "$size" $((total - size)) "$(jq -n "($total - $size) / $CHUNK")" $CHUNK
+  out=$(np_in "$NETPLACE" stage in --json "$name")
+  fetched=$(jq '.[0].fetched_bytes' <<<"$out")
+  refetched=$((fetched - (size - received)))
+  printf 'resume after %-15s at %d%%: received %d, range map kept %d, rerun fetched %d: re-fetched %d bytes (%.3f chunks of %d)' \
+    "$how" $((kept * 100 / size)) "$received" "$kept" "$fetched" "$refetched" "$(jq -n "$refetched / $CHUNK")" $CHUNK
+  [ $how = stager-sigkill ] && printf '; server sent %d for %d (%d never arrived)' "$(sent "$name" "$from")" "$size" \
+    $(( $(sent "$name" "$from") - size - refetched ))
+  echo
 done
