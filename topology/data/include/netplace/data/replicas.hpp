@@ -1,8 +1,9 @@
 #pragma once
 // The replica registry of this site (<state_dir>/replicas.json): datasets a completed, verified
-// stage-in left here, so the next job reading one finds it local and the exchange can publish
-// where data already is. Bounded by the admin's quota: the least recently used replicas are
-// evicted (their files deleted) to make room. Replaced atomically; writers take an flock.
+// stage-in left here, so the next stage-in of one finds it local instead of transferring (the
+// exchange does not publish it yet: docs/staging.md). Bounded by the admin's quota: the least
+// recently used replicas are evicted (their files deleted) to make room. Replaced atomically;
+// writers take an flock.
 #include <cstdint>
 #include <functional>
 #include <optional>
