@@ -53,7 +53,7 @@ beta_dir=$(np_tmpdir)
 ) >/dev/null 2>&1 || np_fail "cannot make a test certificate"
 data=$beta_dir/www/netplace/data
 mkdir -p "$data"
-declare -A SIZE_MIB=([ds1]=24 [tls1]=2 [big]=48 [corrupt]=4 [eu-data]=1 [small]=16 [ds3]=24 [ds2]=24 [ds4]=24 [big2]=48 [corrupt2]=4)
+declare -A SIZE_MIB=([ds1]=24 [tls1]=2 [big]=48 [corrupt]=4 [eu-data]=1 [small]=16 [ds3]=24 [capped]=8 [ds2]=24 [ds4]=24 [big2]=48 [corrupt2]=4)
 for d in "${!SIZE_MIB[@]}"; do head -c "$((SIZE_MIB[$d] << 20))" /dev/urandom >"$data/$d"; done
 declare -A SUM
 for d in "${!SIZE_MIB[@]}"; do SUM[$d]=$(sha256sum "$data/$d" | cut -d' ' -f1); done
@@ -97,7 +97,7 @@ work=$(np_tmpdir)
 write_catalog() {  # write_catalog FILE [extra staging lines]
   {
     echo "datasets:"
-    for d in ds1 big corrupt small ds3 ds2 big2 corrupt2 ds4; do
+    for d in ds1 big corrupt small ds3 capped ds2 big2 corrupt2 ds4; do
       printf '  - {name: %s, size: %s, sha256: %s, replicas: [{site: beta, url: "http://%s:8080/netplace/data/%s"}]}\n' \
         "$d" "$((SIZE_MIB[$d] << 20))" "${SUM[$d]}" "$BETA" "$d"
     done
@@ -249,6 +249,16 @@ again=$(sent ds3 "$from"); missing=$((total - have))
   np_fail "after the kill: $again bytes fetched for $missing missing (chunk $CHUNK)"
 ledger | jq -e '[.transfers[] | select(.dataset == "ds3")] | length == 0' >/dev/null || np_fail "the dead stager's ledger entry stayed"
 ok "stager SIGKILLed at $((100 - left * 100 / total))%: rerun resumed the $have B its range map held, fetched $again B for $missing missing (overhead $((again - missing)) B), sha256 verified"
+
+# The admin's rate cap (16 Mbit/s on an 80 Mbit/s link), split over the streams: the goodput stays
+# under it (uncapped, ds1 above ran at close to the link's rate).
+write_catalog "$work/capped.yaml" "  ca_file: $beta_dir/ca.pem" "  rate_cap: 16Mbit/s"
+out=$(np_in env NETPLACE_CATALOG="$work/capped.yaml" timeout 120 "$NETPLACE" stage in --json capped) ||
+  np_fail "stage in capped: $out"
+[ "$(sha256sum "$work/data/capped" | cut -d' ' -f1)" = "${SUM[capped]}" ] || np_fail "capped: wrong content"
+capped_bps=$(jq '.[0].goodput_bps | floor' <<<"$out")
+[ "$capped_bps" -le $((16000000 * 115 / 100)) ] || np_fail "rate cap 16 Mbit/s: the stage-in ran at $capped_bps bit/s"
+ok "rate cap 16 Mbit/s: staged at $((capped_bps / 1000)) kbit/s"
 
 echo "result of job 7" >"$work/out.txt"
 out=$(stage out --job 7 --home alpha --uid 0 "$work/out.txt") || np_fail "stage out: $out"

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,8 +84,21 @@ void save_map(const RangeMap& m, const std::string& part, int fd) {
     file::write_atomic(map_path(part), j.dump() + "\n", 0600);
 }
 
+// Under a rate cap the socket's receive buffer is kept to about a quarter second at the stream's
+// share: libcurl's MAX_RECV_SPEED only paces how fast it reads the socket, and an autotuned
+// buffer (megabytes) would let the sender burst at the link's full rate meanwhile, which both
+// overshoots the cap on the wire and shows up as goodput above it on short transfers.
+int cap_rcvbuf(void* clientp, curl_socket_t fd, curlsocktype purpose) {
+    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKOPT_OK;
+    const int bytes = *static_cast<const int*>(clientp);
+    // Failing to shrink the buffer leaves only libcurl's pacing: not worth failing the transfer.
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    return CURL_SOCKOPT_OK;
+}
+
 struct Stream {
     http::EasyPtr easy;
+    int rcvbuf = 0;  // SO_RCVBUF under a rate cap (cap_rcvbuf)
     char errbuf[CURL_ERROR_SIZE] = {};
     std::string range;
     size_t chunk = 0;
@@ -208,9 +222,13 @@ FetchResult fetch_ranges(const std::string& url, const std::string& part, std::u
         curl_easy_setopt(e, CURLOPT_RANGE, s->range.c_str());
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_write);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, s.get());
-        if (opt.rate_cap_bps)
-            curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE,
-                             static_cast<curl_off_t>(*opt.rate_cap_bps / 8 / streams));
+        if (opt.rate_cap_bps) {
+            const double share = *opt.rate_cap_bps / 8 / streams;  // bytes/s of this stream
+            curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(share));
+            s->rcvbuf = static_cast<int>(std::clamp(share / 4, 16.0 * 1024, 64.0 * 1024 * 1024));
+            curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, &cap_rcvbuf);
+            curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, &s->rcvbuf);
+        }
         multi.add(e);
         active.push_back(std::move(s));
     };
