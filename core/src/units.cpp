@@ -76,10 +76,11 @@ std::uint64_t parse_size(std::string_view text) {
         mult = 1e15;
     else
         throw bad();
-    const double bytes = v * mult;
-    if (bytes >= 1.8e19)
+    const double bytes = std::round(v * mult);
+    // 2^64 exactly: the first double that no longer fits (llround would overflow from 2^63 on).
+    if (!(bytes < 18446744073709551616.0))
         throw Error("size '" + std::string(text) + "' is too large (limit 16 EiB)");
-    return static_cast<std::uint64_t>(std::llround(bytes));
+    return static_cast<std::uint64_t>(bytes);
 }
 
 double parse_rate_bps(std::string_view text) {
@@ -125,7 +126,20 @@ double parse_rate_bps(std::string_view text) {
     throw bad();
 }
 
+namespace {
+double parse_duration_unchecked(std::string_view text);
+}
+
 double parse_duration_s(std::string_view text) {
+    const double s = parse_duration_unchecked(text);
+    if (!(s <= kMaxDurationS))
+        throw Error(fmt::format("duration '{}' is too long (limit {} days, 100 years)", text,
+                                kMaxDurationS / 86400));
+    return s;
+}
+
+namespace {
+double parse_duration_unchecked(std::string_view text) {
     const std::string_view t = trim(text);
     auto bad = [&] {
         return Error("invalid duration '" + std::string(text) +
@@ -196,6 +210,7 @@ double parse_duration_s(std::string_view text) {
     }
     return total;
 }
+}  // namespace
 
 std::string format_size(std::uint64_t bytes) {
     static const char* names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
@@ -223,6 +238,9 @@ std::string format_rate(double bps) {
 
 std::string format_duration(double seconds) {
     if (!std::isfinite(seconds)) return "inf";
+    // Figures computed from other figures (waits from a site's load, transfers of 16 EiB) may
+    // exceed any parsed duration; llround below is only defined up to 2^63.
+    if (std::fabs(seconds) > kMaxDurationS) return fmt::format("{:.3g}d", seconds / 86400);
     if (seconds < 1.0) return fmt::format("{:.0f} ms", seconds * 1000.0);
     if (seconds < 60.0) return fmt::format("{:.1f} s", seconds);
     const auto s = static_cast<long long>(std::llround(seconds));

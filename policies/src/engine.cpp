@@ -2,6 +2,7 @@
 
 #include "netplace/policies/engine_steps.hpp"
 
+#include "netplace/core/checked.hpp"
 #include "netplace/core/units.hpp"
 
 #include <fmt/format.h>
@@ -133,12 +134,61 @@ std::optional<std::string> check_policy_sites(const JobFacts& f, const SiteCandi
 
 std::optional<std::string> check_account_acl(const JobFacts& f, const SiteCandidate& c,
                                              std::vector<std::string>&) {
+    const std::string& site = c.site->name;
+    if (f.account_unknown) {
+        // Fail closed: a job that names no account could be charged to any of them.
+        for (const auto& [acct, acl] : f.in->policies.accounts()) {
+            if (contains(acl.deny, site) || (!acl.allow.empty() && !contains(acl.allow, site)))
+                return fmt::format(
+                    "the job names no account and account '{}' may not use this site", acct);
+        }
+        return std::nullopt;
+    }
     if (!f.acl) return std::nullopt;
-    if (contains(f.acl->deny, c.site->name))
-        return fmt::format("account '{}' may not use this site", f.job->account);
-    if (!f.acl->allow.empty() && !contains(f.acl->allow, c.site->name))
-        return fmt::format("account '{}' is not allowed on this site", f.job->account);
+    const std::string acct = slurm_account_name(f.job->account);
+    if (contains(f.acl->deny, site)) return fmt::format("account '{}' may not use this site", acct);
+    if (!f.acl->allow.empty() && !contains(f.acl->allow, site))
+        return fmt::format("account '{}' is not allowed on this site", acct);
     return std::nullopt;
+}
+
+// The default policy's hard constraints when the job selected another policy: what the admin
+// enforces binds whatever policy a user chooses (a selectable policy can only narrow it).
+std::optional<std::string> check_admin_policy(const JobFacts& f, const SiteCandidate& c,
+                                              std::vector<std::string>&) {
+    std::optional<std::string> why;
+    const Site& site = *c.site;
+    for (const auto& src : f.admin_active) {
+        const Effects& fx = *src.effects;
+        const std::string who = origin(*f.admin, src);
+        if (contains(fx.deny, site.name))
+            add_reason(why, "denied by " + who);
+        else if (!fx.allow.empty() && !contains(fx.allow, site.name))
+            add_reason(why, "not allowed by " + who);
+        for (const auto& feat : fx.require_features)
+            if (!contains(site.features, feat))
+                add_reason(why, fmt::format("lacks feature '{}' required by {}", feat, who));
+        for (const auto& t : fx.require_gpu_types)
+            if (!site.capacity.gpus.count(t))
+                add_reason(why, fmt::format("has no '{}' GPUs, required by {}", t, who));
+        if (fx.min_bandwidth_bps) {
+            for (std::size_t k = 0; k < f.groups.size() && k < c.inputs.size(); ++k) {
+                const auto& l = c.inputs[k];
+                if (l && f.groups[k].bytes > 0 && l->bandwidth_bps < *fx.min_bandwidth_bps)
+                    add_reason(
+                        why, fmt::format("link {}->{} at {} is below the minimum bandwidth {} set "
+                                         "by {}",
+                                         *f.groups[k].name, site.name,
+                                         units::format_rate(l->bandwidth_bps),
+                                         units::format_rate(*fx.min_bandwidth_bps), who));
+            }
+        }
+        if (fx.max_stage_in_s && c.estimate->stage_in_s > *fx.max_stage_in_s)
+            add_reason(why, fmt::format("stage-in {} exceeds the {} limit set by {}",
+                                        units::format_duration(c.estimate->stage_in_s),
+                                        units::format_duration(*fx.max_stage_in_s), who));
+    }
+    return why;
 }
 
 std::optional<std::string> check_residency(const JobFacts& f, const SiteCandidate& c,
@@ -264,7 +314,9 @@ constexpr SiteCheck kChecks[] = {
      [](const JobFacts& f) {
          return any_effect(f, [](const Effects& e) { return !e.allow.empty() || !e.deny.empty(); });
      }},
-    {"account-acl", check_account_acl, [](const JobFacts& f) { return f.acl != nullptr; }},
+    {"admin-policy", check_admin_policy, [](const JobFacts& f) { return !f.admin_active.empty(); }},
+    {"account-acl", check_account_acl,
+     [](const JobFacts& f) { return f.acl != nullptr || f.account_unknown; }},
     {"residency", check_residency, [](const JobFacts& f) { return !f.residency.empty(); }},
     {"job-features", check_job_features,
      [](const JobFacts& f) { return !f.job->features.empty(); }},
@@ -293,7 +345,7 @@ double transfer_s(std::uint64_t bytes, double bandwidth_bps, double latency_s) {
     return latency_s + static_cast<double>(bytes) * 8.0 / bandwidth_bps;
 }
 
-double estimate_wait_s(unsigned cores, unsigned gpus, const Site& site, const SiteLoad* load) {
+double estimate_wait_s(std::uint64_t cores, unsigned gpus, const Site& site, const SiteLoad* load) {
     if (!load) return site.static_wait_s.value_or(0.0);
     auto one = [](double need, double total, double free, double pending_s, double mean_left) {
         if (!(total > 0)) return 0.0;
@@ -358,12 +410,17 @@ bool rule_matches(const Match& m, const JobRequest& job, std::uint64_t input_byt
     for (const auto& f : match_fields) {
         switch (f.kind) {
             case K::names:
-                if (!(m.*f.names).empty() && !contains(m.*f.names, job.*f.job_text)) return false;
+                if ((m.*f.names).empty()) break;
+                // Accounts as Slurm spells them (lower case; the loader lowercased the rule's).
+                if (f.names == &Match::accounts
+                        ? !contains(m.accounts, slurm_account_name(job.account))
+                        : !contains(m.*f.names, job.*f.job_text))
+                    return false;
                 break;
             case K::min_count:
             case K::max_count:
                 if (const auto& bound = m.*f.count) {
-                    const unsigned v = f.job_count(job);
+                    const std::uint64_t v = f.job_count(job);
                     if (f.kind == K::min_count ? v < *bound : v > *bound) return false;
                 }
                 break;
@@ -380,8 +437,9 @@ bool rule_matches(const Match& m, const JobRequest& job, std::uint64_t input_byt
 }
 
 std::vector<EffectSource> active_effects(const Policy& policy, const JobRequest& job) {
-    std::uint64_t input_bytes = 0;
-    for (const auto& ds : job.inputs) input_bytes += ds.bytes;
+    // Saturating: 16 EiB and more is "at least 16 EiB", never a small number after wrapping.
+    const std::uint64_t input_bytes =
+        checked::sat_sum(job.inputs, [](const Dataset& ds) { return ds.bytes; });
     // The policy's own, then every matching rule in order.
     std::vector<EffectSource> active;
     active.reserve(1 + policy.rules.size());
@@ -436,7 +494,7 @@ JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
         auto g = std::find_if(f.groups.begin(), f.groups.end(),
                               [&](const SourceGroup& x) { return *x.name == ds.site; });
         if (g != f.groups.end()) {
-            g->bytes += ds.bytes;
+            g->bytes = checked::sat_add(g->bytes, ds.bytes);
             continue;
         }
         const int s = site_index(ds.site);
@@ -472,7 +530,31 @@ JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
             "output home site '{}' is not a site of federation '{}': default link figures used",
             f.home, fed.name));
     }
+    // Accounts as Slurm has them (lower case). No account at all: the door could not tell which
+    // one Slurm will charge, so the job gets only what every ACL permits.
     f.acl = job.account.empty() ? nullptr : in.policies.account(job.account);
+    if (job.account.empty() && !in.policies.accounts().empty()) {
+        f.account_unknown = true;
+        warnings.push_back(
+            "the job names no account: only sites that every account in the policy's `accounts:` "
+            "may use are open to it (give the account: -A in Slurm, `account:` in a job file)");
+    }
+    // Admin constraints bind whatever policy the job selected: the default policy's hard
+    // constraints (enforce mode) of itself and of its rules that match the job.
+    if (!in.policies.policies().empty()) {
+        const Policy& def = in.policies.default_policy();
+        if (&def != f.policy) {
+            for (const auto& src : active_effects(def, job)) {
+                const Effects& fx = *src.effects;
+                if (fx.mode != Mode::enforce) continue;
+                if (fx.deny.empty() && fx.allow.empty() && fx.require_features.empty() &&
+                    fx.require_gpu_types.empty() && !fx.max_stage_in_s && !fx.min_bandwidth_bps)
+                    continue;
+                f.admin_active.push_back(src);
+            }
+            if (!f.admin_active.empty()) f.admin = &def;
+        }
+    }
     f.run_ref_s = job.runtime_s ? *job.runtime_s : job.walltime_s;
     f.cores = job.cores();
     f.checks.reserve(std::size(kChecks));
@@ -511,7 +593,7 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
         const SourceGroup& g = f.groups[k];
         if (g.site == static_cast<int>(i)) continue;
         LinkUse l = link_figures(fed, f.in->links, g.site, i);
-        e.wan_bytes += g.bytes;
+        e.wan_bytes = checked::sat_add(e.wan_bytes, g.bytes);
         if (l.estimate) {
             if (!l.estimate->measured) ++unmeasured;
             if (l.estimate->health != LinkHealth::down)
@@ -535,7 +617,7 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
                           : LinkUse{fed.default_bandwidth_bps, fed.default_latency_s, nullptr, 0};
         use.seconds = transfer_s(job.output_bytes, use.bandwidth_bps, use.latency_s);
         e.stage_out_s = use.seconds;
-        e.wan_bytes += job.output_bytes;
+        e.wan_bytes = checked::sat_add(e.wan_bytes, job.output_bytes);
         if (is_down(use)) {
             e.notes.push_back(
                 fmt::format("link {}->{} for the output is down now; stage-out assumes it recovers",

@@ -5,6 +5,7 @@
 #include "netplace/core/units.hpp"
 #include "netplace/core/yaml.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -201,6 +202,9 @@ class JsonReader {
         if (v.is_number()) {
             const double x = v.get<double>();
             if (!std::isfinite(x) || x < 0) fail(path, "must be a non-negative number of seconds");
+            if (x > units::kMaxDurationS)
+                fail(path, fmt::format("is {} s: longer than the limit of {} s (100 years)", x,
+                                       units::kMaxDurationS));
             return x;
         }
         if (!v.is_string())

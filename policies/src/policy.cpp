@@ -1,7 +1,10 @@
 #include "netplace/policies/policy.hpp"
 
+#include "netplace/core/job.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/core/yaml.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
@@ -182,8 +185,12 @@ class Loader {
         if (!a.IsMap())
             yaml::fail(file_, a, "accounts must map an account to `{allow: [...], deny: [...]}`");
         for (const auto& kv : a) {
-            const std::string acct = yaml::as_name(file_, kv.first, "account");
+            // Slurm's spelling: `Guests` and `guests` are one account.
+            const std::string acct = slurm_account_name(yaml::as_name(file_, kv.first, "account"));
             const std::string what = "account '" + acct + "'";
+            if (set_.accounts_.count(acct))
+                yaml::fail(file_, kv.first,
+                           what + " is listed twice (Slurm account names ignore case)");
             yaml::check_map(file_, kv.second, what, {"allow", "deny"});
             AccountAcl acl;
             if (auto x = kv.second["allow"]) acl.allow = sites(x, what + " allow");
@@ -288,6 +295,8 @@ class Loader {
                     break;
             }
         }
+        // Slurm's spelling of accounts (lower case), as the engine compares them.
+        for (auto& a : m.accounts) a = slurm_account_name(a);
         return m;
     }
 
@@ -447,8 +456,65 @@ const std::vector<std::string>* PolicySet::residency(const std::string& tag) con
     return it == residency_.end() ? nullptr : &it->second;
 }
 
+namespace {
+
+// What hard constraints an effects block carries, in words ("deny gamma, max_stage_in 6h00m").
+std::string hard_constraints(const Effects& fx) {
+    if (fx.mode != Mode::enforce) return {};
+    std::string out;
+    auto add = [&](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
+    auto list = [](const std::vector<std::string>& v) {
+        std::string l;
+        for (const auto& x : v) l += (l.empty() ? "" : " ") + x;
+        return l;
+    };
+    if (!fx.deny.empty()) add("deny " + list(fx.deny));
+    if (!fx.allow.empty()) add("allow " + list(fx.allow));
+    if (!fx.require_features.empty()) add("require_features " + list(fx.require_features));
+    if (!fx.require_gpu_types.empty()) add("require_gpu_types " + list(fx.require_gpu_types));
+    if (fx.max_stage_in_s) add("max_stage_in " + units::format_duration(*fx.max_stage_in_s));
+    if (fx.min_bandwidth_bps) add("min_bandwidth " + units::format_rate(*fx.min_bandwidth_bps));
+    return out;
+}
+
+}  // namespace
+
+std::vector<PolicySet::Warning> PolicySet::selectable_escapes() const {
+    std::vector<Warning> out;
+    if (policies_.empty()) return out;
+    const Policy& def = default_policy();
+    for (const auto& p : policies_) {
+        // Nobody is placed under a policy that is neither the default nor open to users.
+        if (p.name == def.name || !user_selectable(p.name)) continue;
+        // Who can get placed without p's constraints: every other policy a job may name (the
+        // default among them: jobs that name none).
+        std::string others;
+        for (const auto& q : policies_) {
+            if (q.name == p.name || (q.name != def.name && !user_selectable(q.name))) continue;
+            others += (others.empty() ? "'" : ", '") + q.name + "'";
+        }
+        if (others.empty()) continue;
+        auto warn = [&](const Effects& fx, const Rule* r, const SourceLocation& where) {
+            const std::string what = hard_constraints(fx);
+            if (what.empty()) return;
+            out.push_back(
+                {where,
+                 fmt::format("{} ({}) binds only jobs placed under '{}'; jobs under {} are not "
+                             "bound by it: to bind every job, put it in the default policy "
+                             "'{}' (whose enforce rules apply whatever policy a job selects) or "
+                             "in `accounts:`",
+                             r ? fmt::format("policy '{}' rule '{}'", p.name, r->name)
+                               : fmt::format("policy '{}'", p.name),
+                             what, p.name, others, def.name)});
+        };
+        warn(p.effects, nullptr, p.where);
+        for (const auto& r : p.rules) warn(r.effects, &r, r.where);
+    }
+    return out;
+}
+
 const AccountAcl* PolicySet::account(const std::string& acct) const {
-    auto it = accounts_.find(acct);
+    auto it = accounts_.find(slurm_account_name(acct));
     return it == accounts_.end() ? nullptr : &it->second;
 }
 

@@ -92,6 +92,9 @@ int check(const PolicyOptions& o) {
             throw ConfigError(m.where, msg);
         }
     }
+    // Valid, but an admin constraint that a job escapes by naming another policy: say so.
+    for (const auto& w : set.selectable_escapes())
+        std::cerr << Error::render(w.where, "warning: " + w.message) << '\n';
     size_t own = 0;
     for (const auto& p : set.policies())
         if (!p.builtin) ++own;

@@ -108,6 +108,10 @@ int run_sim(const SimArgs& a) {
     ctx.links = links;
     ctx.seed = info.seed;
     ctx.policy_files = a.policy_files;
+    ctx.site_residency.assign(fed.sites.size(), std::string());
+    for (const auto& [site, tag] : model.residency)
+        for (std::size_t i = 0; i < fed.sites.size(); ++i)
+            if (fed.sites[i].name == site) ctx.site_residency[i] = tag;
     // Check every name before the first (possibly long) run.
     std::vector<std::unique_ptr<Placer>> placers;
     for (const auto& p : a.policies) placers.push_back(make_placer(p, ctx));

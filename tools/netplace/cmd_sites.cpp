@@ -10,6 +10,7 @@
 #include "netplace/core/units.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/policies/site_state.hpp"
+#include "netplace/slurm/accounts.hpp"
 #include "netplace/slurm/collect.hpp"
 #include "netplace/slurm/placement.hpp"
 
@@ -39,6 +40,7 @@ Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
         std::string output = "/var/lib/netplace/sites.json";
         std::string timeout = "10s";
         std::string controllers;  // default: slurm-controllers.json next to --output
+        std::string accounts;     // default: slurm-accounts.json next to --output
         bool print = false;
     };
     auto o = std::make_shared<Options>();
@@ -53,6 +55,10 @@ Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
         "--controllers", o->controllers,
         "controller records for direct steering (sacctmgr show cluster), replaced atomically; "
         "default: slurm-controllers.json next to --output; 'none': do not write");
+    collect->add_option(
+        "--accounts", o->accounts,
+        "users' default Slurm accounts (sacctmgr show user), replaced atomically; default: "
+        "slurm-accounts.json next to --output; 'none': do not write");
     collect->add_flag("--print", o->print, "also print the collected state on stdout");
     return [=]() -> int {
         const Federation fed = network::load_federation(o->federation);
@@ -90,6 +96,27 @@ Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
                     path);
             } catch (const std::exception& e) {
                 std::cerr << "netplace sites collect: controllers: " << e.what() << '\n';
+                failed = true;
+            }
+        }
+        // Users' default accounts: a job without -A is charged to it, so account ACLs judge it
+        // as that account. On failure the old file is kept.
+        if (o->accounts != "none") {
+            std::string path = o->accounts;
+            if (path.empty()) {
+                auto slash = o->output.rfind('/');
+                path =
+                    (slash == std::string::npos ? std::string(".") : o->output.substr(0, slash)) +
+                    "/" + slurm::kAccountsFile;
+            }
+            try {
+                auto accounts = slurm::collect_default_accounts(timeout_s);
+                slurm::write_default_accounts(path, accounts, now_s());
+                std::cerr << fmt::format(
+                    "netplace sites collect: {} users' default accounts written to {}\n",
+                    accounts.size(), path);
+            } catch (const std::exception& e) {
+                std::cerr << "netplace sites collect: default accounts: " << e.what() << '\n';
                 failed = true;
             }
         }

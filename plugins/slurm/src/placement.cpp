@@ -1,5 +1,8 @@
 #include "netplace/slurm/placement.hpp"
 
+#include "netplace/slurm/accounts.hpp"
+
+#include "netplace/core/checked.hpp"
 #include "netplace/core/error.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/data/catalog.hpp"
@@ -119,22 +122,22 @@ JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opt
     job.nodes = count(str(j, "nodes")).value_or(1);
     job.tasks = count(str(j, "ntasks")).value_or(job.nodes);
     if (auto n = count(str(j, "ntasks-per-node")); n && !str(j, "ntasks"))
-        job.tasks = *n * job.nodes;
+        job.tasks = checked::sat_mul_count(*n, job.nodes);
     job.cpus_per_task = count(str(j, "cpus-per-task")).value_or(1);
     if (auto g = str(j, "gpus")) {
         job.gpus = count(g, true).value_or(0);
         job.gpu_type = gpu_type_of(g);
     } else if (auto g2 = str(j, "gpus-per-node")) {
-        job.gpus = count(g2, true).value_or(0) * job.nodes;
+        job.gpus = checked::sat_mul_count(count(g2, true).value_or(0), job.nodes);
         job.gpu_type = gpu_type_of(g2);
     } else if (auto g3 = str(j, "gpus-per-task")) {
-        job.gpus = count(g3, true).value_or(0) * job.tasks;
+        job.gpus = checked::sat_mul_count(count(g3, true).value_or(0), job.tasks);
         job.gpu_type = gpu_type_of(g3);
     }
     if (auto m = str(j, "mem"))
         job.memory_bytes = mem_bytes(*m);
     else if (auto mc = str(j, "mem-per-cpu"))
-        job.memory_bytes = mem_bytes(*mc) * job.cores() / std::max(1u, job.nodes);
+        job.memory_bytes = checked::sat_mul(mem_bytes(*mc), job.cores()) / std::max(1u, job.nodes);
     if (auto t = str(j, "time"); t && *t != "UNLIMITED" && *t != "INFINITE")
         job.walltime_s = units::parse_duration_s(*t);
     if (auto c = str(j, "constraint")) job.features = split_list(*c);
@@ -230,6 +233,13 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
         }
         const Federation& fed = in.federation;
         JobRequest job = job_from_cli_json(cli_json, opts);
+        // The account Slurm will charge: -A (or SBATCH_ACCOUNT) as given, else the user's default
+        // account from the collector's cache; in Slurm's lower case either way.
+        if (job.account.empty() && !job.user.empty()) {
+            if (auto a = cached_default_account(cfg.state_dir + "/" + kAccountsFile, job.user))
+                job.account = *a;
+        }
+        job.account = slurm_account_name(job.account);
         if (!job.hints.policy) job.hints.policy = cfg.default_policy;
         // Datasets by name: the admin's catalog says where they live, how big they are and where
         // they may be read; the user's own figures only count for data it does not know.

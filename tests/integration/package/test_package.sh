@@ -10,7 +10,9 @@
 #     `required` plugin mapped, a step binds through it, and sbatch --place-explain on this host
 #     (no cli_filter) says once that placement is not active; with the installed cli_filter.lua
 #     it does not;
-#  5. a plugin claiming another Slurm release series: Slurm refuses it (as 22.05 does for any
+#  5. accounts as Slurm has them (lower case, the user's default account when no -A) judged by
+#     the installed cli_filter under a policy the user selects;
+#  6. a plugin claiming another Slurm release series: Slurm refuses it (as 22.05 does for any
 #     other major.minor) and netplace's own line says why; under `optional` srun still works.
 # Needs root and the Slurm/MariaDB/munge packages; exits 77 (skip) otherwise.
 # Environment (set by ctest): NETPLACE_BINARY_DIR, NETPLACE_SOURCE_DIR.
@@ -155,7 +157,61 @@ check "with the installed cli_filter: submitted (rc $rc), explained, no 'not act
   bash -c "[ $rc = 0 ] && grep -q 'alpha' <<<\"\$1\" && ! grep -q 'placement is not active' <<<\"\$1\"" _ "$err"
 [ $rc = 0 ] || echo "$err"
 
-# --- 5. another Slurm release series -----------------------------------------------------------------
+# --- 5. accounts as Slurm has them: case rules, the default account, ACLs under any policy ----------
+# Slurm's case rules, seen on this cluster: an account created as "Guests" is "guests", and a job
+# submitted with -A GUESTS is charged to "guests".
+timeout "$T" sacctmgr -i add account Guests >/dev/null 2>&1
+timeout "$T" sacctmgr -i add user root account=guests >/dev/null 2>&1
+timeout "$T" sacctmgr -i modify user root set defaultaccount=guests >/dev/null 2>&1
+acct=$(timeout "$T" sacctmgr -n -P show account format=account 2>/dev/null | grep -ix guests)
+check "Slurm keeps the account created as 'Guests' as '$acct'" test "$acct" = guests
+jid=$(timeout "$T" sbatch --parsable -A GUESTS --hold -o /dev/null --wrap true 2>/dev/null)
+ja=$(timeout "$T" scontrol show job "$jid" 2>/dev/null | sed -n 's/.*Account=\([^ ]*\).*/\1/p')
+check "a job submitted with -A GUESTS is charged to '$ja'" test "$ja" = guests
+da=$(timeout "$T" sacctmgr -n -P show user root format=DefaultAccount 2>/dev/null)
+check "root's default account is '$da'" test "$da" = guests
+
+# netplace's policy: the ACL of account Guests denies gamma; the default policy denies beta to
+# guests by an enforce rule; `fastest` is open to users (the issue's escape).
+cat >"$root/etc/netplace/policy.yaml" <<'YAML'
+default: site
+user_selectable: [site, fastest]
+accounts:
+  Guests: {deny: [gamma]}
+policies:
+  - name: site
+    base: balanced
+    description: the admin's default
+    rules:
+      - name: guests-off-beta
+        match: {account: [guests]}
+        deny: [beta]
+YAML
+"$root/usr/bin/netplace" sites collect --federation "$root/etc/netplace/federation.yaml" \
+  --output "$tmp/state/sites.json" --timeout 5s >"$tmp/collect.log" 2>&1
+check "netplace sites collect cached root's default account" \
+  bash -c "grep -q '\"root\": *\"guests\"' '$tmp/state/slurm-accounts.json'"
+submit() {  # submit ARGS...: stderr of a held sbatch through the installed cli_filter
+  SLURM_CONF=$fd/slurm.conf NETPLACE_LUA_CPATH_OVERRIDE="$root$lua_cpath" \
+    timeout "$T" sbatch --hold -o /dev/null "$@" --wrap true 2>&1 >/dev/null
+}
+err=$(submit --place-sites=gamma --place-policy=fastest)
+echo "$err" >"$tmp/acl-default-account.log"
+check "no -A (default account guests) + fastest: gamma refused by the ACL of 'guests'" \
+  grep -q "gamma.*account 'guests' may not use this site" "$tmp/acl-default-account.log"
+err=$(submit --place-sites=gamma --place-policy=fastest -A GUESTS)
+echo "$err" >"$tmp/acl-upper.log"
+check "-A GUESTS + fastest: gamma refused by the ACL of 'guests'" \
+  grep -q "gamma.*account 'guests' may not use this site" "$tmp/acl-upper.log"
+err=$(submit --place-sites=beta --place-policy=fastest)
+echo "$err" >"$tmp/rule-fastest.log"
+check "no -A + --place-policy=fastest: beta still denied by the default policy's rule for guests" \
+  grep -q "beta.*denied by policy 'site' rule 'guests-off-beta'" "$tmp/rule-fastest.log"
+err=$(submit --place-sites=alpha --place-policy=fastest); rc=$?
+check "the same user's job on an allowed site is submitted (rc $rc)" test "$rc" = 0
+timeout "$T" scancel -u root 2>/dev/null
+
+# --- 6. another Slurm release series -----------------------------------------------------------------
 skewed=$bin/plugins/slurm/spank_netplace_skewed.so
 if [ -f "$skewed" ]; then
   sd=$base/alpha/etc-skew

@@ -88,6 +88,11 @@ wait_remote() {
 }
 
 token=$(cat "$base/home-dirs/root/.netplace/tokens/delta.jwt")
+# Users' default accounts, as the collector timer caches them: the policy has account ACLs and a
+# job without -A is judged as its user's default account (root's is root; unknown, it would get
+# only what every ACL permits). Load and controller records come in part 3.
+timeout 60 "$cli" sites collect --federation "$fed" --output "$base/out/sites-early.json" \
+  --controllers none --accounts "$state/slurm-accounts.json" 2>/dev/null
 
 # --- 1. data at the centre: the job goes there, output at the centre, state from home --------
 n0=$(delta_count)

@@ -62,6 +62,11 @@ started=1
 # shellcheck disable=SC1091
 . "$base/env.sh"
 echo "cluster up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+# Users' default accounts, as the collector timer caches them on a real host: the policy has
+# account ACLs, and a job without -A is judged as its user's default account (root's is root);
+# unknown, it would get only the sites every ACL permits. Load and controller records come later.
+"$cli" sites collect --federation "$here/federation.yaml" --output "$base/out/sites-early.json" \
+  --controllers none --accounts "$state/slurm-accounts.json" --timeout 10s 2>/dev/null
 
 failures=0
 pass() { echo "PASS: $*"; }

@@ -209,7 +209,11 @@ policies:
 )",
                                                  "p.yaml");
     JobRequest j = job(10, 100);
-    CHECK_FALSE(run_check("account-acl", j, set, 2));
+    CHECK_FALSE(run_check("account-acl", j, set, 2));  // staff: no ACL names it
+    j.account.clear();  // could be any account: every ACL applies (chem's allow list first)
+    CHECK(run_check("account-acl", j, set, 2) ==
+          "the job names no account and account 'chem' may not use this site");
+    CHECK_FALSE(run_check("account-acl", j, set, 1));
     j.account = "physics";
     CHECK(run_check("account-acl", j, set, 2) == "account 'physics' may not use this site");
     CHECK_FALSE(run_check("account-acl", j, set, 0));

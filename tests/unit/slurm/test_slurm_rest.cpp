@@ -243,7 +243,9 @@ TEST_CASE("the engine forwards to a REST centre under the same policy", "[slurm]
     cfg.local_cluster = "alpha";
     GetEnv no_env = [](const char*) -> std::optional<std::string> { return std::nullopt; };
 
-    auto r = decide_submission(R"({"spank:place-data":"ds@delta:2T"})", cfg, no_env, 1e9);
+    // An account no ACL names (without one the job would get only what every ACL permits).
+    auto r = decide_submission(R"({"account":"physics","spank:place-data":"ds@delta:2T"})", cfg,
+                               no_env, 1e9);
     INFO(r.message);
     CHECK(r.action == SubmitOutcome::Action::forward);
     CHECK(r.site == "delta");

@@ -116,7 +116,8 @@ DataModel parse_data_model(const std::string& text, const std::string& name,
     const YAML::Node& root = doc.root();
     DataModel m;
     m.source = name;
-    yaml::check_map(file, root, "data model", {"seed", "home", "inputs", "outputs", "gpus"});
+    yaml::check_map(file, root, "data model",
+                    {"seed", "home", "inputs", "outputs", "gpus", "residency"});
     if (root["seed"])
         m.seed =
             static_cast<std::uint64_t>(yaml::as_integer(file, root["seed"], "seed", 0, INT64_MAX));
@@ -181,6 +182,18 @@ DataModel parse_data_model(const std::string& text, const std::string& name,
         yaml::check_map(file, out, "outputs", {"size"});
         if (out["size"])
             m.output_bytes = parse_distribution(file, out["size"], "outputs size", true);
+    }
+    if (const auto r = root["residency"]) {
+        if (!r.IsMap())
+            yaml::fail(file, r, "residency must map a site to the tag of the data it holds");
+        for (const auto& kv : r) {
+            const std::string site = yaml::as_name(file, kv.first, "residency site");
+            if (!federation.find(site))
+                yaml::fail(file, kv.first,
+                           fmt::format("residency: '{}' is not a site of federation '{}'", site,
+                                       federation.name));
+            m.residency.emplace_back(site, yaml::as_name(file, kv.second, "residency tag"));
+        }
     }
     if (const auto g = root["gpus"]) {
         yaml::check_map(file, g, "gpus", {"fraction", "per_job"});

@@ -147,7 +147,10 @@ class EnginePlacer final : public Placer {
   public:
     EnginePlacer(std::string label, std::string policy, policies::PolicySet set,
                  const PlacerContext& ctx)
-        : label_(std::move(label)), policy_(std::move(policy)), fed_(*ctx.federation) {
+        : label_(std::move(label)),
+          policy_(std::move(policy)),
+          fed_(*ctx.federation),
+          residency_(ctx.site_residency) {
         // The engine's inputs once per replay; only the loads change between decisions.
         in_.federation = fed_;
         in_.policies = std::move(set);
@@ -172,6 +175,8 @@ class EnginePlacer final : public Placer {
             d.name = fmt::format("j{}-in{}", job.id, k);
             d.site = fed_.sites[job.inputs[k].site].name;
             d.bytes = job.inputs[k].bytes;
+            if (job.inputs[k].site < residency_.size() && !residency_[job.inputs[k].site].empty())
+                d.residency = residency_[job.inputs[k].site];
             req.inputs.push_back(std::move(d));
         }
         req.hints.policy = policy_;
@@ -187,6 +192,7 @@ class EnginePlacer final : public Placer {
     std::string label_, policy_;
     const Federation& fed_;
     policies::PlacementInputs in_;
+    std::vector<std::string> residency_;  // tag of the data at each site ("" = none)
     std::map<std::string, std::uint32_t> index_;
 };
 

@@ -1,5 +1,6 @@
 #include "netplace/sim/simulator.hpp"
 
+#include "netplace/core/checked.hpp"
 #include "netplace/core/error.hpp"
 
 #include <fmt/format.h>
@@ -273,7 +274,7 @@ class Engine final : public SimView {
                 ++st.inputs_left;
                 push(now_ + delay, k_arrive, j);
             } else {
-                rec.wan_bytes += in.bytes;
+                rec.wan_bytes = checked::sat_add(rec.wan_bytes, in.bytes);
                 ++st.inputs_left;
                 add_transfer(in.site * sites_.size() + s, j, static_cast<double>(in.bytes), false);
             }

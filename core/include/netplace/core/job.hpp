@@ -4,10 +4,20 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace netplace {
+
+// Slurm keeps account names in lower case (sacctmgr lowercases what it is given; a job's
+// `-A Guests` is charged to `guests`), so netplace compares accounts the way Slurm does.
+inline std::string slurm_account_name(std::string_view account) {
+    std::string out(account);
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
 
 struct Dataset {
     std::string name;
@@ -42,7 +52,10 @@ struct JobRequest {
     std::optional<std::string> home_site;  // where outputs go; default: the submitting site
     PlacementHints hints;
 
-    unsigned cores() const { return tasks * cpus_per_task; }
+    // 64-bit: two 32-bit counts cannot overflow it (65536 x 65536 is 2^32 cores, not 0).
+    std::uint64_t cores() const {
+        return static_cast<std::uint64_t>(tasks) * static_cast<std::uint64_t>(cpus_per_task);
+    }
 };
 
 // The parts of a site's score (weight x figure, seconds-equivalent), so an explanation can show

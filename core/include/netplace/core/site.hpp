@@ -14,8 +14,8 @@ struct SiteCapacity {
     unsigned cores = 0;
     std::uint64_t memory_bytes = 0;
     std::map<std::string, unsigned> gpus;  // GPU type -> count ("a100": 256)
-    unsigned total_gpus() const {
-        unsigned n = 0;
+    std::uint64_t total_gpus() const {     // 64-bit: a sum of 32-bit counts cannot wrap
+        std::uint64_t n = 0;
         for (const auto& [_, c] : gpus) n += c;
         return n;
     }

@@ -15,6 +15,9 @@ std::uint64_t parse_size(std::string_view text);
 double parse_rate_bps(std::string_view text);
 // Seconds: plain number = seconds; "ms", "s", "m"/"min", "h", "d" units and combinations
 // ("1h30m"); Slurm time forms "MM:SS", "HH:MM:SS", "D-HH[:MM[:SS]]".
+// Longer than kMaxDurationS (100 years) is refused: every sum of durations stays finite and
+// exact enough, and Slurm's own limit (minutes in 32 bits) is larger than any sensible value.
+inline constexpr double kMaxDurationS = 36500.0 * 86400.0;
 double parse_duration_s(std::string_view text);
 
 std::string format_size(std::uint64_t bytes);  // "1.5 GiB"

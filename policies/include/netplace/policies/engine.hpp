@@ -27,7 +27,7 @@ PlacementDecision place(const JobRequest& job, const PlacementInputs& in);
 //               mean_left * min(1, (need - free) / busy)     (running work frees cores linearly)
 //     where mean_left = running_core_seconds_left / busy cores.
 // The simulator uses the same function for the load view it hands the engine.
-double estimate_wait_s(unsigned cores, unsigned gpus, const Site& site, const SiteLoad* load);
+double estimate_wait_s(std::uint64_t cores, unsigned gpus, const Site& site, const SiteLoad* load);
 
 // Time to move `bytes` over one link: latency + bytes * 8 / bandwidth. Infinite when the link
 // has no bandwidth.

@@ -77,8 +77,16 @@ struct JobFacts {
     std::string home;   // output home site ("" when none)
     int home_idx = -1;  // its index; -1 when not a federation site or no output
     const AccountAcl* acl = nullptr;
-    double run_ref_s = 0;  // runtime at a speed-1 site
-    unsigned cores = 0;
+    // The job names no account (none given, none resolved by its door) while the policy file
+    // has ACLs: only the sites every ACL permits (check "account-acl").
+    bool account_unknown = false;
+    // When the job selected another policy than the default: the default policy and its hard
+    // constraints in force for this job (enforce mode only). Admin constraints bind whatever
+    // policy a job selects; a selectable policy can only narrow (check "admin-policy").
+    const Policy* admin = nullptr;
+    std::vector<EffectSource> admin_active;
+    double run_ref_s = 0;     // runtime at a speed-1 site
+    std::uint64_t cores = 0;  // 64-bit: tasks x cpus_per_task
     // The checks that can say anything about this job (a job without residency tags skips the
     // residency check, ...), in site_checks() order: the per-site loop runs only these.
     std::vector<SiteCheckFn> checks;

@@ -63,17 +63,18 @@ struct MatchField {
     const char* name;
     Kind kind;
     const char* help;
-    const char* subject;                                  // "account", "cores", "input"
-    std::vector<std::string> Match::*names = nullptr;     // Kind::names
-    std::optional<unsigned> Match::*count = nullptr;      // min_count, max_count
-    std::optional<std::uint64_t> Match::*size = nullptr;  // min_size, max_size
-    std::string JobRequest::*job_text = nullptr;          // names: the job's value
-    unsigned (*job_count)(const JobRequest&) = nullptr;   // counts: the job's value
+    const char* subject;                                      // "account", "cores", "input"
+    std::vector<std::string> Match::*names = nullptr;         // Kind::names
+    std::optional<unsigned> Match::*count = nullptr;          // min_count, max_count
+    std::optional<std::uint64_t> Match::*size = nullptr;      // min_size, max_size
+    std::string JobRequest::*job_text = nullptr;              // names: the job's value
+    std::uint64_t (*job_count)(const JobRequest&) = nullptr;  // counts: the job's value
     // sizes compare the job's total input bytes
 };
-inline unsigned job_cores(const JobRequest& j) { return j.cores(); }
-inline unsigned job_gpus(const JobRequest& j) { return j.gpus; }
-inline unsigned job_nodes(const JobRequest& j) { return j.nodes; }
+// 64-bit: cores are a product of two 32-bit counts.
+inline std::uint64_t job_cores(const JobRequest& j) { return j.cores(); }
+inline std::uint64_t job_gpus(const JobRequest& j) { return j.gpus; }
+inline std::uint64_t job_nodes(const JobRequest& j) { return j.nodes; }
 inline constexpr MatchField match_fields[] = {
     {.name = "account",
      .kind = MatchField::Kind::names,
@@ -223,10 +224,24 @@ class PolicySet {
     bool user_selectable(const std::string& name) const;
     // Sites that may read data carrying `tag`; nullptr when the tag is not defined.
     const std::vector<std::string>* residency(const std::string& tag) const;
+    // By Slurm's account name (case-insensitive: Slurm keeps account names in lower case).
     const AccountAcl* account(const std::string& account) const;
+    const std::map<std::string, AccountAcl>& accounts() const { return accounts_; }
     const std::string& source() const { return source_; }
 
     std::vector<PolicyInfo> describe() const;
+
+    // Admin constraints a job can step around by asking for another policy: the hard
+    // constraints (enforce-mode deny/allow/require_*/max_stage_in/min_bandwidth) of a policy
+    // other than the default bind only jobs placed under that policy, while the default policy's
+    // bind every job (the engine applies them whichever policy a job selects). One warning per
+    // such policy or rule, naming the policies that escape it and the fix; `policy check` prints
+    // them as `file:line:col: warning: ...`.
+    struct Warning {
+        SourceLocation where;
+        std::string message;
+    };
+    std::vector<Warning> selectable_escapes() const;
 
     // Site names the file mentions, with where; `netplace policy check --federation` verifies them.
     struct SiteMention {

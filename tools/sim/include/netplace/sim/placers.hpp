@@ -16,6 +16,9 @@ struct PlacerContext {
     policies::LinkMatrix links;  // what the engine is told about the links (policies::link_matrix)
     std::uint64_t seed = 1;
     std::vector<std::string> policy_files;  // YAML policy files for netplace policies
+    // Residency tag of the data at each site (federation order; "" = untagged), from the data
+    // model: netplace policies pass it to the engine like every other door.
+    std::vector<std::string> site_residency;
 };
 
 // local, random, round-robin, least-loaded, earliest-start, data-local.

@@ -72,6 +72,10 @@ struct DataModel {
     std::optional<unsigned> gpus_per_job;  // SWF has no GPUs; a model may ask for some
     double gpu_job_fraction = 0;
     std::optional<std::uint64_t> seed;
+    // Residency tag of the data living at a site (`residency: {cern: eu-only}`): the engine then
+    // lets a job read it only where the policy file's `residency:` allows that tag, as on every
+    // other door. Sites not listed: untagged data.
+    std::vector<std::pair<std::string, std::string>> residency;
     std::string source;  // file, or "built-in default"
 };
 
