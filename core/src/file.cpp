@@ -73,9 +73,10 @@ void write_atomic(const std::string& path, const std::string& content, unsigned 
     if (dfd.get() >= 0) ::fsync(dfd.get());  // make the rename itself durable
 }
 
-std::string read_all(const std::string& path, std::size_t max_bytes) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-    if (fd.get() < 0) throw sys_error("cannot open", path);
+namespace {
+
+// O_NONBLOCK: opening a FIFO for reading must not wait for a writer; fstat then refuses it.
+std::string read_open(Fd& fd, const std::string& path, std::size_t max_bytes) {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw sys_error("cannot stat", path);
     if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
@@ -101,6 +102,23 @@ std::string read_all(const std::string& path, std::size_t max_bytes) {
     }
     out.resize(off);
     return out;
+}
+
+}  // namespace
+
+std::string read_all(const std::string& path, std::size_t max_bytes) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (fd.get() < 0) throw sys_error("cannot open", path);
+    return read_open(fd, path, max_bytes);
+}
+
+std::optional<std::string> read_if_exists(const std::string& path, std::size_t max_bytes) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (fd.get() < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw sys_error("cannot open", path);
+    }
+    return read_open(fd, path, max_bytes);
 }
 
 }  // namespace netplace::file

@@ -1,6 +1,7 @@
 #include "netplace/slurm/config.hpp"
 
 #include "netplace/core/error.hpp"
+#include "netplace/core/file.hpp"
 #include "netplace/core/units.hpp"
 
 #include <fmt/format.h>
@@ -8,9 +9,6 @@
 #include <glob.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <sstream>
 
 namespace netplace::slurm {
@@ -40,13 +38,17 @@ struct Glob {
     ~Glob() { globfree(&g); }
 };
 
+// plugstack.conf and its includes are a few lines; slurm.conf a few thousand. Regular files only
+// (file::read_if_exists): an `include` of a FIFO must not hang a submission, /dev/zero must not
+// fill memory.
+constexpr std::size_t kMaxPlugstackBytes = 1u << 20;
+constexpr std::size_t kMaxSlurmConfBytes = 16u << 20;
+
 std::optional<std::vector<std::string>> scan(const std::string& path, int depth) {
     if (depth > 8) throw Error(fmt::format("{}: include nesting deeper than 8", path));
-    std::ifstream in(path);
-    if (!in) {
-        if (errno == ENOENT) return std::nullopt;
-        throw Error(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
-    }
+    const auto text = file::read_if_exists(path, kMaxPlugstackBytes);
+    if (!text) return std::nullopt;
+    std::istringstream in(*text);
     std::string line;
     while (std::getline(in, line)) {
         if (auto h = line.find('#'); h != std::string::npos) line.erase(h);
@@ -171,7 +173,7 @@ std::optional<std::vector<std::string>> find_plugstack_args(const std::string& p
 }
 
 std::optional<std::string> cluster_name_of(const std::string& slurm_conf_path) {
-    std::ifstream in(slurm_conf_path);
+    std::istringstream in(file::read_if_exists(slurm_conf_path, kMaxSlurmConfBytes).value_or(""));
     std::string line;
     constexpr std::string_view key = "clustername=";
     while (in && std::getline(in, line)) {
@@ -185,7 +187,7 @@ std::optional<std::string> cluster_name_of(const std::string& slurm_conf_path) {
 }
 
 std::string plugstack_path_for(const std::string& slurm_conf_path) {
-    std::ifstream in(slurm_conf_path);
+    std::istringstream in(file::read_if_exists(slurm_conf_path, kMaxSlurmConfBytes).value_or(""));
     std::string line;
     while (in && std::getline(in, line)) {
         auto w = words(line);

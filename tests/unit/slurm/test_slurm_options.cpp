@@ -1,12 +1,19 @@
+#include "../support/temp_dir.hpp"
 #include "netplace/core/error.hpp"
 #include "netplace/slurm/config.hpp"
 #include "netplace/slurm/options.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 
 using namespace netplace;
@@ -168,4 +175,39 @@ TEST_CASE("plugstack.conf lookup follows includes", "[slurm]") {
     std::ofstream(dir / "plain.conf") << "ClusterName=y\n";
     CHECK(plugstack_path_for((dir / "plain.conf").string()) == (dir / "plugstack.conf").string());
     fs::remove_all(dir);
+}
+
+TEST_CASE("plugstack.conf includes: a FIFO or an oversized file is refused and never waited on",
+          "[slurm]") {
+    namespace fs = std::filesystem;
+    test::TempDir tmp;
+    fs::create_directories(tmp.path / "d");
+    const std::string conf = (tmp.path / "plugstack.conf").string();
+    std::ofstream(conf) << "include d/*.conf\nrequired spank_netplace.so bind=numa\n";
+    const std::string fifo = (tmp.path / "d" / "a.conf").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    // Run the lookup aside: before the fix it blocked in open(2) waiting for a writer.
+    auto lookup = std::async(std::launch::async, [&] {
+        try {
+            find_plugstack_args(conf);
+            return std::string("no error");
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+    });
+    const bool done = lookup.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    if (!done) {
+        // Unblock it (a writer appears and leaves: EOF) so the test can end, red.
+        const int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+        if (w >= 0) ::close(w);
+    }
+    CHECK(done);
+    CHECK(lookup.get() == fifo + ": not a regular file");
+    fs::remove(fifo);
+    std::ofstream(fifo) << std::string((1u << 20) + 1, '#');
+    CHECK_THAT(why([&] { find_plugstack_args(conf); }),
+               Catch::Contains(fifo + ": file is 1048577 bytes, more than the 1048576 allowed"));
+    fs::remove(fifo);
+    REQUIRE(find_plugstack_args(conf));
+    CHECK(*find_plugstack_args(conf) == std::vector<std::string>{"bind=numa"});
 }

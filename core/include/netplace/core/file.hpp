@@ -2,6 +2,7 @@
 // State files that readers on submission paths depend on: replaced atomically so a reader sees
 // the old file or the new one, never half of one.
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace netplace::file {
@@ -14,5 +15,10 @@ void write_atomic(const std::string& path, const std::string& content, unsigned 
 // Reads a whole file, refusing anything larger than `max_bytes` (a corrupt or hostile state file
 // must not exhaust memory on a login node). Throws netplace::Error naming the path.
 std::string read_all(const std::string& path, std::size_t max_bytes = 64u << 20);
+
+// read_all for a file that may be absent (an optional config file, an include): nullopt when
+// `path` does not exist; every other failure (a FIFO, a device, too large, unreadable) throws.
+std::optional<std::string> read_if_exists(const std::string& path,
+                                          std::size_t max_bytes = 64u << 20);
 
 }  // namespace netplace::file

@@ -61,7 +61,8 @@ PluginConfig parse_plugin_args(const std::vector<std::string>& args);
 
 // The arguments of the first spank_netplace line in `plugstack_path`, following `include`
 // globs (plugstack.conf.d); nullopt when no line names the plugin. Throws netplace::Error when
-// the file exists but cannot be read.
+// the file or an included one exists but cannot be read, is not a regular file (an included
+// FIFO is refused, never waited on) or is larger than 1 MiB (slurm.conf: 16 MiB).
 std::optional<std::vector<std::string>> find_plugstack_args(const std::string& plugstack_path);
 // plugstack.conf of a slurm.conf: its PlugStackConfig=, else plugstack.conf next to it.
 std::string plugstack_path_for(const std::string& slurm_conf_path);
