@@ -8,8 +8,14 @@
 #include <zlib.h>
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 using namespace netplace;
 using namespace netplace::sim;
@@ -155,5 +161,53 @@ TEST_CASE("SWF: unreadable, truncated gzip and binary files are clear errors", "
         o << std::string("1 2 3\0\0\0 4", 11);
     }
     CHECK_THROWS_WITH(read_swf(bin), Catch::Contains("binary"));
+    fs::remove_all(dir);
+}
+
+TEST_CASE("SWF: an overlong line is refused at its line and a FIFO or device is never read",
+          "[sim]") {
+    const auto dir = fs::temp_directory_path() / ("np-swf-bound-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string good = "1 0 -1 100 1 -1 -1 -1 200 -1 -1 1 1 -1 -1 1 -1 -1\n";
+    // 8 MiB of one "line" in a gzip file of a few KiB: before the bound it was buffered whole
+    // (a larger one inflated to gigabytes and ended in bad_alloc).
+    const auto gz = (dir / "bomb.swf.gz").string();
+    {
+        gzFile f = gzopen(gz.c_str(), "wb");
+        REQUIRE(f);
+        gzputs(f, ("; Version: 2.2\n" + good).c_str());
+        const std::string ones(1 << 20, '1');
+        for (int i = 0; i < 8; ++i) gzwrite(f, ones.data(), static_cast<unsigned>(ones.size()));
+        gzclose(f);
+    }
+    CHECK(fs::file_size(gz) < 64 * 1024);
+    const std::string want =
+        ":3:1: line longer than 64 KiB: not an SWF record or header line (is this an SWF "
+        "trace? SWF is one job per line)";
+    CHECK_THROWS_WITH(read_swf(gz), gz + want);
+    CHECK_THROWS_AS(read_swf(gz), ConfigError);
+    // The same bound on text already in memory; a 64 KiB line is still read.
+    const std::string long_line = "; Note: " + std::string((64 << 10) - 8, 'x');
+    CHECK(parse_swf(long_line + "\n" + good, "t.swf").jobs.size() == 1);
+    CHECK_THROWS_WITH(parse_swf(good + good + long_line + "x\n", "t.swf"), "t.swf" + want);
+
+    const auto fifo = (dir / "trace.swf").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    auto reading = std::async(std::launch::async, [&] {
+        try {
+            read_swf(fifo);
+            return std::string("no error");
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+    });
+    const bool done = reading.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    if (!done) {  // before the fix: blocked in open(2); a writer that leaves ends it (red)
+        const int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+        if (w >= 0) ::close(w);
+    }
+    CHECK(done);
+    CHECK_THAT(reading.get(), Catch::Contains("trace " + fifo + " is not a regular file"));
+    CHECK_THROWS_WITH(read_swf("/dev/zero"), Catch::Contains("/dev/zero is not a regular file"));
     fs::remove_all(dir);
 }

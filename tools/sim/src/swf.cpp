@@ -5,6 +5,10 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -14,6 +18,20 @@
 
 namespace netplace::sim {
 namespace {
+
+// An SWF record is 18 numbers (~100 bytes; extended formats add a few fields) and header
+// comments are one line of prose: 64 KiB is far above any real line. A longer "line" (a file
+// without newlines, or a gzip bomb inflating to gigabytes of one line) is refused at the line it
+// starts on instead of being buffered whole. Line numbers must fit the int of SourceLocation.
+constexpr std::size_t kMaxLineBytes = 64u << 10;
+constexpr std::uint32_t kMaxLines = 2'000'000'000u;
+
+[[noreturn]] void too_long(const std::string& file, std::uint32_t line) {
+    throw ConfigError(SourceLocation{file, static_cast<int>(line), 1},
+                      fmt::format("line longer than {} KiB: not an SWF record or header line "
+                                  "(is this an SWF trace? SWF is one job per line)",
+                                  kMaxLineBytes >> 10));
+}
 
 constexpr const char* kFieldNames[18] = {"job number",
                                          "submit time",
@@ -145,7 +163,13 @@ class Parser {
 
     // Returns false once max_jobs records are in.
     bool line(std::string_view raw) {
+        if (line_no_ >= kMaxLines)
+            throw ConfigError(SourceLocation{trace_.source, static_cast<int>(line_no_), 1},
+                              fmt::format("more than {} lines: split the trace or read a prefix "
+                                          "with --max-jobs",
+                                          kMaxLines));
         ++line_no_;
+        if (raw.size() > kMaxLineBytes) too_long(trace_.source, line_no_);
         const std::string_view text = trim(raw);
         if (text.empty()) return true;
         if (text.front() == ';') {
@@ -169,6 +193,8 @@ class Parser {
         trace_.jobs.push_back(std::move(job));
         return !(options_.max_jobs && trace_.jobs.size() >= *options_.max_jobs);
     }
+
+    std::uint32_t next_line() const { return line_no_ + 1; }
 
     SwfTrace finish() {
         trace_.lines = line_no_;
@@ -197,8 +223,23 @@ SwfTrace parse_swf(std::string_view text, const std::string& name, const SwfOpti
 
 SwfTrace read_swf(const std::string& path, const SwfOptions& options) {
     // gzread passes uncompressed files through unchanged, so one reader serves .swf and .swf.gz.
-    std::unique_ptr<gzFile_s, GzCloser> in(gzopen(path.c_str(), "rb"));
-    if (!in) throw Error(fmt::format("cannot open trace {}: {}", path, std::strerror(errno)));
+    // Regular files only: O_NONBLOCK so a FIFO is refused by fstat instead of waiting for a
+    // writer, and a device (/dev/zero, /dev/urandom) is never read.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) throw Error(fmt::format("cannot open trace {}: {}", path, std::strerror(errno)));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw Error(
+            fmt::format("trace {} is not a regular file (a FIFO or device cannot be "
+                        "replayed: copy the trace to a file)",
+                        path));
+    }
+    std::unique_ptr<gzFile_s, GzCloser> in(gzdopen(fd, "rb"));  // owns fd from here on
+    if (!in) {
+        ::close(fd);
+        throw Error(fmt::format("cannot open trace {}: {}", path, std::strerror(errno)));
+    }
     gzbuffer(in.get(), 1 << 17);
     Parser parser(path, options);
     std::string pending;  // a line split across two reads
@@ -242,6 +283,8 @@ SwfTrace read_swf(const std::string& path, const SwfOptions& options) {
             pos = eol + 1;
         }
         pending.append(chunk.substr(pos));
+        // The line being assembled is already too long: stop before buffering more of it.
+        if (pending.size() > kMaxLineBytes) too_long(path, parser.next_line());
     }
     if (!pending.empty()) parser.line(pending);
     return parser.finish();
