@@ -45,7 +45,11 @@ np_cleanup() {
     set +e
     for entry in "${NP_PIDS[@]}"; do np_kill_pid "${entry%%:*}" "${entry#*:}"; done
     for ns in "${NP_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
-    for d in "${NP_DIRS[@]}"; do rm -rf "$d"; done
+    # np_tmpdir mostly runs as d=$(np_tmpdir), a subshell whose NP_DIRS+= never reaches this
+    # shell: its directories are found by their name (the prefix is unique per run).
+    for d in "${NP_DIRS[@]}" "/tmp/${NP_PREFIX}".??????; do
+        [ -d "$d" ] && [ ! -L "$d" ] && rm -rf "$d"
+    done
     return $rc
 }
 
