@@ -2,6 +2,8 @@
 
 #include "netplace/core/error.hpp"
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -109,6 +111,41 @@ std::string read_open(Fd& fd, const std::string& path, std::size_t max_bytes) {
 std::string read_all(const std::string& path, std::size_t max_bytes) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) throw sys_error("cannot open", path);
+    return read_open(fd, path, max_bytes);
+}
+
+std::string read_trusted(const std::string& path, std::size_t max_bytes) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
+    if (fd.get() < 0) {
+        if (errno == ELOOP)
+            throw Error(path +
+                        ": is a symbolic link: a state file is read only as itself "
+                        "(replace the link with the file, or point the configuration at "
+                        "the file)");
+        throw sys_error("cannot open", path);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw sys_error("cannot stat", path);
+    if (S_ISREG(st.st_mode)) {
+        if (st.st_mode & S_IWOTH)
+            throw Error(
+                fmt::format("{}: writable by everyone (mode {:o}): anyone could steer "
+                            "placement through it; chmod o-w {}",
+                            path, st.st_mode & 07777, path));
+        const uid_t me = ::geteuid();
+        if (st.st_uid != 0 && st.st_uid != me) {
+            const auto slash = path.rfind('/');
+            const std::string dir =
+                slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+            struct stat ds {};
+            if (::stat(dir.c_str(), &ds) != 0 || ds.st_uid != st.st_uid)
+                throw Error(fmt::format(
+                    "{}: owned by uid {}, not by root, by you (uid {}) or by the owner of {}: "
+                    "another user could steer placement through it; chown it to the user "
+                    "netplace-probed runs as (the owner of its state directory)",
+                    path, st.st_uid, me, dir));
+        }
+    }
     return read_open(fd, path, max_bytes);
 }
 

@@ -195,3 +195,52 @@ TEST_CASE("current_links never throws on a bad state file and says so once",
         CHECK(find(est, "gamma", "alpha").bandwidth_bps == 250e6);
     }
 }
+
+TEST_CASE(
+    "link state for placement: a symlink or a world-writable or foreign-owned file is refused",
+    "[network][link_state]") {
+    TempDir d;
+    const Federation fed = network::load_federation_string(kFed, "f.yaml");
+    network::LinkState st;
+    auto& m = st.get_or_add("gamma", "alpha");
+    m.bandwidth_bps = 250e6;
+    m.last_success = 1000;
+    const std::string path = (d.path / "links.json").string();
+    network::write_link_state(path, st);
+    CHECK(network::read_link_state_for_estimates(path).links.size() == 1);
+    auto believed = [&] { return find(network::current_links(fed, path, 1100), "gamma", "alpha"); };
+    CHECK(believed().measured);
+
+    REQUIRE(::chmod(path.c_str(), 0666) == 0);
+    CHECK_THROWS_WITH(network::read_link_state_for_estimates(path),
+                      path +
+                          ": writable by everyone (mode 666): anyone could steer placement "
+                          "through it; chmod o-w " +
+                          path);
+    std::vector<std::string> warnings;
+    CHECK_FALSE(
+        find(network::current_links(fed, path, 1100, &warnings), "gamma", "alpha").measured);
+    REQUIRE(warnings.size() == 1);
+    CHECK_THAT(warnings[0], Catch::Contains("chmod o-w") && Catch::Contains("static link figures"));
+    REQUIRE(::chmod(path.c_str(), 0644) == 0);
+
+    const std::string link = (d.path / "planted.json").string();
+    fs::create_symlink(path, link);
+    CHECK_THROWS_WITH(network::read_link_state_for_estimates(link),
+                      Catch::Contains(link + ": is a symbolic link"));
+
+    if (::geteuid() == 0) {
+        // Another user's file in root's directory is refused; in that user's own state
+        // directory (a daemon's DynamicUser) it is believed.
+        REQUIRE(::chown(path.c_str(), 4242, 4242) == 0);
+        CHECK_THROWS_WITH(
+            network::read_link_state_for_estimates(path),
+            Catch::Contains(path + ": owned by uid 4242, not by root, by you (uid 0)") &&
+                Catch::Contains("chown it to the user netplace-probed runs as"));
+        REQUIRE(::chown(d.path.c_str(), 4242, 4242) == 0);
+        CHECK(believed().measured);
+        REQUIRE(::chown(d.path.c_str(), 0, 0) == 0);
+    } else {
+        WARN("not root: the owner check is not exercised (it needs chown)");
+    }
+}

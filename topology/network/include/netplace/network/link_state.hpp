@@ -77,6 +77,8 @@ LinkState parse_link_state(const std::string& text, const std::string& name,
 void write_link_state(const std::string& path, const LinkState& state);
 // Throws netplace::Error for a missing, oversized or bad file.
 LinkState read_link_state(const std::string& path);
+// For placement (current_links): the file is read through file::read_trusted (no symlink, not
+// world-writable, owned by root, the caller or its directory's owner).
 LinkState read_link_state_for_estimates(const std::string& path);
 // Read-modify-write for writers (daemon, importers, `probe run`): holds an exclusive flock on
 // "<path>.lock" so concurrent writers do not lose each other's links. A missing file starts
