@@ -1,6 +1,7 @@
 // Every row of the option tables (policy weights, rule match fields, plugstack keys) is
 // documented: adding a row without a line in docs/ turns this red.
 #include "netplace/core/file.hpp"
+#include "netplace/network/probing_keys.hpp"
 #include "netplace/policies/policy.hpp"
 #include "netplace/slurm/config.hpp"
 
@@ -58,5 +59,13 @@ TEST_CASE("option tables: defaults come from the structs, values round-trip", "[
                                      [&](const auto& o) { return o.name == f.name; });
         REQUIRE(it != info[0].options.end());
         CHECK(it->help.find(f.help) == 0);
+    }
+}
+
+TEST_CASE("docs: every probing key is in docs/network.md", "[docs]") {
+    const std::string text = doc("network.md");
+    for (const auto& k : network::probing_keys()) {
+        INFO("probing key " << k.name);
+        CHECK(text.find(k.name) != std::string::npos);
     }
 }

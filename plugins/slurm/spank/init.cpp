@@ -84,7 +84,7 @@ int option(int val, const char* optarg, int remote) {
     // Tell cli_filter.lua (same process, runs after option parsing) that netplace must decide,
     // so jobs without --place-* skip building slurm.json_cli_options() on the hot path.
     // client_init_post_opt removes it again before sbatch exports the environment.
-    if (!remote && std::string_view(spec.name) != "place-bind") ::setenv(kPlacementAsked, "1", 1);
+    if (!remote && spec.asks_placement) ::setenv(kPlacementAsked, "1", 1);
     return 0;
 }
 

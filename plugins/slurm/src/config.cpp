@@ -90,8 +90,8 @@ constexpr PlugstackKey kKeys[] = {
      [](PluginConfig& c, const std::string& v) { c.policy = abs_path(v); },
      [](const PluginConfig& c) { return c.policy; }},
     {"state_dir", "absolute path",
-     "sites.json and slurm-controllers.json (collector); links.json unless the federation's "
-     "probing.state_file says otherwise",
+     "sites.json and slurm-controllers.json (collector); link state comes from the "
+     "federation's probing.state_file",
      [](PluginConfig& c, const std::string& v) { c.state_dir = abs_path(v); },
      [](const PluginConfig& c) { return c.state_dir; }},
     {"catalog", "absolute path",

@@ -180,8 +180,12 @@ void apply_env(UserOptions& opts, const std::vector<std::string>& given, const G
 }
 
 std::vector<std::string> apply_cli_json(UserOptions& opts, const std::string& json_text) {
+    return apply_cli_json(opts,
+                          nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false));
+}
+
+std::vector<std::string> apply_cli_json(UserOptions& opts, const nlohmann::json& j) {
     std::vector<std::string> given;
-    auto j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object()) throw Error("cli_filter options are not a JSON object");
     for (const auto& spec : kOptions) {
         auto it = j.find(std::string("spank:") + spec.name);

@@ -11,6 +11,7 @@
 #include "netplace/policies/load_inputs.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <grp.h>
@@ -110,8 +111,9 @@ std::string explain_table(const PlacementDecision& d) {
     return out;
 }
 
-JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opts) {
-    auto j = json::parse(cli_json, nullptr, false);
+namespace {
+
+JobRequest job_from_options(const json& j, const UserOptions& opts) {
     if (!j.is_object()) throw Error("cli_filter options are not a JSON object");
     JobRequest job;
     job.name = str(j, "job-name").value_or("");
@@ -151,6 +153,22 @@ JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opt
     return job;
 }
 
+}  // namespace
+
+JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opts) {
+    return job_from_options(json::parse(cli_json, nullptr, false), opts);
+}
+
+Submission parse_submission(const std::string& cli_json, const GetEnv& getenv) {
+    const json j = json::parse(cli_json, nullptr, false);
+    Submission s;
+    const auto given = apply_cli_json(s.opts, j);  // throws for a non-object too
+    apply_env(s.opts, given, getenv);
+    s.job = job_from_options(j, s.opts);
+    s.clusters = str(j, "clusters");
+    return s;
+}
+
 std::optional<PluginConfig> config_for(const std::string& slurm_conf) {
     auto args = find_plugstack_args(plugstack_path_for(slurm_conf));
     if (!args) return std::nullopt;
@@ -160,33 +178,33 @@ std::optional<PluginConfig> config_for(const std::string& slurm_conf) {
 }
 
 namespace {
-SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv,
-                     double now);
-
-bool quiet_unless_refused(const std::string& cli_json, const GetEnv& getenv) {
-    UserOptions o;
-    try {
-        auto given = apply_cli_json(o, cli_json);
-        apply_env(o, given, getenv);
-    } catch (const std::exception&) {
-        return false;
-    }
-    return !o.wants_placement();
-}
+SubmitOutcome decide(Submission sub, const PluginConfig& cfg, double now);
 }  // namespace
 
 SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig& cfg,
                                 const GetEnv& getenv, double now) {
+    Submission sub;
+    try {
+        sub = parse_submission(cli_json, getenv);
+    } catch (const std::exception& e) {
+        SubmitOutcome out;
+        out.action = SubmitOutcome::Action::refuse;
+        out.message = e.what();
+        return out;
+    }
+    // Nothing asked of netplace and no -M to check against the policy: Slurm's business.
+    if (!sub.wants_netplace()) return {};
+    const bool quiet = sub.only_checks_clusters();
     SubmitOutcome out;
     try {
-        out = decide(cli_json, cfg, getenv, now);
+        out = decide(std::move(sub), cfg, now);
     } catch (const std::exception& e) {
         out = SubmitOutcome{};
         out.warnings.push_back(
             fmt::format("cannot decide ({}); Slurm chooses the cluster", e.what()));
     }
     // A plain `-M x` is only checked against the policy: state fallbacks do not concern it.
-    if (out.action != SubmitOutcome::Action::refuse && quiet_unless_refused(cli_json, getenv)) {
+    if (out.action != SubmitOutcome::Action::refuse && quiet) {
         out.warnings.clear();
         out.state_warnings.clear();
     }
@@ -194,31 +212,16 @@ SubmitOutcome decide_submission(const std::string& cli_json, const PluginConfig&
 }
 
 namespace {
-SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const GetEnv& getenv,
-                     double now) {
+SubmitOutcome decide(Submission sub, const PluginConfig& cfg, double now) {
     using A = SubmitOutcome::Action;
     SubmitOutcome out;
-    UserOptions opts;
-    std::optional<std::string> user_clusters;
-    try {
-        auto given = apply_cli_json(opts, cli_json);
-        apply_env(opts, given, getenv);
-        auto j = json::parse(cli_json);
-        user_clusters = str(j, "clusters");
-    } catch (const std::exception& e) {
-        out.action = A::refuse;
-        out.message = e.what();
-        return out;
-    }
-    // Nothing asked of netplace and no -M to check against the policy: Slurm's business.
-    if (!opts.wants_placement() && !user_clusters) return out;
-
+    const std::optional<std::string>& user_clusters = sub.clusters;
     try {
         policies::InputSources src;
         src.federation = cfg.federation;
         src.policy = cfg.policy;
         src.policy_may_be_missing = true;  // the plugin's default policy= need not exist
-        src.links = cfg.links_path();
+        // Links: the federation's probing.state_file, as on every door.
         src.sites = cfg.sites_path();
         src.max_state_age_s = cfg.max_state_age_s;
         policies::PlacementInputs in;
@@ -232,7 +235,7 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
             return out;
         }
         const Federation& fed = in.federation;
-        JobRequest job = job_from_cli_json(cli_json, opts);
+        JobRequest& job = sub.job;
         // The account Slurm will charge: -A (or SBATCH_ACCOUNT) as given, else the user's default
         // account from the collector's cache; in Slurm's lower case either way.
         if (job.account.empty() && !job.user.empty()) {
@@ -278,20 +281,28 @@ SubmitOutcome decide(const std::string& cli_json, const PluginConfig& cfg, const
                 }
                 mine.push_back(s->name);
             }
-            if (job.hints.allowed.empty())
+            if (job.hints.allowed.empty()) {
                 job.hints.allowed = mine;
-            else {
+            } else {
                 std::vector<std::string> both;
                 for (const auto& s : job.hints.allowed)
                     if (std::find(mine.begin(), mine.end(), s) != mine.end()) both.push_back(s);
-                job.hints.allowed =
-                    both.empty() ? std::vector<std::string>{"(none of -M in --place-sites)"} : both;
+                if (both.empty()) {
+                    // An empty allowed list would mean "any site": refuse here instead.
+                    out.action = A::refuse;
+                    out.message = fmt::format(
+                        "netplace: no site may run this job: none of the clusters given with -M "
+                        "({}) is among the sites of --place-sites ({})",
+                        *user_clusters, fmt::join(job.hints.allowed, ","));
+                    return out;
+                }
+                job.hints.allowed = std::move(both);
             }
         }
         auto d = policies::place(job, in);
         for (auto& w : d.warnings) out.warnings.push_back(w);
         for (auto& w : d.state_warnings) out.state_warnings.push_back(w);
-        if (opts.explain) out.explain = explain_table(d);
+        if (sub.opts.explain) out.explain = explain_table(d);
         if (!d.site) {
             out.action = A::refuse;
             std::string why;

@@ -29,6 +29,9 @@ done
 base=$(mktemp -d /tmp/netplace-slurm-it.XXXXXX)
 state=$base/state
 mkdir -p "$state" "$base/out"
+# Every door reads links from the federation's probing.state_file: point it into this run.
+fed=$base/federation.yaml
+{ cat "$here/federation.yaml"; echo "probing: {state_file: $state/links.json}"; } >"$fed"
 T=15
 started=0
 # State warnings are shown once per user: keep that memory private to this run.
@@ -48,7 +51,7 @@ trap cleanup EXIT
 gpu_xml=$shared/hwloc/psmgmt-topo.jwb0004.xml
 export NETPLACE_SPANK_SO=$spank
 export NETPLACE_CLI_FILTER=$lua_filter
-export NETPLACE_PLUGSTACK_ARGS="federation=$here/federation.yaml policy=$here/policy.yaml state_dir=$state topology_cache=$base/topology.xml"
+export NETPLACE_PLUGSTACK_ARGS="federation=$fed policy=$here/policy.yaml state_dir=$state topology_cache=$base/topology.xml"
 # gamma's slurmd plays a JUWELS Booster node (4 A100 + 4 HDR HCAs) through its hwloc XML, with
 # 4 GPUs as Slurm GRES so Slurm allocates them to jobs.
 if [ -r "$gpu_xml" ]; then
@@ -268,7 +271,7 @@ done
 for i in $(seq 1 50); do
   [ "$(timeout "$T" squeue -M alpha,beta -h -t R -o %i | wc -l)" = 2 ] && break; sleep 0.2
 done
-"$cli" sites collect --federation "$here/federation.yaml" --output "$state/sites.json" --timeout 10s
+"$cli" sites collect --federation "$fed" --output "$state/sites.json" --timeout 10s
 check "collector wrote the site state" [ -s "$state/sites.json" ]
 collector_matches_squeue() {
   local ok=0 c got want
@@ -334,7 +337,7 @@ echo "== direct steering: record checks, and a slurmdbd outage =="
 # the collector on a slow host and send the data job elsewhere: start from empty queues.
 timeout "$T" scancel -M alpha,beta,gamma --user=root >/dev/null 2>&1
 for i in $(seq 1 50); do timeout "$T" squeue -M alpha,beta,gamma -h -o %i 2>/dev/null | grep -q "^[0-9]" || break; sleep 0.2; done
-"$cli" sites collect --federation "$here/federation.yaml" --output "$state/sites.json" --timeout 10s 2>/dev/null
+"$cli" sites collect --federation "$fed" --output "$state/sites.json" --timeout 10s 2>/dev/null
 good=$(cat "$state/slurm-controllers.json")
 jq '.generated_unix_s -= 3600' <<<"$good" >"$state/slurm-controllers.json"
 sub stale --place-data=ds@beta:2T --wrap 'echo "$SLURM_SPANK_NETPLACE_REASON"'

@@ -1,4 +1,5 @@
 #include "netplace/network/federation.hpp"
+#include "netplace/network/probing_keys.hpp"
 
 #include "netplace/core/error.hpp"
 #include "netplace/core/yaml.hpp"
@@ -222,52 +223,107 @@ Site parse_site(const std::string& file, const YAML::Node& n, const UrlCheck& de
     return s;
 }
 
+using ProbingApply = void (*)(const std::string& file, const YAML::Node& v, ProbeSettings& p);
+
+// A duration that must be > 0.
+template <double ProbeSettings::*M>
+void duration_key(const std::string& file, const YAML::Node& v, ProbeSettings& p, const char* key) {
+    const std::string what = std::string("probing.") + key;
+    p.*M = positive(file, v, as_duration_s(file, v, what), what);
+}
+
+struct ProbingRow {
+    ProbingKey info;
+    ProbingApply apply;
+};
+
+#define NETPLACE_DURATION(key, member, help)                                  \
+    ProbingRow {                                                              \
+        {key, "duration > 0", help},                                          \
+            [](const std::string& f, const YAML::Node& v, ProbeSettings& p) { \
+                duration_key<&ProbeSettings::member>(f, v, p, key);           \
+            }                                                                 \
+    }
+
+const ProbingRow kProbing[] = {
+    {{"state_file", "path", "link-state file the daemon writes and every door reads"},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.state_file = as_string(f, v, "probing.state_file");
+     }},
+    {{"prometheus_file", "path", "node_exporter textfile written after every state write"},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.prometheus_file = as_string(f, v, "probing.prometheus_file");
+     }},
+    NETPLACE_DURATION("interval", bandwidth_interval_s, "bandwidth probe period per link"),
+    NETPLACE_DURATION("latency_interval", latency_interval_s, "latency probe period per link"),
+    {{"jitter", "fraction 0..0.9", "+- share of the interval, so probes do not align"},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.jitter = as_number(f, v, "probing.jitter", 0, 0.9);
+     }},
+    {{"streams", "1..64", "parallel HTTP range downloads per bandwidth probe"},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.streams = static_cast<unsigned>(as_integer(f, v, "probing.streams", 1, 64));
+     }},
+    {{"max_bytes", "size >= 64KiB", "byte cap per bandwidth probe"},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.max_bytes = as_size(f, v, "probing.max_bytes");
+         if (p.max_bytes < (64u << 10)) fail(f, v, "probing.max_bytes must be at least 64KiB");
+     }},
+    {{"daily_budget", "size > 0", "bytes per link and UTC day"},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.daily_budget_bytes = as_size(f, v, "probing.daily_budget");
+         positive(f, v, static_cast<double>(p.daily_budget_bytes), "probing.daily_budget");
+     }},
+    {{"latency_samples", "1..100", "requests per latency probe (median)"},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.latency_samples =
+             static_cast<unsigned>(as_integer(f, v, "probing.latency_samples", 1, 100));
+     }},
+    NETPLACE_DURATION("connect_timeout", connect_timeout_s, "TCP/TLS connect limit"),
+    NETPLACE_DURATION("timeout", timeout_s, "whole-transfer limit"),
+    {{"low_speed_limit", "rate", "abort a transfer slower than this ..."},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.low_speed_bps = as_rate_bps(f, v, "probing.low_speed_limit");
+     }},
+    NETPLACE_DURATION("low_speed_time", low_speed_time_s, "... for this long"),
+    {{"failures_down", "1..1000", "consecutive failures before a link is down"},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.failures_down =
+             static_cast<unsigned>(as_integer(f, v, "probing.failures_down", 1, 1000));
+     }},
+    NETPLACE_DURATION("max_age", max_age_s, "older measurements are stale"),
+    {{"degraded_fraction", "fraction 0..1", "below this share of the usual figure: degraded"},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.degraded_fraction = as_number(f, v, "probing.degraded_fraction", 0, 1);
+     }},
+    NETPLACE_DURATION("backoff_max", backoff_max_s, "longest retry backoff after failures"),
+    {{"ca_file", "path", "extra CA bundle for HTTPS endpoints"},
+     [](const std::string& f, const YAML::Node& v, ProbeSettings& p) {
+         p.ca_file = as_string(f, v, "probing.ca_file");
+     }},
+};
+#undef NETPLACE_DURATION
+
 void parse_probing(const std::string& file, const YAML::Node& n, ProbeSettings& p) {
-    check_map(file, n, "probing",
-              {"state_file", "prometheus_file", "interval", "latency_interval", "jitter", "streams",
-               "max_bytes", "daily_budget", "latency_samples", "connect_timeout", "timeout",
-               "low_speed_limit", "low_speed_time", "failures_down", "max_age", "degraded_fraction",
-               "backoff_max", "ca_file"});
-    auto dur = [&](const char* key, double& out) {
-        if (const auto v = n[key])
-            out = positive(file, v, as_duration_s(file, v, std::string("probing.") + key),
-                           std::string("probing.") + key);
-    };
-    if (n["state_file"]) p.state_file = as_string(file, n["state_file"], "probing.state_file");
-    if (n["prometheus_file"])
-        p.prometheus_file = as_string(file, n["prometheus_file"], "probing.prometheus_file");
-    if (n["ca_file"]) p.ca_file = as_string(file, n["ca_file"], "probing.ca_file");
-    dur("interval", p.bandwidth_interval_s);
-    dur("latency_interval", p.latency_interval_s);
-    dur("connect_timeout", p.connect_timeout_s);
-    dur("timeout", p.timeout_s);
-    dur("low_speed_time", p.low_speed_time_s);
-    dur("max_age", p.max_age_s);
-    dur("backoff_max", p.backoff_max_s);
-    if (n["jitter"]) p.jitter = as_number(file, n["jitter"], "probing.jitter", 0, 0.9);
-    if (n["streams"])
-        p.streams = static_cast<unsigned>(as_integer(file, n["streams"], "probing.streams", 1, 64));
-    if (n["latency_samples"])
-        p.latency_samples = static_cast<unsigned>(
-            as_integer(file, n["latency_samples"], "probing.latency_samples", 1, 100));
-    if (n["failures_down"])
-        p.failures_down = static_cast<unsigned>(
-            as_integer(file, n["failures_down"], "probing.failures_down", 1, 1000));
-    if (n["max_bytes"]) {
-        p.max_bytes = as_size(file, n["max_bytes"], "probing.max_bytes");
-        if (p.max_bytes < (64u << 10))
-            fail(file, n["max_bytes"], "probing.max_bytes must be at least 64KiB");
+    if (!n.IsMap()) fail(file, n, "probing must be a mapping such as `{interval: 10m}`");
+    std::vector<std::string> known;
+    for (const auto& row : kProbing) known.emplace_back(row.info.name);
+    for (const auto& kv : n) {
+        const std::string key = kv.first.as<std::string>();
+        const auto row = std::find_if(std::begin(kProbing), std::end(kProbing),
+                                      [&](const ProbingRow& r) { return key == r.info.name; });
+        if (row == std::end(kProbing)) {
+            std::string msg = "unknown key '" + key + "' in probing";
+            if (auto c = yaml::closest(key, known)) {
+                msg += ": did you mean '" + *c + "'?";
+            } else {
+                msg += ": valid keys are ";
+                for (std::size_t i = 0; i < known.size(); ++i) msg += (i ? ", " : "") + known[i];
+            }
+            fail(file, kv.first, msg);
+        }
+        row->apply(file, kv.second, p);
     }
-    if (n["daily_budget"]) {
-        p.daily_budget_bytes = as_size(file, n["daily_budget"], "probing.daily_budget");
-        positive(file, n["daily_budget"], static_cast<double>(p.daily_budget_bytes),
-                 "probing.daily_budget");
-    }
-    if (n["low_speed_limit"])
-        p.low_speed_bps = as_rate_bps(file, n["low_speed_limit"], "probing.low_speed_limit");
-    if (n["degraded_fraction"])
-        p.degraded_fraction =
-            as_number(file, n["degraded_fraction"], "probing.degraded_fraction", 0, 1);
 }
 
 void parse_exchange(const std::string& file, const YAML::Node& n, ExchangeSettings& x) {
@@ -401,6 +457,12 @@ Federation parse(const yaml::Doc& doc, const UrlCheck& deep) {
 }
 
 }  // namespace
+
+std::vector<ProbingKey> probing_keys() {
+    std::vector<ProbingKey> out;
+    for (const auto& row : kProbing) out.push_back(row.info);
+    return out;
+}
 
 Federation load_federation(const std::string& path, const UrlCheck& deep) {
     return parse(yaml::Doc::load_file(path), deep);

@@ -14,7 +14,8 @@ namespace netplace::slurm {
 struct PluginConfig {
     std::string federation = "/etc/netplace/federation.yaml";
     std::string policy = "/etc/netplace/policy.yaml";  // missing file: built-in presets
-    std::string state_dir = "/var/lib/netplace";       // links.json, sites.json
+    std::string state_dir =
+        "/var/lib/netplace";  // sites.json, slurm-controllers.json, replicas.json
     // The admin's dataset catalog: --place-data names resolve through it (missing file: users
     // declare every dataset as name@site:size).
     std::string catalog = "/etc/netplace/datasets.yaml";
@@ -36,7 +37,6 @@ struct PluginConfig {
     // job placed there needs no -M, which saves sbatch a slurmdbd round trip.
     std::optional<std::string> local_cluster;  // older site state: static figures
 
-    std::string links_path() const { return state_dir + "/links.json"; }
     std::string sites_path() const { return state_dir + "/sites.json"; }
     std::string replicas_path() const { return state_dir + "/replicas.json"; }
     std::string controllers_path() const { return state_dir + "/" + kControllersFile; }

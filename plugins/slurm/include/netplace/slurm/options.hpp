@@ -4,6 +4,8 @@
 // and shared by the SPANK plugin (client and slurmstepd) and the cli_filter Lua module.
 #include "netplace/core/job.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <array>
 #include <functional>
 #include <optional>
@@ -53,19 +55,23 @@ struct OptionSpec {
     const char* arginfo;  // nullptr: a flag
     const char* usage;
     const char* env;  // NETPLACE_* mirror
+    // Given, it asks netplace to choose the site (UserOptions::wants_placement() is then true).
+    // The SPANK option callback and cli_filter.lua's hot-path check follow this column.
+    bool asks_placement;
 };
 inline constexpr std::array<OptionSpec, 5> kOptions{{
     {"place-sites", "LIST",
-     "[netplace] sites to use: a,b (allowed, preferred first), !c (avoid), auto", "NETPLACE_SITES"},
+     "[netplace] sites to use: a,b (allowed, preferred first), !c (avoid), auto", "NETPLACE_SITES",
+     true},
     {"place-data", "NAME[@SITE:SIZE][,...]",
      "[netplace] input datasets: catalog names (imagenet) or your own as ds@beta:500G",
-     "NETPLACE_DATA"},
+     "NETPLACE_DATA", true},
     {"place-policy", "NAME", "[netplace] named placement policy (one the admin allows)",
-     "NETPLACE_POLICY"},
+     "NETPLACE_POLICY", true},
     {"place-explain", nullptr, "[netplace] print the per-site placement explanation on stderr",
-     "NETPLACE_EXPLAIN"},
+     "NETPLACE_EXPLAIN", false},
     {"place-bind", "auto|none|gpu-nic|numa", "[netplace] task binding inside the allocation",
-     "NETPLACE_BIND"},
+     "NETPLACE_BIND", false},
 }};
 
 // Applies one option ("place-data" or "--place-data"); `value` is empty for the flag. Throws
@@ -78,6 +84,8 @@ void apply_env(UserOptions& opts, const std::vector<std::string>& given, const G
 // Parses the options as cli_filter's slurm.json_cli_options() renders them ("spank:place-data").
 // Returns the names given (without "spank:").
 std::vector<std::string> apply_cli_json(UserOptions& opts, const std::string& json_text);
+// Same, from the already-parsed options object (what parse_submission() holds).
+std::vector<std::string> apply_cli_json(UserOptions& opts, const nlohmann::json& options);
 
 // The message Slurm's users see for a bad value, used by every door.
 std::string invalid_message(std::string_view option, std::string_view why);

@@ -45,6 +45,21 @@ struct SubmitOutcome {
 // gpus*, mem*, time, account, partition, job-name) and the parsed --place-* options.
 JobRequest job_from_cli_json(const std::string& cli_json, const UserOptions& opts);
 
+// One submission as the cli_filter door hands it over (slurm.json_cli_options()), parsed once.
+struct Submission {
+    UserOptions opts;                     // --place-* options, then their NETPLACE_* variables
+    JobRequest job;                       // size, account, partition, ... and the hints from `opts`
+    std::optional<std::string> clusters;  // the user's -M, as given
+    // The one answer to "does netplace decide for this job": an option that asks for placement
+    // (OptionSpec::asks_placement, or its variable), or a -M to check against the policy.
+    bool wants_netplace() const { return opts.wants_placement() || clusters.has_value(); }
+    // Only a -M to check: state fallbacks do not concern the user then.
+    bool only_checks_clusters() const { return !opts.wants_placement(); }
+};
+// Throws netplace::Error for options that are not a JSON object or a bad --place-* value or
+// NETPLACE_* variable (the submission is refused with that message).
+Submission parse_submission(const std::string& cli_json, const GetEnv& getenv);
+
 // The whole decision. Bad --place-* values or a request no site may run → refuse; missing,
 // stale or corrupt state and unreadable federation/policy files → fall back (static figures, or
 // Slurm's own choice) with a warning, never refuse. Never throws.
