@@ -37,8 +37,8 @@ TEST_CASE("submission: parsed once into options, job and -M", "[slurm][submissio
     CHECK(s.clusters == "beta");
     CHECK(s.wants_netplace());
     CHECK_FALSE(s.only_checks_clusters());
-    // A bad value refuses the submission with Slurm's wording.
-    CHECK_THROWS_WITH(parse_submission(R"({"spank:place-data":"nonsense"})", env_of({})),
+    // A bad value (a site without a size) refuses the submission with Slurm's wording.
+    CHECK_THROWS_WITH(parse_submission(R"({"spank:place-data":"ds@beta"})", env_of({})),
                       Catch::Contains("Invalid --place-data argument"));
     CHECK_THROWS(parse_submission("[1]", env_of({})));
 }
