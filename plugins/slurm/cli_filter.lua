@@ -21,14 +21,14 @@ local function wants_netplace(options)
   -- --place-* options reach its steps through the environment).
   if options["type"] == "srun" and os.getenv("SLURM_JOB_ID") ~= nil then return false end
   -- Set by spank_netplace.so's option callback for the options that ask for placement
-  -- (OptionSpec::asks_placement: --place-sites/-data/-policy): reading it costs nothing, unlike
+  -- (OptionSpec::asks_placement: --place-sites/-data/-policy/-explain): reading it costs nothing, unlike
   -- slurm.json_cli_options().
   if os.getenv("NETPLACE_PLACEMENT_ASKED") == "1" then return true end
   -- A user's -M is checked against the policy.
   local m = options["clusters"]
   if m ~= nil and m ~= "" then return true end
   -- The NETPLACE_* mirrors of those options (a unit test keeps this list equal to kOptions').
-  for _, v in ipairs({"NETPLACE_SITES", "NETPLACE_DATA", "NETPLACE_POLICY"}) do
+  for _, v in ipairs({"NETPLACE_SITES", "NETPLACE_DATA", "NETPLACE_POLICY", "NETPLACE_EXPLAIN"}) do
     local e = os.getenv(v)
     if e ~= nil and e ~= "" then return true end
   end

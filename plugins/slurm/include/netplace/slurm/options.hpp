@@ -44,9 +44,10 @@ struct UserOptions {
     std::optional<std::string> policy;
     bool explain = false;
     std::optional<Bind> bind;
-    // Any option that asks netplace to choose the site (binding alone does not).
+    // Any option that asks netplace to choose the site (binding alone does not). Asking for the
+    // explanation alone asks for a placement too: the user wants to see the sites compared.
     bool wants_placement() const {
-        return sites.has_value() || data.has_value() || policy.has_value();
+        return sites.has_value() || data.has_value() || policy.has_value() || explain;
     }
 };
 
@@ -69,7 +70,7 @@ inline constexpr std::array<OptionSpec, 5> kOptions{{
     {"place-policy", "NAME", "[netplace] named placement policy (one the admin allows)",
      "NETPLACE_POLICY", true},
     {"place-explain", nullptr, "[netplace] print the per-site placement explanation on stderr",
-     "NETPLACE_EXPLAIN", false},
+     "NETPLACE_EXPLAIN", true},
     {"place-bind", "auto|none|gpu-nic|numa", "[netplace] task binding inside the allocation",
      "NETPLACE_BIND", false},
 }};
