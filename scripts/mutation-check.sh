@@ -41,7 +41,8 @@ run_tests() {  # $1: Catch2 test spec; on failure prints the failed cases, one p
              "$unit" "$1" -r junit 2>&1); then
     return 0
   fi
-  perl -0ne 'for (split /<testcase /) { print "\"$1\"\n" if /^[^>]*\bname="([^"]*)"/ && /<(failure|error)\b/ }' <<<"$out"
+  # The name is kept before the second match: it would reset $1 to "failure".
+  perl -0ne 'for (split /<testcase /) { next unless /^[^>]*\bname="([^"]*)"/; my $n = $1; print "\"$n\"\n" if /<(?:failure|error)\b/ }' <<<"$out"
   return 1
 }
 
@@ -52,9 +53,9 @@ build || { echo "mutation-check: the scratch copy does not build, see $work/buil
 mutations=(
   "topology/network/src/estimator.cpp|[network][estimator]|    if (now - *r.last_success > p.max_age_s) return LinkHealth::stale;|    if (now - *r.last_success < p.max_age_s) return LinkHealth::stale;|estimator: stale check inverted"
   "topology/network/src/throughput.cpp|[network][probe]|            std::fabs(e - estimates_[k - 1 - rule_.stable_windows]) / e < rule_.stable_change)|            std::fabs(e - estimates_[k - 1 - rule_.stable_windows]) / e > rule_.stable_change)|probe: bandwidth stop rule inverted"
-  "policies/src/load_inputs.cpp|[policies][inputs]|            return l.age_s && *l.age_s > src.max_state_age_s;|            return l.age_s && *l.age_s < src.max_state_age_s;|loader: stale site-load filter inverted"
+  "policies/src/load_inputs.cpp|[policies][inputs]|                      [&](const SiteLoad& l) { return l.age_s && *l.age_s > src.max_state_age_s; });|                      [&](const SiteLoad& l) { return l.age_s && *l.age_s < src.max_state_age_s; });|loader: stale site-load filter inverted"
   "policies/src/engine.cpp|[policies]|            r.sites ? contains(*r.sites, c.site->name) : r.dataset->site == c.site->name;|            r.sites ? !contains(*r.sites, c.site->name) : r.dataset->site == c.site->name;|engine: residency check inverted"
-  "policies/src/engine.cpp|[policies]|    if (contains(f.acl->deny, c.site->name))|    if (!contains(f.acl->deny, c.site->name))|engine: account ACL deny inverted"
+  "policies/src/engine.cpp|[policies]|    if (contains(f.acl->deny, site)) return fmt::format(\"account '{}' may not use this site\", acct);|    if (!contains(f.acl->deny, site)) return fmt::format(\"account '{}' may not use this site\", acct);|engine: account ACL deny inverted"
   "tools/sim/src/simulator.cpp|EASY*|                    shadow = std::max(end, now_);|                    shadow = std::numeric_limits<double>::infinity();|simulator: EASY shadow time (head reservation) ignored"
   "plugins/slurm/src/node_cache.cpp|[slurm][cache]|           *plan_mtime >= *topology_mtime;|           *plan_mtime < *topology_mtime;|SPANK: plan cache validity inverted"
 )
