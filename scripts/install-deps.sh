@@ -27,6 +27,7 @@ test_pkgs=(
   clang-format-14 clang-tidy-14
   slurmrestd slurm-wlm-jwt-plugin python3
   prometheus               # promtool check metrics (tests/integration/package)
+  openssl                  # the staging test makes its TLS CA and certificate with the CLI
 )
 
 case "$what" in
