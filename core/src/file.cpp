@@ -1,6 +1,7 @@
 #include "netplace/core/file.hpp"
 
 #include "netplace/core/error.hpp"
+#include "netplace/core/fd.hpp"
 
 #include <fmt/format.h>
 
@@ -15,25 +16,6 @@
 
 namespace netplace::file {
 namespace {
-
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    int release() {
-        int f = fd_;
-        fd_ = -1;
-        return f;
-    }
-
-  private:
-    int fd_;
-};
 
 Error sys_error(const std::string& what, const std::string& path) {
     return Error(path + ": " + what + ": " + std::strerror(errno));

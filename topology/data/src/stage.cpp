@@ -1,6 +1,7 @@
 #include "netplace/data/stage.hpp"
 
 #include "lock.hpp"
+#include "netplace/core/fd.hpp"
 #include "netplace/core/file.hpp"
 #include "netplace/core/log.hpp"
 #include "netplace/core/units.hpp"
@@ -109,26 +110,19 @@ std::string sha256_file(const std::string& path) {
     struct MdDeleter {
         void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
     };
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
+    const file::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) throw Error(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
     std::unique_ptr<EVP_MD_CTX, MdDeleter> ctx(EVP_MD_CTX_new());
-    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-        ::close(fd);
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
         throw Error("OpenSSL: cannot start a sha256 digest");
-    }
     std::vector<unsigned char> buf(1 << 20);
     for (;;) {
-        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            const int e = errno;
-            ::close(fd);
-            throw Error(fmt::format("{}: read error: {}", path, std::strerror(e)));
-        }
+        if (n < 0) throw Error(fmt::format("{}: read error: {}", path, std::strerror(errno)));
         if (n == 0) break;
         EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
     }
-    ::close(fd);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
     if (EVP_DigestFinal_ex(ctx.get(), md, &len) != 1) throw Error("OpenSSL: sha256 failed");
@@ -320,16 +314,12 @@ std::vector<StageOutResult> stage_out(const Catalog& catalog, const std::string&
                              fmt::format("output '{}' must be an absolute path", f));
         // The stager runs as root: only the job owner's own regular files leave the site. Opened
         // without following links and checked on the descriptor, so nothing can be swapped in.
-        const int fd = ::open(f.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0)
+        const file::Fd fd(::open(f.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+        if (fd.get() < 0)
             throw StageError(StageFailure::local,
                              fmt::format("output {}: {}", f, std::strerror(errno)));
-        struct FdCloser {
-            int fd;
-            ~FdCloser() { ::close(fd); }
-        } closer{fd};
         struct stat sb {};
-        if (::fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != owner_uid)
+        if (::fstat(fd.get(), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != owner_uid)
             throw StageError(
                 StageFailure::local,
                 fmt::format("output {} is not a regular file owned by uid {}", f, owner_uid));
@@ -349,7 +339,7 @@ std::vector<StageOutResult> stage_out(const Catalog& catalog, const std::string&
         e.job = job;
         set_entry(st.ledger_path(), e);
         try {
-            network::put_file(r.url, fd, fetch_options(st, hooks));
+            network::put_file(r.url, fd.get(), fetch_options(st, hooks));
         } catch (const network::FetchAborted& x) {
             drop_entry(st.ledger_path(), e.id);
             throw StageError(StageFailure::stopped, x.message());

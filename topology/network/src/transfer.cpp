@@ -1,6 +1,7 @@
 #include "netplace/network/transfer.hpp"
 
 #include "http.hpp"
+#include "netplace/core/fd.hpp"
 #include "netplace/core/file.hpp"
 #include "netplace/core/log.hpp"
 
@@ -26,19 +27,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
+using file::Fd;
 
 std::string sys_error(const std::string& what) {
     return fmt::format("{}: {}", what, std::strerror(errno));
