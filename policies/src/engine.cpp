@@ -12,6 +12,7 @@
 #include <limits>
 #include <numeric>
 #include <string_view>
+#include <utility>
 
 namespace netplace::policies {
 namespace {
@@ -41,8 +42,9 @@ void add_reason(std::optional<std::string>& excluded, std::string reason) {
 // The figures of link from -> to: the estimate when one is known, else the federation defaults.
 LinkUse link_figures(const Federation& fed, const LinkMatrix& links, int from, std::size_t to) {
     if (from >= 0) {
-        if (const LinkEstimate* l = links.get(static_cast<std::size_t>(from), to))
-            return {l->bandwidth_bps, l->latency_s, l, 0};
+        const LinkEstimate* e = nullptr;
+        if (const auto* l = links.figures(static_cast<std::size_t>(from), to, &e))
+            return {l->bandwidth_bps, l->latency_s, e, 0, l->health, l->measured};
     }
     return {fed.default_bandwidth_bps, fed.default_latency_s, nullptr, 0};
 }
@@ -58,7 +60,7 @@ const char* health_word(LinkHealth h) {
     }
 }
 
-bool is_down(const LinkUse& l) { return l.estimate && l.estimate->health == LinkHealth::down; }
+bool is_down(const LinkUse& l) { return l.estimate && l.health == LinkHealth::down; }
 
 // ---- step 4: the checks. Each says why the site may not run the job, or nothing. ----
 
@@ -77,9 +79,11 @@ std::optional<std::string> check_stage_in_links(const JobFacts& f, const SiteCan
             add_reason(why, fmt::format("link {}->{} has no bandwidth (dataset '{}')", *g.name,
                                         site, g.first->name));
         }
+        // Only a link below the strictest minimum can be below any of them (most are not).
+        if (!(g.bytes > 0 && l.bandwidth_bps < f.min_bandwidth_bps)) continue;
         for (const auto& src : f.active) {
             const auto& mb = src.effects->min_bandwidth_bps;
-            if (mb && g.bytes > 0 && l.bandwidth_bps < *mb) {
+            if (mb && l.bandwidth_bps < *mb) {
                 add_reason(why, fmt::format(
                                     "link {}->{} at {} is below the minimum bandwidth {} set by {}",
                                     *g.name, site, units::format_rate(l.bandwidth_bps),
@@ -284,6 +288,7 @@ std::optional<std::string> check_gpus(const JobFacts& f, const SiteCandidate& c,
 std::optional<std::string> check_max_stage_in(const JobFacts& f, const SiteCandidate& c,
                                               std::vector<std::string>&) {
     std::optional<std::string> why;
+    if (!(c.estimate->stage_in_s > f.max_stage_in_s)) return why;  // within the strictest limit
     for (const auto& src : f.active) {
         const auto& ms = src.effects->max_stage_in_s;
         if (ms && c.estimate->stage_in_s > *ms) {
@@ -338,12 +343,6 @@ constexpr SiteCheck kChecks[] = {
 };
 
 }  // namespace
-
-double transfer_s(std::uint64_t bytes, double bandwidth_bps, double latency_s) {
-    if (bytes == 0) return 0;
-    if (!(bandwidth_bps > 0)) return inf;
-    return latency_s + static_cast<double>(bytes) * 8.0 / bandwidth_bps;
-}
 
 double estimate_wait_s(std::uint64_t cores, unsigned gpus, const Site& site, const SiteLoad* load) {
     if (!load) return site.static_wait_s.value_or(0.0);
@@ -555,11 +554,18 @@ JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
             if (!f.admin_active.empty()) f.admin = &def;
         }
     }
+    for (const auto& src : f.active) {
+        if (const auto& mb = src.effects->min_bandwidth_bps)
+            f.min_bandwidth_bps = std::max(f.min_bandwidth_bps, *mb);
+        if (const auto& ms = src.effects->max_stage_in_s)
+            f.max_stage_in_s = std::min(f.max_stage_in_s, *ms);
+    }
     f.run_ref_s = job.runtime_s ? *job.runtime_s : job.walltime_s;
     f.cores = job.cores();
-    f.checks.reserve(std::size(kChecks));
-    for (const SiteCheck& check : kChecks)
-        if (!check.relevant || check.relevant(f)) f.checks.push_back(check.check);
+    static_assert(std::size(kChecks) <= 32, "JobFacts::checks is a 32-bit mask");
+    f.checks = 0;
+    for (std::size_t k = 0; k < std::size(kChecks); ++k)
+        if (!kChecks[k].relevant || kChecks[k].relevant(f)) f.checks |= 1u << k;
     return f;
 }
 
@@ -574,7 +580,8 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
     c.site = &site;
     c.user_named =
         contains(job.hints.allowed, site.name) || contains(job.hints.preferred, site.name);
-    c.inputs.assign(f.groups.size(), std::nullopt);
+    if (c.inputs.size() != f.groups.size()) c.inputs.resize(f.groups.size());
+    std::fill(c.inputs.begin(), c.inputs.end(), std::nullopt);
     c.output.reset();
     c.estimate = &e;
     e.site = site.name;
@@ -595,9 +602,9 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
         LinkUse l = link_figures(fed, f.in->links, g.site, i);
         e.wan_bytes = checked::sat_add(e.wan_bytes, g.bytes);
         if (l.estimate) {
-            if (!l.estimate->measured) ++unmeasured;
-            if (l.estimate->health != LinkHealth::down)
-                if (const char* h = health_word(l.estimate->health))
+            if (!l.measured) ++unmeasured;
+            if (l.health != LinkHealth::down)
+                if (const char* h = health_word(l.health))
                     e.notes.push_back(fmt::format("link {}->{} is {}", *g.name, site.name, h));
         } else if (g.site >= 0) {
             e.notes.push_back(
@@ -611,10 +618,9 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
     e.run_s = f.run_ref_s * site.speed;
     e.stage_out_s = 0;
     if (job.output_bytes > 0 && !f.home.empty() && f.home_idx != static_cast<int>(i)) {
-        LinkUse use = f.home_idx >= 0
-                          ? link_figures(fed, f.in->links, static_cast<int>(i),
-                                         static_cast<std::size_t>(f.home_idx))
-                          : LinkUse{fed.default_bandwidth_bps, fed.default_latency_s, nullptr, 0};
+        LinkUse use = f.home_idx >= 0 ? link_figures(fed, f.in->links, static_cast<int>(i),
+                                                     static_cast<std::size_t>(f.home_idx))
+                                      : LinkUse{fed.default_bandwidth_bps, fed.default_latency_s};
         use.seconds = transfer_s(job.output_bytes, use.bandwidth_bps, use.latency_s);
         e.stage_out_s = use.seconds;
         e.wan_bytes = checked::sat_add(e.wan_bytes, job.output_bytes);
@@ -662,27 +668,42 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
 
 std::span<const SiteCheck> site_checks() { return kChecks; }
 
-void apply_checks(const JobFacts& f, SiteCandidate& c) {
-    for (const SiteCheckFn check : f.checks)
+namespace {
+// kChecks is constexpr, so kChecks[I].check is a known function the compiler inlines here: the
+// per-site loop (sites x checks calls per decision) makes no indirect calls.
+template <std::size_t... I>
+void run_checks(const JobFacts& f, SiteCandidate& c, std::index_sequence<I...>) {
+    const auto one = [&](auto check) {
         if (auto why = check(f, c, c.estimate->notes))
             add_reason(c.estimate->excluded, std::move(*why));
+    };
+    ((f.checks & (1u << I) ? one(kChecks[I].check) : void()), ...);
+}
+}  // namespace
+
+void apply_checks(const JobFacts& f, SiteCandidate& c) {
+    run_checks(f, c, std::make_index_sequence<std::size(kChecks)>{});
 }
 
 // ---- step 5: the ranking ----
 
 void rank(PlacementDecision& d, const Federation& fed) {
-    // Eligible first by (score, total, name); excluded after in federation order.
+    // Eligible first by (score, total, name); excluded after in federation order. The index as
+    // the last key makes the order total, so an unstable sort gives the stable result without
+    // stable_sort's buffer.
     const std::size_t n = d.ranking.size();
     std::vector<unsigned> order(n);
     std::iota(order.begin(), order.end(), 0u);
-    std::stable_sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
+    std::sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
         const SiteEstimate& x = d.ranking[a];
         const SiteEstimate& y = d.ranking[b];
         if (x.excluded.has_value() != y.excluded.has_value()) return !x.excluded.has_value();
-        if (x.excluded) return false;
-        if (x.score != y.score) return x.score < y.score;
-        if (x.total_s != y.total_s) return x.total_s < y.total_s;
-        return x.site < y.site;
+        if (!x.excluded) {
+            if (x.score != y.score) return x.score < y.score;
+            if (x.total_s != y.total_s) return x.total_s < y.total_s;
+            if (x.site != y.site) return x.site < y.site;
+        }
+        return a < b;
     });
     std::vector<SiteEstimate> ranked;
     ranked.reserve(n);

@@ -21,7 +21,7 @@ LinkMatrix LinkMatrix::index(const Federation& fed, std::vector<LinkEstimate> li
     m.n_ = n;
     if (n < 2 || links.empty()) return m;
     m.cells_.resize(n * (n - 1));
-    m.known_.assign(n * (n - 1), 0);
+    std::vector<unsigned char> known(n * (n - 1), 0);
     // current_links() order (row-major, no diagonal) needs no hashing: checked by name per entry.
     const bool ordered = links.size() == n * (n - 1) && [&] {
         for (std::size_t i = 0, k = 0; i < n; ++i)
@@ -35,7 +35,9 @@ LinkMatrix LinkMatrix::index(const Federation& fed, std::vector<LinkEstimate> li
     }();
     if (ordered) {
         m.cells_ = std::move(links);
-        m.known_.assign(m.cells_.size(), 1);
+        m.figures_.assign(m.cells_.size(), Figures{});
+        for (auto& f : m.figures_) f.known = true;
+        m.index_figures();
         return m;
     }
     const auto pos = site_positions(fed);
@@ -45,9 +47,20 @@ LinkMatrix LinkMatrix::index(const Federation& fed, std::vector<LinkEstimate> li
         const std::size_t from = f->second, to = t->second;
         const std::size_t k = from * (n - 1) + (to < from ? to : to - 1);
         m.cells_[k] = std::move(l);
-        m.known_[k] = 1;
+        known[k] = 1;
     }
+    m.figures_.assign(m.cells_.size(), Figures{});
+    for (std::size_t k = 0; k < known.size(); ++k) m.figures_[k].known = known[k] != 0;
+    m.index_figures();
     return m;
+}
+
+void LinkMatrix::index_figures() {
+    for (std::size_t k = 0; k < cells_.size(); ++k) {
+        if (!figures_[k].known) continue;
+        const LinkEstimate& l = cells_[k];
+        figures_[k] = {l.bandwidth_bps, l.latency_s, l.health, l.measured, true};
+    }
 }
 
 std::vector<std::optional<SiteLoad>> index_loads(const Federation& fed,

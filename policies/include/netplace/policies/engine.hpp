@@ -8,6 +8,7 @@
 #include "netplace/policies/policy.hpp"
 
 #include <cstdint>
+#include <limits>
 
 namespace netplace::policies {
 
@@ -30,7 +31,11 @@ PlacementDecision place(const JobRequest& job, const PlacementInputs& in);
 double estimate_wait_s(std::uint64_t cores, unsigned gpus, const Site& site, const SiteLoad* load);
 
 // Time to move `bytes` over one link: latency + bytes * 8 / bandwidth. Infinite when the link
-// has no bandwidth.
-double transfer_s(std::uint64_t bytes, double bandwidth_bps, double latency_s);
+// has no bandwidth. Inline: the engine calls it (sites x source sites) times per decision.
+inline double transfer_s(std::uint64_t bytes, double bandwidth_bps, double latency_s) {
+    if (bytes == 0) return 0;
+    if (!(bandwidth_bps > 0)) return std::numeric_limits<double>::infinity();
+    return latency_s + static_cast<double>(bytes) * 8.0 / bandwidth_bps;
+}
 
 }  // namespace netplace::policies

@@ -20,6 +20,7 @@
 #include "netplace/policies/policy.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -85,11 +86,16 @@ struct JobFacts {
     // policy a job selects; a selectable policy can only narrow (check "admin-policy").
     const Policy* admin = nullptr;
     std::vector<EffectSource> admin_active;
+    // The strictest min_bandwidth / max_stage_in of the effects in force (0 / infinity: none),
+    // so the per-site checks look at each effect only for a site that breaks one of them.
+    double min_bandwidth_bps = 0;
+    double max_stage_in_s = std::numeric_limits<double>::infinity();
     double run_ref_s = 0;     // runtime at a speed-1 site
     std::uint64_t cores = 0;  // 64-bit: tasks x cpus_per_task
     // The checks that can say anything about this job (a job without residency tags skips the
-    // residency check, ...), in site_checks() order: the per-site loop runs only these.
-    std::vector<SiteCheckFn> checks;
+    // residency check, ...): bit k set = site_checks()[k] runs; the per-site loop runs only
+    // these, in site_checks() order.
+    std::uint32_t checks = 0;
 };
 // Steps 1-2 plus the per-job facts; job warnings are appended to `warnings`.
 JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
@@ -101,6 +107,10 @@ struct LinkUse {
     double latency_s = 0;
     const LinkEstimate* estimate = nullptr;  // nullptr: federation defaults
     double seconds = 0;                      // to move the bytes it carries
+    // The estimate's health and whether it was measured (copies: the engine reads these per
+    // site without touching the estimate itself).
+    LinkHealth health = LinkHealth::unknown;
+    bool measured = false;
 };
 
 // One site under evaluation: step 3 fills it, step 4 reads it.

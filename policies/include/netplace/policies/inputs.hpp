@@ -29,15 +29,41 @@ class LinkMatrix {
     bool empty() const { return cells_.empty(); }
     // nullptr: from == to, or nothing known about the pair.
     const LinkEstimate* get(std::size_t from, std::size_t to) const {
-        if (from == to || from >= n_ || to >= n_ || cells_.empty()) return nullptr;
-        const std::size_t k = from * (n_ - 1) + (to < from ? to : to - 1);
-        return known_[k] ? &cells_[k] : nullptr;
+        const std::size_t k = cell(from, to);
+        return k != npos && figures_[k].known ? &cells_[k] : nullptr;
+    }
+
+    // What the engine reads per decision (sites x source sites times): the figures alone, 24
+    // bytes a pair, so a 100-site matrix stays in cache (a LinkEstimate with its strings is ~9x
+    // larger, and the engine touched one cache line per pair).
+    struct Figures {
+        double bandwidth_bps = 0;
+        double latency_s = 0;
+        LinkHealth health = LinkHealth::unknown;
+        bool measured = false;
+        bool known = false;  // false: nothing known about the pair
+    };
+    // nullptr: from == to, or nothing known about the pair. `estimate` (optional) receives the
+    // full entry's address, without reading it.
+    const Figures* figures(std::size_t from, std::size_t to,
+                           const LinkEstimate** estimate = nullptr) const {
+        const std::size_t k = cell(from, to);
+        if (k == npos || !figures_[k].known) return nullptr;
+        if (estimate) *estimate = &cells_[k];
+        return &figures_[k];
     }
 
   private:
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    std::size_t cell(std::size_t from, std::size_t to) const {
+        if (from == to || from >= n_ || to >= n_ || cells_.empty()) return npos;
+        return from * (n_ - 1) + (to < from ? to : to - 1);
+    }
+    void index_figures();
+
     std::size_t n_ = 0;
     std::vector<LinkEstimate> cells_;  // row-major without the diagonal: n * (n - 1)
-    std::vector<unsigned char> known_;
+    std::vector<Figures> figures_;     // parallel to cells_
 };
 
 struct PlacementInputs {
