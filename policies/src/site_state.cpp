@@ -1,22 +1,17 @@
 #include "netplace/policies/site_state.hpp"
 
+#include "netplace/core/clock.hpp"
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
 #include "netplace/core/log.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <cmath>
 #include <limits>
 
 namespace netplace::policies {
 namespace {
-
-double system_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // Reads a non-negative count; anything else makes the entry unusable.
 bool get_count(const nlohmann::json& j, const char* key, unsigned& out) {
@@ -79,7 +74,7 @@ std::vector<SiteLoad> parse_site_state(const std::string& text, const std::strin
                   "site state " + name + " has no \"sites\" list" + why_fallback);
         return out;
     }
-    const double t_now = now ? *now : system_now();
+    const double t_now = now ? *now : now_unix();
     for (const auto& s : *sites) {
         SiteLoad l;
         bool ok = s.is_object() && s.contains("site") && s["site"].is_string() &&
@@ -157,7 +152,7 @@ std::string format_site_state(const std::vector<SiteLoad>& loads, double now) {
 
 void write_site_state(const std::string& path, const std::vector<SiteLoad>& loads,
                       std::optional<double> now) {
-    file::write_atomic(path, format_site_state(loads, now ? *now : system_now()));
+    file::write_atomic(path, format_site_state(loads, now ? *now : now_unix()));
 }
 
 }  // namespace netplace::policies

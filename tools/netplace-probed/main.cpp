@@ -20,9 +20,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("netplace-probed ") + NETPLACE_VERSION);
     std::string federation = network::default_federation_path();
     std::string state, prometheus, level = "info";
-    app.add_option(
-        "--federation,-f", federation,
-        "federation file (default $NETPLACE_FEDERATION or /etc/netplace/federation.yaml)");
+    app.add_option("--federation,-f", federation, network::federation_option_help());
     app.add_option("--state", state, "link-state file (default: probing.state_file)");
     app.add_option("--prometheus", prometheus,
                    "Prometheus textfile (default: probing.prometheus_file)");

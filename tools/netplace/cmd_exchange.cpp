@@ -28,7 +28,7 @@ int cmd_status(const std::string& federation, const std::string& state, bool jso
     const std::string sp = state.empty() ? fed.probing.state_file : state;
     const std::string path = network::exchange_status_path(fed, sp);
     const network::ExchangeStatus st = network::read_exchange_status(path);
-    const double now = network::now_unix();
+    const double now = now_unix();
     if (json) {
         auto j = network::status_to_json(st, now);
         j["status_file"] = path;
@@ -93,9 +93,7 @@ Registration exchange_reg(71, [](CLI::App& app) -> std::function<int()> {
     };
     auto o = std::make_shared<Options>();
     auto common = [o](CLI::App* c) {
-        c->add_option(
-            "--federation,-f", o->federation,
-            "federation file (default $NETPLACE_FEDERATION or /etc/netplace/federation.yaml)");
+        c->add_option("--federation,-f", o->federation, network::federation_option_help());
         c->add_option("--state", o->state, "link-state file (default: probing.state_file)");
     };
     auto* status = ex->add_subcommand(
@@ -134,7 +132,7 @@ Registration exchange_reg(71, [](CLI::App& app) -> std::function<int()> {
                     throw Error("no key: set exchange.private_key or give --key");
                 if (!po.out_path && !fed.exchange.publish_file)
                     throw Error("no output: set exchange.publish_file or give --out");
-                const auto seq = network::publish_own_snapshot(fed, sp, network::now_unix(), po);
+                const auto seq = network::publish_own_snapshot(fed, sp, now_unix(), po);
                 std::cout << "published sequence " << seq.value_or(0) << '\n';
             } catch (const Error& e) {
                 std::cerr << "netplace exchange publish: " << e.what() << '\n';
@@ -147,7 +145,7 @@ Registration exchange_reg(71, [](CLI::App& app) -> std::function<int()> {
         ro.stop = &network::install_service_signals().stop;
         const auto prev = network::read_exchange_status(network::exchange_status_path(fed, sp));
         const auto st = network::exchange_round(fed, sp, prev, ro);
-        std::cout << network::status_to_json(st, network::now_unix()).dump(1) << '\n';
+        std::cout << network::status_to_json(st, now_unix()).dump(1) << '\n';
         for (const auto& p : st.peers)
             if (p.verdict == "rejected") return failure;
         return ok;

@@ -6,6 +6,7 @@
 
 #include "netplace/core/error.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/service.hpp"
 #include "netplace/slurm/rest.hpp"
 
 #include <fmt/format.h>
@@ -42,7 +43,7 @@ Registration job_reg(62, [](CLI::App& app) -> std::function<int()> {
         "job", "Jobs forwarded to independent centres (access: rest): state, cancel, options");
     job->require_subcommand(1);
     struct Options {
-        std::string federation = "/etc/netplace/federation.yaml";
+        std::string federation = network::default_federation_path();
         std::string cluster;
         long id = 0;
         bool json = false;

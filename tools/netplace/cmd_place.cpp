@@ -2,10 +2,12 @@
 // where the job finishes first; print the answer, the ranked explanation or JSON.
 #include "command.hpp"
 
+#include "netplace/core/clock.hpp"
 #include "netplace/core/error.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/core/yaml.hpp"
 #include "netplace/data/catalog.hpp"
+#include "netplace/network/service.hpp"
 #include "netplace/policies/engine.hpp"
 #include "netplace/policies/job_io.hpp"
 #include "netplace/policies/load_inputs.hpp"
@@ -15,7 +17,6 @@
 
 #include <sys/stat.h>
 
-#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <iterator>
@@ -26,7 +27,7 @@ namespace netplace::cli {
 namespace {
 
 struct PlaceOptions {
-    std::string federation;
+    std::string federation = network::default_federation_path();
     std::string policy;
     std::string job;
     std::string links;
@@ -197,11 +198,7 @@ std::string why_first(const PlacementDecision& d) {
 }
 
 int run(const PlaceOptions& o) {
-    const double now =
-        o.now > 0
-            ? o.now
-            : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-                  .count();
+    const double now = o.now > 0 ? o.now : now_unix();
     policies::InputSources src;
     src.federation = o.federation;
     if (!o.policy.empty()) src.policy = o.policy;
@@ -277,8 +274,7 @@ Registration reg(40, [](CLI::App& app) -> std::function<int()> {
     auto o = std::make_shared<PlaceOptions>();
     auto* cmd = app.add_subcommand(
         "place", "Choose the site where a job finishes first under the policy, and say why");
-    cmd->add_option("--federation", o->federation, "federation file (etc/federation.yaml)")
-        ->required();
+    cmd->add_option("--federation,-f", o->federation, network::federation_option_help());
     cmd->add_option("--policy", o->policy,
                     "policy file (etc/policy.yaml); default: the built-in presets");
     cmd->add_option("--job", o->job, "job file, YAML or .json; '-' reads YAML or JSON from stdin")

@@ -25,9 +25,7 @@ struct Common {
     std::string federation = network::default_federation_path();
     std::string state;
     void add(CLI::App* c) {
-        c->add_option(
-            "--federation,-f", federation,
-            "federation file (default $NETPLACE_FEDERATION or /etc/netplace/federation.yaml)");
+        c->add_option("--federation,-f", federation, network::federation_option_help());
         c->add_option("--state", state,
                       "link-state file (default: probing.state_file of the federation)");
     }
@@ -137,7 +135,7 @@ int cmd_show(const Common& c, bool json, bool prometheus, bool strict) {
         std::cerr << "netplace probe show: " << *err << '\n';
         return failure;
     }
-    const double now = network::now_unix();
+    const double now = now_unix();
     const auto est =
         st ? network::current_links(fed, &*st, now) : network::current_links(fed, nullptr, now);
     const network::LinkState* sp = st ? &*st : nullptr;
@@ -156,7 +154,7 @@ int cmd_import(const Common& c, const std::string& kind, const std::string& inpu
                const std::string& from, const std::string& to, const std::string& at_text) {
     const Federation fed = network::load_federation(c.federation, network::probe_url_problem);
     const std::string text = file::read_all(input, 256u << 20);
-    double at = network::now_unix();
+    double at = now_unix();
     if (!at_text.empty()) {
         try {
             at = std::stod(at_text);
@@ -186,7 +184,7 @@ int cmd_import(const Common& c, const std::string& kind, const std::string& inpu
             if (st.federation.empty()) st.federation = fed.name;
             network::apply_imports(st, r, fed.probing);
         },
-        network::now_unix());
+        now_unix());
     for (const auto& s : r.samples) {
         std::cout << "imported " << s.from << " -> " << s.to;
         if (s.sample.bandwidth_bps) std::cout << " " << units::format_rate(*s.sample.bandwidth_bps);

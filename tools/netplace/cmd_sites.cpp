@@ -9,6 +9,7 @@
 #include "netplace/core/error.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/service.hpp"
 #include "netplace/policies/site_state.hpp"
 #include "netplace/slurm/accounts.hpp"
 #include "netplace/slurm/collect.hpp"
@@ -36,7 +37,7 @@ Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
     auto* sites = app.add_subcommand("sites", "Site load from Slurm for the placement engine");
     sites->require_subcommand(1);
     struct Options {
-        std::string federation = "/etc/netplace/federation.yaml";
+        std::string federation = network::default_federation_path();
         std::string output = "/var/lib/netplace/sites.json";
         std::string timeout = "10s";
         std::string controllers;  // default: slurm-controllers.json next to --output

@@ -45,8 +45,7 @@ struct StageCommon {
         c->add_option("--catalog", catalog,
                       "dataset catalog (default $NETPLACE_CATALOG or /etc/netplace/datasets.yaml)");
         c->add_option("--federation,-f", federation,
-                      "federation file, for this site's name (default $NETPLACE_FEDERATION or "
-                      "/etc/netplace/federation.yaml)");
+                      network::federation_option_help() + ", for this site's name");
         if (job_opts) {
             c->add_option("--policy", policy,
                           "policy file, for residency (default $NETPLACE_POLICY_FILE or "
@@ -218,7 +217,7 @@ int run_status(const StageCommon& o) {
     const Loaded l = load(o);
     const auto ledger = data::read_ledger(l.catalog.staging.ledger_path());
     const auto reps = data::read_replicas(l.catalog.staging.replicas_path());
-    const double now = network::now_unix();
+    const double now = now_unix();
     if (o.json) {
         json j = json::parse(data::ledger_json(ledger, -1));
         j["replicas"] = json::parse(data::replicas_json(reps, -1))["replicas"];

@@ -1,5 +1,6 @@
 #include "netplace/slurm/collect.hpp"
 
+#include "netplace/core/clock.hpp"
 #include "netplace/core/error.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/slurm/rest.hpp"
@@ -245,8 +246,7 @@ CollectResult collect_sites(const Federation& fed, double timeout_s, const std::
             // An independent centre: its slurmrestd, not sinfo/squeue -M (no shared slurmdbd),
             // and no controller record (sbatch never reaches it directly).
             try {
-                r.loads.push_back(
-                    collect_rest_site(s, timeout_s, static_cast<double>(::time(nullptr))));
+                r.loads.push_back(collect_rest_site(s, timeout_s, now_unix()));
             } catch (const std::exception& e) {
                 r.errors.push_back(fmt::format("site {} (REST): {}", s.name, e.what()));
             }

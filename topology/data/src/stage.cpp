@@ -1,6 +1,7 @@
 #include "netplace/data/stage.hpp"
 
 #include "lock.hpp"
+#include "netplace/core/clock.hpp"
 #include "netplace/core/fd.hpp"
 #include "netplace/core/file.hpp"
 #include "netplace/core/log.hpp"
@@ -17,19 +18,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <memory>
 
 namespace netplace::data {
 namespace {
 
-double wall_clock() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-double now_of(const StageHooks& h) { return h.now_unix_s > 0 ? h.now_unix_s : wall_clock(); }
+double now_of(const StageHooks& h) { return h.now_unix_s > 0 ? h.now_unix_s : now_unix(); }
 
 void make_dir(const std::string& path, mode_t mode) {
     if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)

@@ -167,18 +167,15 @@ CURLcode run_one(Transfer& t, const ProbeOptions& opt) {
 
 }  // namespace
 
-ProbeOptions ProbeOptions::from(const ProbeSettings& s) {
-    ProbeOptions o;
-    o.streams = s.streams;
-    o.max_bytes = s.max_bytes;
-    o.latency_samples = s.latency_samples;
-    o.connect_timeout_s = s.connect_timeout_s;
-    o.timeout_s = s.timeout_s;
-    o.low_speed_bps = s.low_speed_bps;
-    o.low_speed_time_s = s.low_speed_time_s;
-    o.ca_file = s.ca_file;
-    return o;
-}
+ProbeOptions::ProbeOptions(const ProbeSettings& s)
+    : streams(s.streams),
+      max_bytes(s.max_bytes),
+      latency_samples(s.latency_samples),
+      connect_timeout_s(s.connect_timeout_s),
+      timeout_s(s.timeout_s),
+      low_speed_bps(s.low_speed_bps),
+      low_speed_time_s(s.low_speed_time_s),
+      ca_file(s.ca_file) {}
 
 double median(std::vector<double> v) {
     if (v.empty()) throw Error("median of no samples");

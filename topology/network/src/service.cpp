@@ -2,6 +2,7 @@
 
 #include "netplace/core/file.hpp"
 #include "netplace/core/log.hpp"
+#include "netplace/core/paths.hpp"
 #include "netplace/network/exchange.hpp"
 #include "netplace/network/exporters.hpp"
 #include "netplace/network/federation.hpp"
@@ -83,11 +84,6 @@ std::optional<std::string> prom_path_of(const Federation& fed,
 }
 
 }  // namespace
-
-double now_unix() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::vector<ProbeEvent> probe_round(const Federation& fed, const std::string& state_path,
                                     const std::optional<std::string>& prometheus_path,
@@ -215,7 +211,12 @@ ServiceSignals install_service_signals() {
 
 std::string default_federation_path() {
     if (const char* e = std::getenv("NETPLACE_FEDERATION"); e && *e) return e;
-    return "/etc/netplace/federation.yaml";
+    return std::string(paths::federation_file);
+}
+
+std::string federation_option_help() {
+    return "federation file (default $NETPLACE_FEDERATION or " +
+           std::string(paths::federation_file) + ")";
 }
 
 }  // namespace netplace::network

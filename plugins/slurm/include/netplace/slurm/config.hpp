@@ -1,6 +1,7 @@
 #pragma once
 // The plugin's configuration: the arguments after the .so on its plugstack.conf line
 // (`required spank_netplace.so federation=... policy=... state_dir=...`), pyxis style.
+#include "netplace/core/paths.hpp"
 #include "netplace/slurm/controllers.hpp"
 #include "netplace/slurm/options.hpp"
 
@@ -12,7 +13,7 @@
 namespace netplace::slurm {
 
 struct PluginConfig {
-    std::string federation = "/etc/netplace/federation.yaml";
+    std::string federation{paths::federation_file};
     std::string policy = "/etc/netplace/policy.yaml";  // missing file: built-in presets
     std::string state_dir =
         "/var/lib/netplace";  // sites.json, slurm-controllers.json, replicas.json

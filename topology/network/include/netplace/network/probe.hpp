@@ -16,13 +16,15 @@
 namespace netplace::network {
 
 struct ProbeOptions {
-    unsigned streams = 4;
-    std::uint64_t max_bytes = 64ull << 20;
-    unsigned latency_samples = 5;
-    double connect_timeout_s = 5;
-    double timeout_s = 30;
-    double low_speed_bps = 8e3;
-    double low_speed_time_s = 10;
+    // From the federation's `probing:` (ProbeSettings, core/site.hpp, holds the defaults: a
+    // default-constructed ProbeOptions takes ProbeSettings{}'s figures).
+    unsigned streams;
+    std::uint64_t max_bytes;
+    unsigned latency_samples;
+    double connect_timeout_s;
+    double timeout_s;
+    double low_speed_bps;
+    double low_speed_time_s;
     std::optional<std::string> ca_file;
     // Stability rule: throughput is sampled in windows of `window_s`; the first `warmup_windows`
     // after the first byte are ignored (slow start, token-bucket burst); the probe stops once at
@@ -34,7 +36,9 @@ struct ProbeOptions {
     // Checked while transfers run; when it becomes true the probe stops with ProbeAborted.
     const std::atomic<bool>* abort = nullptr;
 
-    static ProbeOptions from(const ProbeSettings& s);
+    ProbeOptions() : ProbeOptions(ProbeSettings{}) {}
+    explicit ProbeOptions(const ProbeSettings& s);
+    static ProbeOptions from(const ProbeSettings& s) { return ProbeOptions(s); }
 };
 
 // The endpoint or the path failed (message says which and why: "HTTP 404 from URL", timeouts...).

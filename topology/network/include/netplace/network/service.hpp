@@ -1,6 +1,7 @@
 #pragma once
 // The probe loop shared by `netplace probe run` and the `netplace-probed` daemon: schedule
 // probes, fold results into the state, write the state file (and the Prometheus file) atomically.
+#include "netplace/core/clock.hpp"
 #include "netplace/network/scheduler.hpp"
 
 #include <atomic>
@@ -10,8 +11,6 @@
 
 namespace netplace::network {
 
-double now_unix();
-
 // Flags raised by SIGTERM/SIGINT (stop) and SIGHUP (reload) once install_service_signals() ran;
 // shared by netplace-probed and `netplace probe run|url` so both stop and reload alike.
 struct ServiceSignals {
@@ -20,8 +19,10 @@ struct ServiceSignals {
 };
 ServiceSignals install_service_signals();
 
-// The federation file when none is given: $NETPLACE_FEDERATION, else /etc/netplace/federation.yaml.
+// The federation file when none is given: $NETPLACE_FEDERATION, else paths::federation_file.
 std::string default_federation_path();
+// The help text of every tool's --federation/-f option, saying that default.
+std::string federation_option_help();
 
 struct ServiceOptions {
     std::string federation_path;
