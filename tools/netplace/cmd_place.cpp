@@ -14,6 +14,7 @@
 #include "netplace/policies/policy.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
 
@@ -150,17 +151,23 @@ void print_table(std::ostream& out, const PlacementDecision& d) {
     }
 }
 
-// Which site measured each link the decision used, and how old that figure is: with the
-// signed exchange a link may come from another site's snapshot (docs/network.md).
-void print_links_used(std::ostream& out, const JobRequest& job, const PlacementDecision& d,
-                      const policies::PlacementInputs& in) {
+// One link a decision used: which site measured it and how old that figure is (with the signed
+// exchange a link may come from another site's snapshot, docs/network.md).
+struct LinkUsed {
+    const LinkEstimate* link;
+    const Dataset* dataset;
+    std::string measured_by;  // empty: not measured (see link->source)
+};
+
+std::vector<LinkUsed> links_used(const JobRequest& job, const PlacementDecision& d,
+                                 const policies::PlacementInputs& in) {
     const auto& sites = in.federation.sites;
     auto index = [&](const std::string& name) -> std::optional<std::size_t> {
         for (std::size_t i = 0; i < sites.size(); ++i)
             if (sites[i].name == name) return i;
         return std::nullopt;
     };
-    bool any = false;
+    std::vector<LinkUsed> out;
     for (const auto& ds : job.inputs) {
         const auto from = index(ds.site);
         if (!from) continue;
@@ -169,15 +176,46 @@ void print_links_used(std::ostream& out, const JobRequest& job, const PlacementD
             const auto to = index(e.site);
             const LinkEstimate* l = to ? in.links.get(*from, *to) : nullptr;
             if (!l) continue;
-            if (!any) out << "links used (data -> candidate):\n";
-            any = true;
-            std::string by = l->measured ? "measured by " + (l->origin.empty() ? l->to : l->origin)
-                                         : std::string(l->source) + " figure";
-            if (l->age_s) by += ", " + units::format_duration(*l->age_s) + " old";
-            out << fmt::format("  {} -> {}: {} ({}) for dataset '{}'\n", l->from, l->to,
-                               units::format_rate(l->bandwidth_bps), by, ds.name);
+            out.push_back({l, &ds, l->measured ? (l->origin.empty() ? l->to : l->origin) : ""});
         }
     }
+    return out;
+}
+
+void print_links_used(std::ostream& out, const std::vector<LinkUsed>& used) {
+    if (!used.empty()) out << "links used (data -> candidate):\n";
+    for (const auto& u : used) {
+        const LinkEstimate& l = *u.link;
+        std::string by = !u.measured_by.empty() ? "measured by " + u.measured_by
+                                                : std::string(l.source) + " figure";
+        if (l.age_s) by += ", " + units::format_duration(*l.age_s) + " old";
+        out << fmt::format("  {} -> {}: {} ({}) for dataset '{}'\n", l.from, l.to,
+                           units::format_rate(l.bandwidth_bps), by, u.dataset->name);
+    }
+}
+
+// `--json --explain`: the decision's JSON plus what the text explanation adds to the ranking
+// (the one-line reason and the links used, with who measured them and how long ago).
+nlohmann::ordered_json explanation_json(const PlacementDecision& d,
+                                        const std::vector<LinkUsed>& used,
+                                        const std::string& summary) {
+    nlohmann::ordered_json links = nlohmann::ordered_json::array();
+    for (const auto& u : used) {
+        const LinkEstimate& l = *u.link;
+        links.push_back(
+            {{"from", l.from},
+             {"to", l.to},
+             {"dataset", u.dataset->name},
+             {"bandwidth_bps", l.bandwidth_bps},
+             {"latency_s", l.latency_s},
+             {"measured_by", u.measured_by.empty() ? nlohmann::ordered_json(nullptr)
+                                                   : nlohmann::ordered_json(u.measured_by)},
+             {"source", l.source},
+             {"age_s",
+              l.age_s ? nlohmann::ordered_json(*l.age_s) : nlohmann::ordered_json(nullptr)}});
+    }
+    return {{"summary", d.site ? nlohmann::ordered_json(summary) : nlohmann::ordered_json(nullptr)},
+            {"links_used", std::move(links)}};
 }
 
 std::string why_first(const PlacementDecision& d) {
@@ -244,18 +282,22 @@ int run(const PlaceOptions& o) {
     const PlacementDecision d = policies::place(job, in);
     const std::string label = job.name.empty() ? std::string("the job") : "job '" + job.name + "'";
 
-    if (o.json) {
+    if (o.json && o.explain) {
+        auto j = nlohmann::ordered_json::parse(policies::decision_to_json(d, -1));
+        j["explanation"] = explanation_json(d, links_used(job, d, in), d.site ? why_first(d) : "");
+        std::cout << j.dump(2) << '\n';
+    } else if (o.json) {
         std::cout << policies::decision_to_json(d, 2) << '\n';
     } else if (d.site) {
         std::cout << fmt::format("{} -> {} (Slurm cluster {}) by policy '{}': {}\n", label, *d.site,
                                  d.cluster, d.policy, why_first(d));
         if (o.explain) {
             print_table(std::cout, d);
-            print_links_used(std::cout, job, d, in);
+            print_links_used(std::cout, links_used(job, d, in));
         }
     } else if (o.explain) {
         print_table(std::cout, d);
-        print_links_used(std::cout, job, d, in);
+        print_links_used(std::cout, links_used(job, d, in));
     }
     if (!o.explain) {
         for (const auto& wn : all_warnings(d)) std::cerr << "netplace: warning: " << wn << '\n';
@@ -298,7 +340,9 @@ Registration reg(40, [](CLI::App& app) -> std::function<int()> {
     cmd->add_flag("--explain", o->explain,
                   "print the ranked per-site table: wait, stage-in, run, stage-out, total, price, "
                   "score, exclusions");
-    cmd->add_flag("--json", o->json, "print the decision as JSON");
+    cmd->add_flag("--json", o->json,
+                  "print the decision as JSON (with --explain: plus an `explanation` object, "
+                  "the one-line reason and the links used with who measured them)");
     return [o] { return run(*o); };
 });
 

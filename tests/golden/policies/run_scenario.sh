@@ -6,6 +6,7 @@
 # policy.yaml, links.json, sites.json, args (extra CLI arguments), and the expectations:
 #   expect.json  subset the --json output must match (numbers computed by hand)
 #   expect.txt   lines that must each appear in the --explain output (stdout + stderr)
+#   expect-explain.json  subset the --json --explain output must match
 #   exit         expected exit status (default 0)
 set -euo pipefail
 netplace=$1 check=$2 dir=$3 src=${4:-}
@@ -30,6 +31,17 @@ if [[ -f $dir/expect.json ]]; then
   fi
   if ! "$check" "$dir/expect.json" "$tmp/out.json"; then
     echo "--- actual JSON:"; cat "$tmp/out.json"; exit 1
+  fi
+fi
+# --json --explain: the same decision plus the explanation (expect-explain.json: a subset).
+if [[ -f $dir/expect-explain.json ]]; then
+  status=0
+  "$netplace" "${args[@]}" --json --explain > "$tmp/out-explain.json" 2> "$tmp/err.txt" || status=$?
+  if [[ $status != "$want_exit" ]]; then
+    echo "FAIL: --json --explain exit status $status, expected $want_exit"; cat "$tmp/err.txt"; exit 1
+  fi
+  if ! "$check" "$dir/expect-explain.json" "$tmp/out-explain.json"; then
+    echo "--- actual JSON (--json --explain):"; cat "$tmp/out-explain.json"; exit 1
   fi
 fi
 status=0
