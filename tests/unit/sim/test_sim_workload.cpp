@@ -12,6 +12,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace netplace;
 using namespace netplace::sim;
 
@@ -111,6 +114,21 @@ TEST_CASE("data model: mistakes are file:line:col errors", "[sim]") {
                       Catch::StartsWith("m.yaml:1:"));
     CHECK_THROWS_WITH(load_data_model("/nonexistent/model.yaml", fed),
                       Catch::Contains("/nonexistent/model.yaml"));
+}
+
+TEST_CASE("data model file: a FIFO or a device is refused at once, not waited on or read",
+          "[sim]") {
+    const auto fed = three_sites();
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("np-model-" + std::to_string(static_cast<long>(::getpid())));
+    std::filesystem::create_directories(dir);
+    const std::string fifo = (dir / "model.fifo").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // Before: an ifstream on a FIFO without a writer blocked here for ever.
+    CHECK_THROWS_AS(load_data_model(fifo, fed), ConfigError);
+    CHECK_THROWS_WITH(load_data_model(fifo, fed), Catch::Contains("not a regular file"));
+    CHECK_THROWS_WITH(load_data_model("/dev/zero", fed), Catch::Contains("not a regular file"));
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("determinism: same seed gives the same JSON, another seed other data", "[sim]") {

@@ -8,9 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 namespace netplace::sim {
 
@@ -109,9 +107,24 @@ Distribution parse_distribution(const std::string& file, const YAML::Node& node,
 
 }  // namespace
 
+namespace {
+DataModel parse_data_model(const yaml::Doc& doc, const std::string& name,
+                           const Federation& federation);
+}
+
 DataModel parse_data_model(const std::string& text, const std::string& name,
                            const Federation& federation) {
-    const auto doc = yaml::Doc::load_string(text, name);
+    return parse_data_model(yaml::Doc::load_string(text, name), name, federation);
+}
+
+DataModel load_data_model(const std::string& path, const Federation& federation) {
+    // As every admin file: a regular file (a FIFO would block), size-capped, aliases bounded.
+    return parse_data_model(yaml::Doc::load_file(path), path, federation);
+}
+
+namespace {
+DataModel parse_data_model(const yaml::Doc& doc, const std::string& name,
+                           const Federation& federation) {
     const std::string& file = doc.file();
     const YAML::Node& root = doc.root();
     DataModel m;
@@ -204,16 +217,7 @@ DataModel parse_data_model(const std::string& text, const std::string& name,
     }
     return m;
 }
-
-DataModel load_data_model(const std::string& path, const Federation& federation) {
-    std::ifstream in(path);
-    if (!in)
-        throw ConfigError(
-            fmt::format("cannot read data model {}: no such file or not readable", path));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return parse_data_model(ss.str(), path, federation);
-}
+}  // namespace
 
 std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& federation,
                                    const DataModel& model, std::uint64_t seed,
