@@ -3,6 +3,7 @@
 #include "netplace/policies/engine_steps.hpp"
 
 #include "netplace/core/checked.hpp"
+#include "netplace/core/link_sharing.hpp"
 #include "netplace/core/units.hpp"
 
 #include <fmt/format.h>
@@ -368,7 +369,16 @@ double estimate_wait_s(std::uint64_t cores, unsigned gpus, const Site& site, con
         wait = std::max(wait,
                         one(gpus, gtotal, load->gpus_free, load->pending_gpu_seconds, mean_left));
     }
+    // The figures above are built from time limits; jobs at this site use only part of theirs.
+    if (load->runtime_ratio > 0 && load->runtime_ratio < 1) wait *= load->runtime_ratio;
     return wait;
+}
+
+double stage_in_estimate_s(std::uint64_t bytes, const LinkEstimate* link, double bandwidth_bps,
+                           double latency_s) {
+    if (!link || link->queued_transfers == 0) return transfer_s(bytes, bandwidth_bps, latency_s);
+    return shared_transfer_s(static_cast<double>(bytes), bandwidth_bps, latency_s,
+                             link->queued_bytes, link->queued_transfers);
 }
 
 std::string origin(const Policy& p, const EffectSource& s) {
@@ -610,7 +620,10 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
             e.notes.push_back(
                 fmt::format("no figures for link {}->{}: federation defaults", *g.name, site.name));
         }
-        l.seconds = transfer_s(g.bytes, l.bandwidth_bps, l.latency_s);
+        // A busy link is shared with the transfers already on it (processor sharing).
+        l.seconds = stage_in_estimate_s(g.bytes, l.estimate, l.bandwidth_bps, l.latency_s);
+        if (l.estimate && g.bytes > 0)  // a number, not a note: cheap on the submit path
+            e.link_transfers = std::max(e.link_transfers, l.estimate->queued_transfers);
         stage_in = std::max(stage_in, l.seconds);
         c.inputs[k] = l;
     }
@@ -723,6 +736,9 @@ PlacementDecision place(const JobRequest& job, const PlacementInputs& in) {
     const Federation& fed = in.federation;
     const JobFacts facts = job_facts(job, in, d.warnings);
     d.policy = facts.policy->name;
+    d.run_basis = !job.runtime_s                ? "requested time (walltime)"
+                  : !job.runtime_source.empty() ? job.runtime_source
+                                                : "the job's runtime estimate";
     d.ranking.resize(fed.sites.size());
     unsigned unmeasured = 0;
     SiteCandidate c;

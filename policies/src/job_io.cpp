@@ -390,12 +390,14 @@ std::string decision_to_json(const PlacementDecision& d, int indent) {
                              {"wan", number(e.terms.wan)},
                              {"adjust", number(e.terms.adjust)}}},
                            {"wan_bytes", e.wan_bytes},
+                           {"link_transfers", e.link_transfers},
                            {"excluded", e.excluded ? ojson(*e.excluded) : ojson(nullptr)},
                            {"notes", e.notes}});
     }
     ojson out = {{"site", d.site ? ojson(*d.site) : ojson(nullptr)},
                  {"cluster", d.site ? ojson(d.cluster) : ojson(nullptr)},
                  {"policy", d.policy},
+                 {"run_basis", d.run_basis},
                  {"ranking", std::move(ranking)},
                  {"warnings", all_warnings(d)}};
     return out.dump(indent);

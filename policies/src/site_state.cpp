@@ -93,6 +93,9 @@ std::vector<SiteLoad> parse_site_state(const std::string& text, const std::strin
                  get_seconds(s, "pending_gpu_seconds", l.pending_gpu_seconds) &&
                  get_seconds(s, "running_core_seconds_left", l.running_core_seconds_left);
         }
+        // Actual / requested run time of the site's recent jobs: a share, 0 = unknown.
+        if (ok && s.contains("runtime_ratio"))
+            ok = get_seconds(s, "runtime_ratio", l.runtime_ratio) && l.runtime_ratio <= 1;
         if (ok && s.contains("collected_unix_s")) {
             double at = 0;
             ok = get_seconds(s, "collected_unix_s", at);
@@ -144,6 +147,7 @@ std::string format_site_state(const std::vector<SiteLoad>& loads, double now) {
                          {"pending_core_seconds", l.pending_core_seconds},
                          {"pending_gpu_seconds", l.pending_gpu_seconds},
                          {"running_core_seconds_left", l.running_core_seconds_left}});
+        if (l.runtime_ratio > 0) sites.back()["runtime_ratio"] = l.runtime_ratio;
     }
     nlohmann::json j = {
         {"version", site_state_version}, {"generated_unix_s", now}, {"sites", std::move(sites)}};

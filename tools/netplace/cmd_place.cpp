@@ -136,14 +136,19 @@ void print_table(std::ostream& out, const PlacementDecision& d) {
             e.site, w, dur(e.wait_s), dur(e.stage_in_s), dur(e.run_s), dur(e.stage_out_s),
             dur(e.total_s), e.price, e.score, e.excluded ? *e.excluded : "");
     }
+    if (!d.run_basis.empty()) out << "run time from: " << d.run_basis << '\n';
     out << "score (what the policy minimises, seconds-equivalent):\n";
     for (const auto& e : d.ranking) out << fmt::format("  {}: {}\n", e.site, terms(e));
     bool any = false;
     for (const auto& e : d.ranking) {
-        if (e.notes.empty()) continue;
+        std::vector<std::string> notes = e.notes;
+        if (e.link_transfers > 0)
+            notes.push_back(fmt::format("stage-in shares a link with {} transfers already on it",
+                                        e.link_transfers));
+        if (notes.empty()) continue;
         if (!any) out << "notes:\n";
         any = true;
-        out << fmt::format("  {}: {}\n", e.site, join(e.notes, "; "));
+        out << fmt::format("  {}: {}\n", e.site, join(notes, "; "));
     }
     if (auto all = all_warnings(d); !all.empty()) {
         out << "warnings:\n";

@@ -4,6 +4,7 @@
 
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
+#include "netplace/core/units.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/importers.hpp"
 #include "netplace/network/link_state.hpp"
@@ -32,7 +33,8 @@ namespace netplace::cli {
 namespace {
 
 struct SimArgs {
-    std::string trace, federation, data_model, report;
+    std::string trace, federation, data_model, report, replica_cache = "0", runtime = "predicted";
+    bool no_occupancy = false;
     std::vector<std::string> links, policies, policy_files;
     std::optional<std::uint64_t> seed;
     std::optional<std::size_t> max_jobs;
@@ -112,6 +114,27 @@ int run_sim(const SimArgs& a) {
     for (const auto& [site, tag] : model.residency)
         for (std::size_t i = 0; i < fed.sites.size(); ++i)
             if (fed.sites[i].name == site) ctx.site_residency[i] = tag;
+    ctx.occupancy = !a.no_occupancy;
+    if (a.runtime != "predicted" && a.runtime != "requested")
+        throw ConfigError(fmt::format(
+            "--runtime '{}': use 'predicted' (the user's recent runtimes, capped by the request) "
+            "or 'requested' (time limits only)",
+            a.runtime));
+    ctx.predict_runtime = a.runtime == "predicted";
+    std::uint64_t cache_bytes = 0;
+    try {
+        cache_bytes = units::parse_size(a.replica_cache);
+    } catch (const std::exception& e) {
+        throw ConfigError(fmt::format("--replica-cache '{}': {} (a size such as 10T or 0)",
+                                      a.replica_cache, e.what()));
+    }
+    if (cache_bytes > 0)
+        info.notes.push_back(
+            fmt::format("replica cache: {} per site (LRU)", units::format_size(cache_bytes)));
+    info.notes.push_back(fmt::format(
+        "netplace policies see {}, runtimes {}", ctx.occupancy ? "link occupancy" : "idle links",
+        ctx.predict_runtime ? "predicted from each user's last two jobs" : "as requested"));
+    const std::vector<double> bounds = job_bounds(jobs, fed, net);
     // Check every name before the first (possibly long) run.
     std::vector<std::unique_ptr<Placer>> placers;
     for (const auto& p : a.policies) placers.push_back(make_placer(p, ctx));
@@ -141,6 +164,7 @@ int run_sim(const SimArgs& a) {
         for (std::size_t i = next++; i < placers.size(); i = next++) {
             try {
                 SimOptions opts;
+                opts.replica_cache_bytes = cache_bytes;
                 std::size_t last = 0;
                 if (tty)
                     opts.progress = [&, last](std::size_t done, std::size_t) mutable {
@@ -152,7 +176,7 @@ int run_sim(const SimArgs& a) {
                 if (!r.warnings.empty())
                     warnings[i] = fmt::format("{}: {} ({} such)", r.policy, r.warnings.front(),
                                               r.warnings.size());
-                results[i] = summarise(r, jobs, fed);
+                results[i] = summarise(r, jobs, fed, 100, &bounds);
             } catch (...) {
                 errors[i] = std::current_exception();
             }
@@ -202,6 +226,13 @@ Registration reg(60, [](CLI::App& app) -> std::function<int()> {
     sub->add_option("--max-jobs", args->max_jobs, "replay only the first N records of the trace");
     sub->add_option("--threads", args->threads,
                     "policies replayed in parallel (default: one per core)");
+    sub->add_option("--replica-cache", args->replica_cache,
+                    "per-site LRU cache of datasets moved there, e.g. 50T (default 0: none)");
+    sub->add_option("--runtime", args->runtime,
+                    "runtime netplace policies see: predicted (default; the user's last two "
+                    "jobs, capped by the request) or requested");
+    sub->add_flag("--no-occupancy", args->no_occupancy,
+                  "netplace policies see links as idle (nominal bandwidth), as before occupancy");
     sub->add_flag("--strict", args->strict,
                   "stop at the first malformed trace line instead of skipping it");
     sub->add_flag("--json", args->json, "print JSON instead of a table");

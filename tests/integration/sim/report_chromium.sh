@@ -33,8 +33,9 @@ svgs=$(grep -o '<svg' "$tmp/dom.html" | wc -l)
 lines=$(grep -o '<polyline' "$tmp/dom.html" | wc -l)
 cells=$(grep -o '<rect class="cell"' "$tmp/dom.html" | wc -l)
 echo "DOM: $svgs svg, $lines polylines, $cells heatmap cells"
-# 1 CDF + 4 utilisation charts + 1 heatmap; CDF 4 lines + 4 x 3 site lines; 3 x 3 cells.
-[ "$svgs" -eq 6 ] && [ "$lines" -eq 16 ] && [ "$cells" -eq 9 ] || { echo "FAIL: charts missing from the DOM"; exit 1; }
+# 1 CDF + 4 utilisation + 4 link-occupancy charts + 1 heatmap; CDF 4 lines + 4 x 3 site lines
+# + 4 x 6 directed links (each policy moves data on all six); 3 x 3 cells.
+[ "$svgs" -eq 10 ] && [ "$lines" -eq 40 ] && [ "$cells" -eq 9 ] || { echo "FAIL: charts missing from the DOM"; exit 1; }
 
 browse --window-size=1000,1600 --hide-scrollbars --screenshot="$tmp/shot.png" >"$tmp/chromium-shot.log" 2>&1 || {
     cat "$tmp/chromium-shot.log"; exit 1; }

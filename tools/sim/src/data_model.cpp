@@ -184,12 +184,25 @@ DataModel parse_data_model(const yaml::Doc& doc, const std::string& name,
         }
     }
     if (const auto in = root["inputs"]) {
-        yaml::check_map(file, in, "inputs", {"count", "size", "at_home"});
+        yaml::check_map(file, in, "inputs", {"count", "size", "at_home", "reuse"});
         if (in["count"])
             m.input_count = parse_distribution(file, in["count"], "inputs count", false);
         if (in["size"]) m.input_bytes = parse_distribution(file, in["size"], "inputs size", true);
         if (in["at_home"])
             m.input_at_home = yaml::as_number(file, in["at_home"], "inputs at_home", 0, 1);
+        if (const auto r = in["reuse"]) {
+            if (r.IsScalar()) {
+                m.input_reuse = yaml::as_number(file, r, "inputs reuse", 0, 1);
+            } else {
+                yaml::check_map(file, r, "inputs reuse", {"share", "recent"});
+                m.input_reuse =
+                    yaml::as_number(file, yaml::require(file, r, "share", "inputs reuse"),
+                                    "inputs reuse share", 0, 1);
+                if (r["recent"])
+                    m.reuse_recent = static_cast<unsigned>(
+                        yaml::as_integer(file, r["recent"], "inputs reuse recent", 1, 1 << 16));
+            }
+        }
     }
     if (const auto out = root["outputs"]) {
         yaml::check_map(file, out, "outputs", {"size"});
@@ -255,6 +268,10 @@ std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& fede
     Rng home_rng(derive_seed(seed, "home"));
     Rng data_rng(derive_seed(seed, "data"));
     Rng gpu_rng(derive_seed(seed, "gpus"));
+    // Its own stream: a model without reuse draws exactly what it drew before reuse existed.
+    Rng reuse_rng(derive_seed(seed, "reuse"));
+    std::map<std::int64_t, std::vector<SimInput>> recent;  // per user, oldest first
+    std::uint32_t next_dataset = 0;
 
     std::vector<const SwfJob*> order;
     order.reserve(trace.jobs.size());
@@ -336,6 +353,16 @@ std::vector<SimJob> build_workload(const SwfTrace& trace, const Federation& fede
             } else {
                 auto other = static_cast<std::uint32_t>(data_rng.below(nsites - 1));
                 in.site = other >= j.home ? other + 1 : other;
+            }
+            in.dataset = next_dataset++;
+            if (model.input_reuse > 0) {
+                auto& mine = recent[j.user];
+                if (!mine.empty() && reuse_rng.uniform() < model.input_reuse) {
+                    in = mine[reuse_rng.below(mine.size())];
+                } else {
+                    if (mine.size() >= model.reuse_recent) mine.erase(mine.begin());
+                    mine.push_back(in);
+                }
             }
             j.inputs.push_back(in);
         }

@@ -14,13 +14,52 @@ double percentile(const std::vector<double>& sorted, double p) {
     return sorted[rank - 1];
 }
 
+std::vector<double> job_bounds(const std::vector<SimJob>& jobs, const Federation& federation,
+                               const Network& network) {
+    const std::size_t n = federation.sites.size();
+    std::vector<double> out(jobs.size(), std::numeric_limits<double>::infinity());
+    std::vector<std::uint64_t> by_source(n);
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        const SimJob& job = jobs[j];
+        for (std::size_t s = 0; s < n; ++s) {
+            const auto& cap = federation.sites[s].capacity;
+            if (job.cores > cap.cores || job.gpus > cap.total_gpus()) continue;
+            const double speed = federation.sites[s].speed > 0 ? federation.sites[s].speed : 1.0;
+            std::fill(by_source.begin(), by_source.end(), 0);
+            double in = 0;
+            for (const auto& i : job.inputs) {
+                if (i.bytes == 0) continue;
+                if (i.site == s)
+                    in = std::max(
+                        in, static_cast<double>(i.bytes) * 8.0 / network.intra_site_bandwidth_bps);
+                else if (i.site < n)
+                    by_source[i.site] += i.bytes;
+            }
+            for (std::size_t f = 0; f < n; ++f)
+                if (by_source[f] > 0)
+                    in = std::max(in, network.latency(f, s) + static_cast<double>(by_source[f]) *
+                                                                  8.0 / network.bandwidth(f, s));
+            double outp = 0;
+            if (job.output_bytes > 0 && s != job.home && job.home < n)
+                outp = network.latency(s, job.home) +
+                       static_cast<double>(job.output_bytes) * 8.0 / network.bandwidth(s, job.home);
+            out[j] = std::min(out[j], in + job.runtime_s * speed + outp);
+        }
+    }
+    return out;
+}
+
 Summary summarise(const SimResult& result, const std::vector<SimJob>& jobs,
-                  const Federation& federation, std::size_t bins) {
+                  const Federation& federation, std::size_t bins,
+                  const std::vector<double>* bounds) {
     Summary s;
     s.policy = result.policy;
     s.jobs = jobs.size();
     s.rejected = result.rejected;
     s.events = result.events;
+    s.replica_reads = result.replica_reads;
+    s.replica_fetches = result.replica_fetches;
+    double sum_bound = 0;
     std::vector<double> waits;
     waits.reserve(jobs.size());
     s.turnarounds.reserve(jobs.size());
@@ -41,6 +80,7 @@ Summary summarise(const SimResult& result, const std::vector<SimJob>& jobs,
         sum_ta += ta;
         sum_bsld += std::max(1.0, ta / std::max(r.run_s, kSlowdownBound));
         sum_in += r.stage_in_s;
+        if (bounds && j < bounds->size()) sum_bound += (*bounds)[j];
         s.transfer_s += r.stage_in_s + r.stage_out_s;
         s.wan_bytes += r.wan_bytes;
         first = std::min(first, r.submit_s);
@@ -54,6 +94,10 @@ Summary summarise(const SimResult& result, const std::vector<SimJob>& jobs,
     s.mean_turnaround_s = sum_ta / placed;
     s.mean_bounded_slowdown = sum_bsld / placed;
     s.mean_stage_in_s = sum_in / placed;
+    if (bounds) {
+        s.mean_bound_s = sum_bound / placed;
+        s.turnaround_over_bound = s.mean_bound_s > 0 ? s.mean_turnaround_s / s.mean_bound_s : 0;
+    }
     s.makespan_s = last - first;
     std::sort(waits.begin(), waits.end());
     std::sort(s.turnarounds.begin(), s.turnarounds.end());
@@ -89,6 +133,47 @@ Summary summarise(const SimResult& result, const std::vector<SimJob>& jobs,
         u.series.resize(bins);
         for (std::size_t b = 0; b < bins; ++b)
             u.series[b] = cores > 0 ? busy[i][b] / (cores * s.series_step_s) : 0;
+    }
+
+    // Link occupancy: transfer-seconds per link, then the busiest ten binned over time.
+    if (!result.transfers.empty() && n > 0) {
+        std::vector<double> link_busy(n * n, 0.0);
+        std::vector<std::uint64_t> link_bytes(n * n, 0);
+        for (const auto& t : result.transfers) {
+            if (t.link >= n * n) continue;
+            link_busy[t.link] += t.end_s - t.start_s;
+            link_bytes[t.link] += t.bytes;
+        }
+        std::vector<std::uint32_t> order;
+        for (std::uint32_t l = 0; l < n * n; ++l)
+            if (link_busy[l] > 0) order.push_back(l);
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return link_busy[a] != link_busy[b] ? link_busy[a] > link_busy[b] : a < b;
+        });
+        order.resize(std::min<std::size_t>(order.size(), 10));
+        std::vector<int> slot(n * n, -1);
+        for (std::size_t k = 0; k < order.size(); ++k) {
+            slot[order[k]] = static_cast<int>(k);
+            LinkUsage u;
+            u.from = federation.sites[order[k] / n].name;
+            u.to = federation.sites[order[k] % n].name;
+            u.bytes = link_bytes[order[k]];
+            u.busy_s = link_busy[order[k]];
+            u.series.assign(bins, 0.0);
+            s.links.push_back(std::move(u));
+        }
+        for (const auto& t : result.transfers) {
+            if (t.link >= n * n || slot[t.link] < 0 || t.end_s <= t.start_s) continue;
+            auto& series = s.links[static_cast<std::size_t>(slot[t.link])].series;
+            const double a = t.start_s - first, b = t.end_s - first;
+            for (auto bin = static_cast<std::size_t>(std::max(0.0, a) / s.series_step_s);
+                 bin < bins; ++bin) {
+                const double lo = static_cast<double>(bin) * s.series_step_s,
+                             hi = lo + s.series_step_s;
+                if (lo >= b) break;
+                series[bin] += (std::min(hi, b) - std::max(lo, a)) / s.series_step_s;
+            }
+        }
     }
     return s;
 }

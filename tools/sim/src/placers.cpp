@@ -150,8 +150,10 @@ class EnginePlacer final : public Placer {
         : label_(std::move(label)),
           policy_(std::move(policy)),
           fed_(*ctx.federation),
-          residency_(ctx.site_residency) {
-        // The engine's inputs once per replay; only the loads change between decisions.
+          residency_(ctx.site_residency),
+          occupancy_(ctx.occupancy),
+          predict_(ctx.predict_runtime) {
+        // The engine's inputs once per replay; loads and link occupancy change per decision.
         in_.federation = fed_;
         in_.policies = std::move(set);
         in_.links = ctx.links;
@@ -167,6 +169,12 @@ class EnginePlacer final : public Placer {
         req.cpus_per_task = 1;
         req.gpus = job.gpus;
         req.walltime_s = job.walltime_s;  // what a submission states; the real runtime is unknown
+        if (predict_) {
+            req.runtime_s = v.predicted_runtime(job);
+            req.runtime_source =
+                "predicted: mean of the user's last two runtimes, capped by the requested time "
+                "(Tsafrir et al. 2007)";
+        }
         req.home_site = fed_.sites[job.home].name;
         req.output_bytes = job.output_bytes;
         req.inputs.reserve(job.inputs.size());
@@ -180,7 +188,11 @@ class EnginePlacer final : public Placer {
             req.inputs.push_back(std::move(d));
         }
         req.hints.policy = policy_;
-        for (std::size_t i = 0; i < in_.loads.size(); ++i) in_.loads[i] = v.load(i);
+        for (std::size_t i = 0; i < in_.loads.size(); ++i) {
+            in_.loads[i] = v.load(i);
+            if (!predict_) in_.loads[i]->runtime_ratio = 0;
+        }
+        if (occupancy_) update_occupancy(job, v);
         const PlacementDecision d = policies::place(req, in_);
         if (!d.site) return std::nullopt;
         auto it = index_.find(*d.site);
@@ -193,7 +205,32 @@ class EnginePlacer final : public Placer {
     const Federation& fed_;
     policies::PlacementInputs in_;
     std::vector<std::string> residency_;  // tag of the data at each site ("" = none)
+    bool occupancy_, predict_;
     std::map<std::string, std::uint32_t> index_;
+    std::vector<LinkEstimate*> occupied_;  // links given a load last time
+
+    // The transfers on every link this job's inputs could take (from each dataset's site to each
+    // site), as a staging ledger would report them; the rest stay 0 (idle).
+    void update_occupancy(const SimJob& job, const SimView& v) {
+        for (LinkEstimate* l : occupied_) {
+            l->queued_bytes = 0;
+            l->queued_transfers = 0;
+        }
+        occupied_.clear();
+        const std::size_t n = fed_.sites.size();
+        for (const auto& in : job.inputs) {
+            if (in.bytes == 0) continue;
+            for (std::size_t t = 0; t < n; ++t) {
+                LinkEstimate* e = in_.links.get(in.site, t);
+                if (!e || e->queued_transfers) continue;  // no figures, or done for this source
+                const LinkLoad l = v.link_load(in.site, t);
+                if (l.transfers == 0) continue;
+                e->queued_bytes = l.bytes_left;
+                e->queued_transfers = l.transfers;
+                occupied_.push_back(e);
+            }
+        }
+    }
 };
 
 // Policy files first (in the order given), then the built-in presets.

@@ -37,6 +37,10 @@ std::string render_json(const RunInfo& info, const std::vector<Summary>& summari
         p["jobs_placed"] = s.placed;
         p["jobs_rejected"] = s.rejected;
         p["jobs_moved"] = s.jobs_moved;
+        p["mean_bound_s"] = s.mean_bound_s;
+        p["mean_turnaround_over_bound"] = s.turnaround_over_bound;
+        p["replica_reads"] = s.replica_reads;
+        p["replica_fetches"] = s.replica_fetches;
         auto& sites = p["sites"];
         sites = nlohmann::ordered_json::object();
         for (const auto& u : s.sites)
@@ -50,17 +54,22 @@ std::string render_json(const RunInfo& info, const std::vector<Summary>& summari
 std::string render_table(const RunInfo& info, const std::vector<Summary>& summaries) {
     std::string out = fmt::format("{} jobs from {} on {} ({}), seed {}\n", info.jobs, info.trace,
                                   info.federation, info.links, info.seed);
-    out += fmt::format("{:<16} {:>10} {:>10} {:>11} {:>11} {:>9} {:>10} {:>11} {:>7}\n", "policy",
-                       "mean wait", "p95 wait", "mean turn.", "p95 turn.", "mean BSLD", "makespan",
-                       "WAN moved", "moved");
+    out += fmt::format("{:<16} {:>10} {:>10} {:>11} {:>8} {:>11} {:>9} {:>10} {:>11} {:>7}\n",
+                       "policy", "mean wait", "p95 wait", "mean turn.", "/bound", "p95 turn.",
+                       "mean BSLD", "makespan", "WAN moved", "moved");
     for (const auto& s : summaries) {
         out += fmt::format(
-            "{:<16} {:>10} {:>10} {:>11} {:>11} {:>9.2f} {:>10} {:>11} {:>7}\n", s.policy,
+            "{:<16} {:>10} {:>10} {:>11} {:>8.3f} {:>11} {:>9.2f} {:>10} {:>11} {:>7}\n", s.policy,
             units::format_duration(s.mean_wait_s), units::format_duration(s.p95_wait_s),
-            units::format_duration(s.mean_turnaround_s), units::format_duration(s.p95_turnaround_s),
-            s.mean_bounded_slowdown, units::format_duration(s.makespan_s),
-            units::format_size(s.wan_bytes), s.jobs_moved);
+            units::format_duration(s.mean_turnaround_s), s.turnaround_over_bound,
+            units::format_duration(s.p95_turnaround_s), s.mean_bounded_slowdown,
+            units::format_duration(s.makespan_s), units::format_size(s.wan_bytes), s.jobs_moved);
     }
+    if (!summaries.empty() && summaries.front().mean_bound_s > 0)
+        out += fmt::format(
+            "/bound: mean turnaround over the mean lower bound ({} per job: no wait, fastest "
+            "site that fits, unshared transfers)\n",
+            units::format_duration(summaries.front().mean_bound_s));
     for (const auto& s : summaries)
         if (s.rejected)
             out += fmt::format("{}: {} jobs fit no site and were rejected\n", s.policy, s.rejected);
@@ -215,6 +224,50 @@ std::string utilisation_chart(const Summary& s, std::size_t index) {
     return o;
 }
 
+// Mean concurrent transfers over time on the busiest links of one run (Summary::links).
+std::string link_chart(const Summary& s, std::size_t index) {
+    if (s.links.empty()) return "<p>No data crossed a link.</p>";
+    const std::size_t bins = s.links.front().series.size();
+    double top = 1;
+    for (const auto& l : s.links)
+        for (double v : l.series) top = std::max(top, v);
+    top = std::ceil(top);
+    std::string o = fmt::format(
+        "<svg class='chart' id='linkocc-{}' xmlns='http://www.w3.org/2000/svg' width='{}' "
+        "height='{}' viewBox='0 0 {} {}'>",
+        index, W, H, W, H);
+    auto X = [&](double b) {
+        return L + b / std::max<double>(1, static_cast<double>(bins)) * (W - R - L);
+    };
+    auto Y = [&](double v) { return H - B - v / top * (H - B - T); };
+    for (int k = 0; k <= 4; ++k)
+        o += fmt::format(
+            "<line x1='{0}' y1='{1:.1f}' x2='{2}' y2='{1:.1f}' stroke='#ddd'/><text x='{3}' "
+            "y='{4:.1f}' text-anchor='end' font-size='11'>{5:.3g}</text>",
+            L, Y(top * k / 4.0), W - R, L - 4, Y(top * k / 4.0) + 4, top * k / 4.0);
+    for (int k = 0; k <= 4; ++k)
+        o += fmt::format(
+            "<text x='{:.1f}' y='{}' text-anchor='middle' font-size='11'>{}</text>",
+            X(bins * k / 4.0), H - B + 14,
+            units::format_duration(s.series_step_s * static_cast<double>(bins) * k / 4.0));
+    o += axes("simulated time", "transfers sharing the link");
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < s.links.size(); ++i) {
+        const auto& l = s.links[i];
+        names.push_back(fmt::format("{}→{} {}", l.from, l.to, units::format_size(l.bytes)));
+        std::string pts;
+        for (std::size_t b = 0; b < l.series.size(); ++b)
+            pts += fmt::format("{:.1f},{:.1f} ", X(static_cast<double>(b) + 0.5), Y(l.series[b]));
+        o += fmt::format(
+            "<polyline class='series' fill='none' stroke='{}' stroke-width='1.5' "
+            "points='{}'><title>{} → {}: {} moved, {} transfer-time</title></polyline>",
+            colour(i), pts, esc(l.from), esc(l.to), units::format_size(l.bytes),
+            units::format_duration(l.busy_s));
+    }
+    o += legend(names) + "</svg>";
+    return o;
+}
+
 std::string heatmap(const Federation& fed, const Network& net) {
     const std::size_t n = net.sites;
     if (n == 0) return {};
@@ -297,23 +350,29 @@ std::string render_html(const RunInfo& info, const std::vector<Summary>& summari
          "wait</th><th>p95 "
          "wait</th><th>mean turnaround</th><th>p95 turnaround</th><th>mean bounded "
          "slowdown</th><th>makespan</th>"
-         "<th>WAN moved</th><th>transfer time</th><th>jobs moved</th><th>rejected</th></tr>";
+         "<th>WAN moved</th><th>transfer time</th><th>jobs moved</th><th>rejected</th>"
+         "<th>mean bound</th><th>turnaround / bound</th></tr>";
     for (const auto& s : summaries)
         o += fmt::format(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td>"
-            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}</td>"
+            "</tr>",
             esc(s.policy), units::format_duration(s.mean_wait_s),
             units::format_duration(s.median_wait_s), units::format_duration(s.p95_wait_s),
             units::format_duration(s.mean_turnaround_s), units::format_duration(s.p95_turnaround_s),
             s.mean_bounded_slowdown, units::format_duration(s.makespan_s),
             units::format_size(s.wan_bytes), units::format_duration(s.transfer_s), s.jobs_moved,
-            s.rejected);
-    o += "</table>";
+            s.rejected, units::format_duration(s.mean_bound_s), s.turnaround_over_bound);
+    o += "</table><p>Bound: per job, no queue wait, the fastest site that can hold it, transfers "
+         "alone on their links; turnaround / bound = mean turnaround over the mean bound.</p>";
     o += "<h2>Turnaround CDF per policy</h2>" + cdf_chart(summaries);
     o += "<h2>Site utilisation over time</h2>";
     for (std::size_t i = 0; i < summaries.size(); ++i)
         o += fmt::format("<h3>{}</h3>", esc(summaries[i].policy)) +
              utilisation_chart(summaries[i], i);
+    o += "<h2>Link occupancy over time (10 busiest links)</h2>";
+    for (std::size_t i = 0; i < summaries.size(); ++i)
+        o += fmt::format("<h3>{}</h3>", esc(summaries[i].policy)) + link_chart(summaries[i], i);
     o += "<h2>Link matrix (bandwidth)</h2>" + heatmap(federation, network);
     if (!info.notes.empty()) {
         o += "<h2>Notes</h2><ul>";

@@ -2,15 +2,19 @@
 
 #include "netplace/core/checked.hpp"
 #include "netplace/core/error.hpp"
+#include "netplace/core/link_sharing.hpp"
+#include "netplace/sim/predictor.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <list>
 #include <map>
 #include <queue>
 #include <set>
+#include <unordered_map>
 
 namespace netplace::sim {
 
@@ -65,6 +69,9 @@ struct Transfer {
     double remaining = 0;  // bytes
     std::uint32_t job = kNone;
     bool output = false;
+    std::uint32_t dataset = kNone;  // input transfers: cached at the destination when done
+    double start = 0;
+    std::uint64_t bytes = 0;
 };
 
 struct Link {
@@ -72,7 +79,37 @@ struct Link {
     double latency_s = 0;
     std::vector<std::uint32_t> active;  // transfer ids
     double last = 0;
+    double left = 0;  // bytes left over the active transfers, as of `last`
     std::uint64_t version = 0;
+};
+
+// Datasets held at one site beyond the ones that live there: least recently used evicted first.
+class ReplicaCache {
+  public:
+    bool touch(std::uint32_t dataset) {
+        auto it = index_.find(dataset);
+        if (it == index_.end()) return false;
+        lru_.splice(lru_.begin(), lru_, it->second);
+        return true;
+    }
+    bool has(std::uint32_t dataset) const { return index_.count(dataset) != 0; }
+    void insert(std::uint32_t dataset, std::uint64_t bytes, std::uint64_t capacity) {
+        if (bytes > capacity || touch(dataset)) return;
+        while (used_ + bytes > capacity && !lru_.empty()) {
+            used_ -= lru_.back().second;
+            index_.erase(lru_.back().first);
+            lru_.pop_back();
+        }
+        lru_.emplace_front(dataset, bytes);
+        index_[dataset] = lru_.begin();
+        used_ += bytes;
+    }
+
+  private:
+    std::list<std::pair<std::uint32_t, std::uint64_t>> lru_;  // most recent first
+    std::unordered_map<std::uint32_t, std::list<std::pair<std::uint32_t, std::uint64_t>>::iterator>
+        index_;
+    std::uint64_t used_ = 0;
 };
 
 struct SiteState {
@@ -90,6 +127,10 @@ struct SiteState {
     double running_core_end = 0;  // sum over running jobs of cores x expected end
     unsigned running_cores = 0;
     bool dirty = false;
+    ReplicaCache cache;
+    // Core-seconds used and asked for by the site's ended jobs, decayed per job so recent ones
+    // count most: their ratio is SiteLoad::runtime_ratio, as an accounting collector reports it.
+    double used_core_s = 0, asked_core_s = 0;
 };
 
 struct JobState {
@@ -190,10 +231,27 @@ class Engine final : public SimView {
         l.pending_core_seconds = std::max(0.0, s.pending_core_s);
         l.pending_gpu_seconds = std::max(0.0, s.pending_gpu_s);
         l.running_core_seconds_left = std::max(0.0, s.running_core_end - now_ * s.running_cores);
+        l.runtime_ratio = s.asked_core_s > 0 ? s.used_core_s / s.asked_core_s : 0;
         l.age_s = 0;
         return l;
     }
     double estimated_start(std::size_t site, const SimJob& job) const override;
+    LinkLoad link_load(std::size_t from, std::size_t to) const override {
+        const Link& l = links_[from * sites_.size() + to];
+        if (l.active.empty()) return {};
+        // Every active transfer gets rate / n, so together they have moved rate x elapsed.
+        return {std::max(0.0, l.left - l.rate_Bps * (now_ - l.last)),
+                static_cast<unsigned>(l.active.size())};
+    }
+    double predicted_runtime(const SimJob& job) const override {
+        return predictor_.predict(job.user, job.walltime_s);
+    }
+    void replicas(const SimInput& in, std::vector<std::uint32_t>& out) const override {
+        out.clear();
+        if (options_.replica_cache_bytes == 0) return;
+        for (std::uint32_t i = 0; i < sites_.size(); ++i)
+            if (i != in.site && sites_[i].cache.has(in.dataset)) out.push_back(i);
+    }
 
   private:
     const Federation& fed_;
@@ -211,6 +269,8 @@ class Engine final : public SimView {
     SimResult result_;
     double now_ = 0;
     std::uint64_t seq_ = 0;
+    RuntimePredictor predictor_;
+    std::vector<std::uint32_t> sources_;  // scratch: replica sites of one input
 
     void push(double t, Kind kind, std::uint32_t a, std::uint64_t b = 0) {
         heap_.push(Event{t, kind, seq_++, a, b});
@@ -266,17 +326,35 @@ class Engine final : public SimView {
         ++site.jobs_pending;
         site.pending_core_s += job.cores * st.est_s;
         site.pending_gpu_s += job.gpus * st.est_s;
+        const bool caching = options_.replica_cache_bytes > 0;
         for (const auto& in : job.inputs) {
             if (in.bytes == 0) continue;
-            if (in.site == s) {
+            const bool cached = caching && in.site != s && site.cache.touch(in.dataset);
+            if (in.site == s || cached) {
                 const double delay =
                     static_cast<double>(in.bytes) * 8.0 / net_.intra_site_bandwidth_bps;
                 ++st.inputs_left;
+                result_.replica_reads += cached;
                 push(now_ + delay, k_arrive, j);
             } else {
+                std::uint32_t from = in.site;
+                if (caching) {
+                    // The origin or a replica, whichever link would finish this transfer first.
+                    replicas(in, sources_);
+                    double best = fetch_time(from, s, in.bytes);
+                    for (std::uint32_t r : sources_) {
+                        const double t = fetch_time(r, s, in.bytes);
+                        if (t < best) {
+                            best = t;
+                            from = r;
+                        }
+                    }
+                    result_.replica_fetches += from != in.site;
+                }
                 rec.wan_bytes = checked::sat_add(rec.wan_bytes, in.bytes);
                 ++st.inputs_left;
-                add_transfer(in.site * sites_.size() + s, j, static_cast<double>(in.bytes), false);
+                add_transfer(from * sites_.size() + s, j, static_cast<double>(in.bytes), false,
+                             caching ? in.dataset : kNone);
             }
         }
         if (st.inputs_left == 0) enqueue(j);
@@ -296,6 +374,14 @@ class Engine final : public SimView {
         if (--state_[j].inputs_left == 0) enqueue(j);
     }
 
+    // Processor-sharing estimate of a transfer of `bytes` from -> to if it started now.
+    double fetch_time(std::uint32_t from, std::uint32_t to, std::uint64_t bytes) const {
+        const Link& l = links_[from * sites_.size() + to];
+        const LinkLoad load = link_load(from, to);
+        return shared_transfer_s(static_cast<double>(bytes), l.rate_Bps * 8.0, l.latency_s,
+                                 load.bytes_left, load.transfers);
+    }
+
     void advance(Link& link) {
         if (!link.active.empty() && now_ > link.last) {
             const double moved =
@@ -308,14 +394,19 @@ class Engine final : public SimView {
     void reschedule(std::uint32_t li) {
         Link& link = links_[li];
         ++link.version;
+        link.left = 0;
         if (link.active.empty()) return;
         double min_rem = std::numeric_limits<double>::infinity();
-        for (std::uint32_t id : link.active) min_rem = std::min(min_rem, transfers_[id].remaining);
+        for (std::uint32_t id : link.active) {
+            min_rem = std::min(min_rem, transfers_[id].remaining);
+            link.left += std::max(0.0, transfers_[id].remaining);
+        }
         const double share = link.rate_Bps / static_cast<double>(link.active.size());
         push(now_ + std::max(0.0, min_rem) / share, k_transfer, li, link.version);
     }
 
-    void add_transfer(std::size_t li, std::uint32_t job, double bytes, bool output) {
+    void add_transfer(std::size_t li, std::uint32_t job, double bytes, bool output,
+                      std::uint32_t dataset = kNone) {
         Link& link = links_[li];
         advance(link);
         std::uint32_t id;
@@ -326,7 +417,8 @@ class Engine final : public SimView {
             id = static_cast<std::uint32_t>(transfers_.size());
             transfers_.emplace_back();
         }
-        transfers_[id] = Transfer{bytes, job, output};
+        transfers_[id] =
+            Transfer{bytes, job, output, dataset, now_, static_cast<std::uint64_t>(bytes)};
         link.active.push_back(id);
         reschedule(static_cast<std::uint32_t>(li));
     }
@@ -348,6 +440,12 @@ class Engine final : public SimView {
             if (transfers_[id].remaining <= 1.0 || id == min_id) {
                 const Transfer& tr = transfers_[id];
                 push(now_ + link.latency_s, tr.output ? k_output_done : k_arrive, tr.job);
+                if (tr.dataset != kNone) {
+                    const std::size_t to = li % sites_.size();
+                    sites_[to].cache.insert(tr.dataset, tr.bytes, options_.replica_cache_bytes);
+                }
+                if (options_.record_transfers)
+                    result_.transfers.push_back({li, tr.start, now_, tr.bytes});
                 free_transfers_.push_back(id);
             } else {
                 link.active[w++] = id;
@@ -391,6 +489,10 @@ class Engine final : public SimView {
         if (site.running.empty()) site.running_core_end = 0;  // drop accumulated rounding
         rec.end_s = now_;
         rec.done_s = now_;
+        predictor_.observe(job.user, job.runtime_s);
+        constexpr double keep = 0.995;  // about the last 200 jobs
+        site.used_core_s = site.used_core_s * keep + job.cores * rec.run_s;
+        site.asked_core_s = site.asked_core_s * keep + job.cores * st.est_s;
         mark(s);
         if (job.output_bytes > 0 && s != job.home) {
             rec.wan_bytes += job.output_bytes;

@@ -47,6 +47,8 @@ struct JobRequest {
     std::uint64_t memory_bytes = 0;     // per node
     double walltime_s = 3600;           // requested time limit
     std::optional<double> runtime_s;    // user's estimate of the real runtime at the reference site
+    // Where runtime_s came from when not from the user ("predicted: ..."), for the explanation.
+    std::string runtime_source;
     std::vector<Dataset> inputs;
     std::uint64_t output_bytes = 0;
     std::optional<std::string> home_site;  // where outputs go; default: the submitting site
@@ -82,6 +84,8 @@ struct SiteEstimate {
     std::optional<std::string> excluded;  // why this site may not run the job
     std::vector<std::string> notes;       // fallbacks used, bonuses applied, ...
     std::uint64_t wan_bytes = 0;          // bytes the job moves between sites if run here
+    // Transfers already on the busiest link of this site's stage-in (occupancy), 0: all idle.
+    unsigned link_transfers = 0;
 };
 
 struct PlacementDecision {
@@ -89,6 +93,9 @@ struct PlacementDecision {
     std::string cluster;
     std::string policy;
     std::vector<SiteEstimate> ranking;  // best first, excluded sites last
+    // Which runtime the run term used: "requested time (walltime)", "the job's runtime
+    // estimate", or JobRequest::runtime_source.
+    std::string run_basis;
     std::vector<std::string> warnings;  // about this job's request
     // About the cached state (links, site load), the same for every job until the state changes:
     // a submission door shows each of these to a user once, not on every job.

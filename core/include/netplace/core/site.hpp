@@ -156,6 +156,11 @@ struct LinkEstimate {
     std::optional<double> jitter_s;  // latency jitter, when measured
     std::string source;              // "probe", "iperf3", "perfsonar", "csv", "static", "default"
     std::string origin;  // site that measured it (signed snapshot); empty: this host's own state
+    // Occupancy: transfers queued or in flight on this link now, and their bytes left (staging
+    // ledger in production, the simulator's own transfers in a replay). 0/0 = idle or unknown:
+    // the engine then uses the unshared figure, as before occupancy existed.
+    double queued_bytes = 0;
+    unsigned queued_transfers = 0;
 };
 
 // Current load of a site, from the site-state file (collected from Slurm).
@@ -168,6 +173,10 @@ struct SiteLoad {
     double pending_core_seconds = 0;  // requested cores x time limit of pending jobs
     double pending_gpu_seconds = 0;
     double running_core_seconds_left = 0;  // cores x remaining time limit of running jobs
+    // Actual over requested run time of the site's recent jobs (accounting history); the engine
+    // scales the queue-wait estimate, which is built from time limits, by it. 0: unknown (time
+    // limits taken at face value).
+    double runtime_ratio = 0;
     std::optional<double> age_s;
 };
 

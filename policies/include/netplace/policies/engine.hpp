@@ -26,7 +26,8 @@ PlacementDecision place(const JobRequest& job, const PlacementInputs& in);
 //     backlog = pending_core_seconds / cores_total           (work queued ahead, FCFS)
 //     drain   = 0 when the free cores suffice, else
 //               mean_left * min(1, (need - free) / busy)     (running work frees cores linearly)
-//     where mean_left = running_core_seconds_left / busy cores.
+//     where mean_left = running_core_seconds_left / busy cores;
+//   times load->runtime_ratio when it is in (0, 1) (jobs there use that share of their limits).
 // The simulator uses the same function for the load view it hands the engine.
 double estimate_wait_s(std::uint64_t cores, unsigned gpus, const Site& site, const SiteLoad* load);
 
@@ -37,5 +38,11 @@ inline double transfer_s(std::uint64_t bytes, double bandwidth_bps, double laten
     if (!(bandwidth_bps > 0)) return std::numeric_limits<double>::infinity();
     return latency_s + static_cast<double>(bytes) * 8.0 / bandwidth_bps;
 }
+
+// Stage-in over one link given what is already on it (`link` may be null: no figures): the
+// unshared transfer_s when the link carries nothing, else the processor-sharing estimate of
+// core/link_sharing.hpp with the link's queued_bytes / queued_transfers (docs/policies.md).
+double stage_in_estimate_s(std::uint64_t bytes, const LinkEstimate* link, double bandwidth_bps,
+                           double latency_s);
 
 }  // namespace netplace::policies

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace netplace::policies {
@@ -51,6 +52,11 @@ class LinkMatrix {
         if (k == npos || !figures_[k].known) return nullptr;
         if (estimate) *estimate = &cells_[k];
         return &figures_[k];
+    }
+    // The same cell, writable: a caller that owns the inputs updates a link's occupancy
+    // (queued_bytes / queued_transfers) between decisions, as the simulator does.
+    LinkEstimate* get(std::size_t from, std::size_t to) {
+        return const_cast<LinkEstimate*>(std::as_const(*this).get(from, to));
     }
 
   private:

@@ -19,6 +19,9 @@ struct PlacerContext {
     // Residency tag of the data at each site (federation order; "" = untagged), from the data
     // model: netplace policies pass it to the engine like every other door.
     std::vector<std::string> site_residency;
+    // What netplace policies see beyond a submission's own request (docs/sim.md):
+    bool occupancy = true;        // each link's transfers now (LinkEstimate::queued_*)
+    bool predict_runtime = true;  // runtime_s from the user's history, runtime_ratio per site
 };
 
 // local, random, round-robin, least-loaded, earliest-start, data-local.

@@ -16,6 +16,10 @@
 //   fit and either end (by requested time) before that reservation or use only resources the
 //   head will not need then.
 // - Runtime at a site = trace runtime x site speed factor; the requested time scales likewise.
+// - Replicas (when SimOptions::replica_cache_bytes > 0): a dataset that crossed a link to a site
+//   stays there in a per-site LRU cache of that many bytes; a later job at that site reading the
+//   same dataset reads it locally. A job elsewhere fetches it from the replica or origin whose
+//   link would finish it first (processor-sharing estimate, links_load below).
 // - After the job ends its output crosses the link back to the home site (shared as above);
 //   the job is done when the output has arrived. Cores are freed at the end of the run.
 // - Events at the same instant: job ends, then transfers, then arrivals into queues, then
@@ -62,6 +66,19 @@ struct JobRecord {
     double stage_out_s = 0;
 };
 
+// One transfer on one directed link (from * sites + to), for the link-occupancy chart.
+struct TransferRecord {
+    std::uint32_t link = 0;
+    double start_s = 0, end_s = 0;  // bytes done (latency not included)
+    std::uint64_t bytes = 0;
+};
+
+// What is on a directed link now: the transfers queued or in flight and their bytes left.
+struct LinkLoad {
+    double bytes_left = 0;
+    unsigned transfers = 0;
+};
+
 // What a placer may look at: the simulated federation at the submit instant.
 class SimView {
   public:
@@ -77,6 +94,13 @@ class SimView {
     // When the job would start if submitted to the site now (Slurm's will-run answer, with
     // requested times; data ignored). See simulator.cpp for the estimate used.
     virtual double estimated_start(std::size_t site, const SimJob& job) const = 0;
+    // Transfers on the directed link from -> to now (bytes left, count).
+    virtual LinkLoad link_load(std::size_t from, std::size_t to) const = 0;
+    // Predicted runtime at the reference speed (RuntimePredictor: the user's last two terminated
+    // jobs, capped by the requested time); the requested time when the user has no history.
+    virtual double predicted_runtime(const SimJob& job) const = 0;
+    // Sites holding a replica of the job's k-th input now (the origin not included).
+    virtual void replicas(const SimInput& input, std::vector<std::uint32_t>& sites) const = 0;
 };
 
 class Placer {
@@ -90,6 +114,11 @@ class Placer {
 struct SimOptions {
     // Called now and then with (jobs submitted so far, total), for a progress bar.
     std::function<void(std::size_t, std::size_t)> progress;
+    // Per-site replica cache (LRU) in bytes; 0: no caching, every read of a remote dataset moves
+    // it again.
+    std::uint64_t replica_cache_bytes = 0;
+    // Keep one TransferRecord per transfer (for the link chart); off saves memory in benchmarks.
+    bool record_transfers = true;
 };
 
 struct SimResult {
@@ -98,6 +127,9 @@ struct SimResult {
     std::size_t rejected = 0;
     std::vector<std::string> warnings;
     std::size_t events = 0;
+    std::vector<TransferRecord> transfers;  // in completion order
+    std::size_t replica_reads = 0;          // inputs read from a cached replica at the job's site
+    std::size_t replica_fetches = 0;        // inputs fetched from a replica rather than the origin
 };
 
 // Jobs must be sorted by submit time (build_workload does so).

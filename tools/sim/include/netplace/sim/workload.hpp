@@ -43,8 +43,11 @@ struct Distribution {
 };
 
 struct SimInput {
-    std::uint32_t site = 0;  // index into the federation's sites
+    std::uint32_t site = 0;  // index into the federation's sites: where the dataset lives
     std::uint64_t bytes = 0;
+    // Which dataset (unique per workload): two jobs reading the same dataset carry the same id,
+    // so a replica one of them left at a site serves the other (SimOptions::replica_cache_bytes).
+    std::uint32_t dataset = 0;
 };
 
 struct SimJob {
@@ -68,6 +71,10 @@ struct DataModel {
     Distribution input_count{Distribution::Kind::fixed, 0, 0, {}, {}};
     Distribution input_bytes{Distribution::Kind::fixed, 0, 0, {}, {}};
     double input_at_home = 1.0;  // probability that a dataset lives at the home site
+    // Probability that an input is a dataset the same user read before (one of their last
+    // `reuse_recent` distinct datasets, uniformly), rather than a fresh one. 0: every input new.
+    double input_reuse = 0;
+    unsigned reuse_recent = 8;
     Distribution output_bytes{Distribution::Kind::fixed, 0, 0, {}, {}};
     std::optional<unsigned> gpus_per_job;  // SWF has no GPUs; a model may ask for some
     double gpu_job_fraction = 0;
