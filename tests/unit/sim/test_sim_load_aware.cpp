@@ -31,6 +31,15 @@ class Probe final : public Placer {
     std::vector<double> predicted;
 };
 
+LinkEstimate estimate(const std::string& from, const std::string& to, double bps, double lat) {
+    LinkEstimate l;
+    l.from = from;
+    l.to = to;
+    l.bandwidth_bps = bps;
+    l.latency_s = lat;
+    return l;
+}
+
 Federation two_sites(double bps, double latency_s) {
     Federation fed;
     fed.sites.push_back(simtest::site("a", 8));
@@ -56,7 +65,7 @@ TEST_CASE("processor-sharing estimate of a stage-in joining a busy link", "[sim]
     CHECK(shared_transfer_s(0, 8e9, 0.1, 5e9, 2) == 0);
     CHECK(std::isinf(shared_transfer_s(1, 0, 0.1, 0, 0)));
     // The engine's wrapper: no queued transfers = the unshared figure of transfer_s, exactly.
-    LinkEstimate idle{"b", "a", 8e9, 0.1};
+    LinkEstimate idle = estimate("b", "a", 8e9, 0.1);
     CHECK(policies::stage_in_estimate_s(10'000'000'000, &idle, 8e9, 0.1) ==
           policies::transfer_s(10'000'000'000, 8e9, 0.1));
     idle.queued_bytes = 30e9;
@@ -181,7 +190,7 @@ TEST_CASE("engine: a busy link turns a move into staying with the data", "[sim][
     // 40 transfers with 4 TB left: 100 + min(4000, 4000) = 4100 s -> a (4600 < 5100).
     Federation fed = two_sites(8e9, 0);
     fed.sites[0].capacity.cores = fed.sites[1].capacity.cores = 100;
-    std::vector<LinkEstimate> links{{"a", "b", 8e9, 0}, {"b", "a", 8e9, 0}};
+    std::vector<LinkEstimate> links{estimate("a", "b", 8e9, 0), estimate("b", "a", 8e9, 0)};
     std::vector<SiteLoad> loads(2);
     loads[0].site = "a";
     loads[0].cores_total = 100;
