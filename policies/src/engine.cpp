@@ -45,7 +45,8 @@ LinkUse link_figures(const Federation& fed, const LinkMatrix& links, int from, s
     if (from >= 0) {
         const LinkEstimate* e = nullptr;
         if (const auto* l = links.figures(static_cast<std::size_t>(from), to, &e))
-            return {l->bandwidth_bps, l->latency_s, e, 0, l->health, l->measured};
+            return {l->bandwidth_bps,    l->latency_s,   e, 0, l->health, l->measured,
+                    l->queued_transfers, l->queued_bytes};
     }
     return {fed.default_bandwidth_bps, fed.default_latency_s, nullptr, 0};
 }
@@ -621,9 +622,12 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
                 fmt::format("no figures for link {}->{}: federation defaults", *g.name, site.name));
         }
         // A busy link is shared with the transfers already on it (processor sharing).
-        l.seconds = stage_in_estimate_s(g.bytes, l.estimate, l.bandwidth_bps, l.latency_s);
-        if (l.estimate && g.bytes > 0)  // a number, not a note: cheap on the submit path
-            e.link_transfers = std::max(e.link_transfers, l.estimate->queued_transfers);
+        l.seconds = l.queued_transfers == 0
+                        ? transfer_s(g.bytes, l.bandwidth_bps, l.latency_s)
+                        : shared_transfer_s(static_cast<double>(g.bytes), l.bandwidth_bps,
+                                            l.latency_s, l.queued_bytes, l.queued_transfers);
+        if (g.bytes > 0)  // a number, not a note: cheap on the submit path
+            e.link_transfers = std::max(e.link_transfers, l.queued_transfers);
         stage_in = std::max(stage_in, l.seconds);
         c.inputs[k] = l;
     }

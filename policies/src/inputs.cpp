@@ -59,7 +59,8 @@ void LinkMatrix::index_figures() {
     for (std::size_t k = 0; k < cells_.size(); ++k) {
         if (!figures_[k].known) continue;
         const LinkEstimate& l = cells_[k];
-        figures_[k] = {l.bandwidth_bps, l.latency_s, l.health, l.measured, true};
+        figures_[k] = {l.bandwidth_bps,    l.latency_s,   l.health, l.measured, true,
+                       l.queued_transfers, l.queued_bytes};
     }
 }
 

@@ -207,27 +207,23 @@ class EnginePlacer final : public Placer {
     std::vector<std::string> residency_;  // tag of the data at each site ("" = none)
     bool occupancy_, predict_;
     std::map<std::string, std::uint32_t> index_;
-    std::vector<LinkEstimate*> occupied_;  // links given a load last time
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> occupied_;  // links loaded last time
 
     // The transfers on every link this job's inputs could take (from each dataset's site to each
     // site), as a staging ledger would report them; the rest stay 0 (idle).
     void update_occupancy(const SimJob& job, const SimView& v) {
-        for (LinkEstimate* l : occupied_) {
-            l->queued_bytes = 0;
-            l->queued_transfers = 0;
-        }
+        for (const auto& [from, to] : occupied_) in_.links.set_occupancy(from, to, 0, 0);
         occupied_.clear();
-        const std::size_t n = fed_.sites.size();
+        const auto n = static_cast<std::uint32_t>(fed_.sites.size());
         for (const auto& in : job.inputs) {
             if (in.bytes == 0) continue;
-            for (std::size_t t = 0; t < n; ++t) {
-                LinkEstimate* e = in_.links.get(in.site, t);
-                if (!e || e->queued_transfers) continue;  // no figures, or done for this source
+            for (std::uint32_t t = 0; t < n; ++t) {
+                const auto* f = in_.links.figures(in.site, t);
+                if (!f || f->queued_transfers) continue;  // no figures, or done for this source
                 const LinkLoad l = v.link_load(in.site, t);
                 if (l.transfers == 0) continue;
-                e->queued_bytes = l.bytes_left;
-                e->queued_transfers = l.transfers;
-                occupied_.push_back(e);
+                in_.links.set_occupancy(in.site, t, l.bytes_left, l.transfers);
+                occupied_.emplace_back(in.site, t);
             }
         }
     }

@@ -111,6 +111,8 @@ struct LinkUse {
     // site without touching the estimate itself).
     LinkHealth health = LinkHealth::unknown;
     bool measured = false;
+    unsigned queued_transfers = 0;  // occupancy: transfers already on the link, their bytes left
+    double queued_bytes = 0;
 };
 
 // One site under evaluation: step 3 fills it, step 4 reads it.

@@ -42,7 +42,9 @@ class LinkMatrix {
         double latency_s = 0;
         LinkHealth health = LinkHealth::unknown;
         bool measured = false;
-        bool known = false;  // false: nothing known about the pair
+        bool known = false;             // false: nothing known about the pair
+        unsigned queued_transfers = 0;  // occupancy (LinkEstimate::queued_*), 0: idle
+        double queued_bytes = 0;
     };
     // nullptr: from == to, or nothing known about the pair. `estimate` (optional) receives the
     // full entry's address, without reading it.
@@ -53,10 +55,16 @@ class LinkMatrix {
         if (estimate) *estimate = &cells_[k];
         return &figures_[k];
     }
-    // The same cell, writable: a caller that owns the inputs updates a link's occupancy
-    // (queued_bytes / queued_transfers) between decisions, as the simulator does.
-    LinkEstimate* get(std::size_t from, std::size_t to) {
-        return const_cast<LinkEstimate*>(std::as_const(*this).get(from, to));
+    // Sets a known link's occupancy (the estimate and the engine's figures alike), as a caller
+    // that owns the inputs does between decisions (the simulator) or after loading them (the
+    // staging ledger). False: nothing known about the pair, nothing set.
+    bool set_occupancy(std::size_t from, std::size_t to, double queued_bytes,
+                       unsigned queued_transfers) {
+        const std::size_t k = cell(from, to);
+        if (k == npos || !figures_[k].known) return false;
+        cells_[k].queued_bytes = figures_[k].queued_bytes = queued_bytes;
+        cells_[k].queued_transfers = figures_[k].queued_transfers = queued_transfers;
+        return true;
     }
 
   private:
