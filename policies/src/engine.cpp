@@ -189,9 +189,10 @@ std::optional<std::string> check_admin_policy(const JobFacts& f, const SiteCandi
                                          units::format_rate(*fx.min_bandwidth_bps), who));
             }
         }
-        if (fx.max_stage_in_s && c.estimate->stage_in_s > *fx.max_stage_in_s)
+        const double moving = c.estimate->stage_in_s - c.estimate->link_wait_s;
+        if (fx.max_stage_in_s && moving > *fx.max_stage_in_s)
             add_reason(why, fmt::format("stage-in {} exceeds the {} limit set by {}",
-                                        units::format_duration(c.estimate->stage_in_s),
+                                        units::format_duration(moving),
                                         units::format_duration(*fx.max_stage_in_s), who));
     }
     return why;
@@ -290,13 +291,15 @@ std::optional<std::string> check_gpus(const JobFacts& f, const SiteCandidate& c,
 std::optional<std::string> check_max_stage_in(const JobFacts& f, const SiteCandidate& c,
                                               std::vector<std::string>&) {
     std::optional<std::string> why;
-    if (!(c.estimate->stage_in_s > f.max_stage_in_s)) return why;  // within the strictest limit
+    // The transfer itself: time spent waiting for a busy link (wait_for_link) moves nothing.
+    const double moving = c.estimate->stage_in_s - c.estimate->link_wait_s;
+    if (!(moving > f.max_stage_in_s)) return why;  // within the strictest limit
     for (const auto& src : f.active) {
         const auto& ms = src.effects->max_stage_in_s;
-        if (ms && c.estimate->stage_in_s > *ms) {
+        if (ms && moving > *ms) {
             add_reason(why, fmt::format("stage-in {} exceeds the {} limit set by {}",
-                                        units::format_duration(c.estimate->stage_in_s),
-                                        units::format_duration(*ms), origin(*f.policy, src)));
+                                        units::format_duration(moving), units::format_duration(*ms),
+                                        origin(*f.policy, src)));
         }
     }
     return why;
@@ -508,13 +511,31 @@ JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
             continue;
         }
         const int s = site_index(ds.site);
-        f.groups.push_back({s, &ds.site, ds.bytes, &ds});
+        f.groups.push_back({s, &ds.site, ds.bytes, &ds, {}});
         if (s < 0) {
             warnings.push_back(fmt::format(
                 "dataset '{}' is at '{}', which is not a site of federation '{}': "
                 "default link figures ({}, {}) used",
                 ds.name, ds.site, fed.name, units::format_rate(fed.default_bandwidth_bps),
                 units::format_duration(fed.default_latency_s)));
+        }
+    }
+    // Copies already elsewhere (replica locations): the bytes of each group a site reads locally.
+    if (!in.replicas.empty()) {
+        for (const auto& ds : job.inputs) {
+            const auto r = in.replicas.find(ds.name);
+            if (r == in.replicas.end() || ds.bytes == 0) continue;
+            auto g = std::find_if(f.groups.begin(), f.groups.end(),
+                                  [&](const SourceGroup& x) { return *x.name == ds.site; });
+            for (const std::uint32_t s : r->second) {
+                if (static_cast<int>(s) == g->site || s >= fed.sites.size()) continue;
+                auto l = std::find_if(g->local.begin(), g->local.end(),
+                                      [&](const auto& x) { return x.first == s; });
+                if (l == g->local.end())
+                    g->local.emplace_back(s, ds.bytes);
+                else
+                    l->second = checked::sat_add(l->second, ds.bytes);
+            }
         }
     }
     // Residency: sites allowed to read each tagged dataset. Undefined tags keep the data home.
@@ -573,6 +594,9 @@ JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
     }
     f.run_ref_s = job.runtime_s ? *job.runtime_s : job.walltime_s;
     f.cores = job.cores();
+    // Waiting for busy links: the last matching rule's word, else the policy's (as with weights).
+    for (const auto& src : f.active)
+        if (src.effects->wait_for_link_s) f.wait_for_link_s = src.effects->wait_for_link_s;
     static_assert(std::size(kChecks) <= 32, "JobFacts::checks is a 32-bit mask");
     f.checks = 0;
     for (std::size_t k = 0; k < std::size(kChecks); ++k)
@@ -607,11 +631,20 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
     }
 
     double stage_in = 0;
+    double drain = 0;  // until the busiest link this stage-in would join has carried its queue
+    double alone = 0;  // the stage-in with its links idle
     for (std::size_t k = 0; k < f.groups.size(); ++k) {
         const SourceGroup& g = f.groups[k];
         if (g.site == static_cast<int>(i)) continue;
+        std::uint64_t bytes = g.bytes;
+        for (const auto& [s, b] : g.local)
+            if (s == i) bytes -= std::min(bytes, b);
+        if (bytes == 0 && g.bytes > 0) {
+            e.notes.push_back(fmt::format("data from {} read from a copy here", *g.name));
+            continue;
+        }
         LinkUse l = link_figures(fed, f.in->links, g.site, i);
-        e.wan_bytes = checked::sat_add(e.wan_bytes, g.bytes);
+        e.wan_bytes = checked::sat_add(e.wan_bytes, bytes);
         if (l.estimate) {
             if (!l.measured) ++unmeasured;
             if (l.health != LinkHealth::down)
@@ -623,15 +656,35 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
         }
         // A busy link is shared with the transfers already on it (processor sharing).
         l.seconds = l.queued_transfers == 0
-                        ? transfer_s(g.bytes, l.bandwidth_bps, l.latency_s)
-                        : shared_transfer_s(static_cast<double>(g.bytes), l.bandwidth_bps,
+                        ? transfer_s(bytes, l.bandwidth_bps, l.latency_s)
+                        : shared_transfer_s(static_cast<double>(bytes), l.bandwidth_bps,
                                             l.latency_s, l.queued_bytes, l.queued_transfers);
-        if (g.bytes > 0)  // a number, not a note: cheap on the submit path
+        if (bytes > 0) {  // a number, not a note: cheap on the submit path
             e.link_transfers = std::max(e.link_transfers, l.queued_transfers);
+            if (f.wait_for_link_s) {
+                if (l.queued_transfers > 0)
+                    drain = std::max(drain, l.queued_bytes * 8.0 / l.bandwidth_bps);
+                alone = std::max(alone, transfer_s(bytes, l.bandwidth_bps, l.latency_s));
+            }
+        }
         stage_in = std::max(stage_in, l.seconds);
         c.inputs[k] = l;
     }
     e.stage_in_s = stage_in;
+    // Waiting for the link (policy wait_for_link): a site over the stage-in limit only because its
+    // links are busy keeps the job, which waits for them to clear and then stages in alone.
+    // Sharing now never finishes later than waiting (drain + alone >= the shared estimate), so
+    // this is only taken where the shared stage-in would exclude the site.
+    if (f.wait_for_link_s && stage_in > f.max_stage_in_s && drain > 0 &&
+        drain <= *f.wait_for_link_s && alone <= f.max_stage_in_s) {
+        e.link_wait_s = drain;
+        e.stage_in_s = drain + alone;
+        e.notes.push_back(fmt::format(
+            "waits {} for its busy link to clear, then stages in alone in {} (sharing now: {}, "
+            "over the {} limit)",
+            units::format_duration(drain), units::format_duration(alone),
+            units::format_duration(stage_in), units::format_duration(f.max_stage_in_s)));
+    }
     e.run_s = f.run_ref_s * site.speed;
     e.stage_out_s = 0;
     if (job.output_bytes > 0 && !f.home.empty() && f.home_idx != static_cast<int>(i)) {

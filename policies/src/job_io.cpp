@@ -391,6 +391,7 @@ std::string decision_to_json(const PlacementDecision& d, int indent) {
                              {"adjust", number(e.terms.adjust)}}},
                            {"wan_bytes", e.wan_bytes},
                            {"link_transfers", e.link_transfers},
+                           {"link_wait_s", number(e.link_wait_s)},
                            {"excluded", e.excluded ? ojson(*e.excluded) : ojson(nullptr)},
                            {"notes", e.notes}});
     }

@@ -1,6 +1,9 @@
 #include "netplace/policies/load_inputs.hpp"
 
 #include "netplace/core/units.hpp"
+#include "netplace/data/catalog.hpp"
+#include "netplace/data/ledger.hpp"
+#include "netplace/data/replicas.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/link_state.hpp"
 #include "netplace/policies/site_state.hpp"
@@ -62,6 +65,47 @@ PlacementInputs load_inputs(const InputSources& src, double now) {
         in.loads.assign(fed.sites.size(), std::nullopt);
     }
     return in;
+}
+
+void add_staging_state(PlacementInputs& in, const data::Catalog& catalog, double now) {
+    const Federation& fed = in.federation;
+    auto index = [&](const std::string& name) -> int {
+        for (std::size_t i = 0; i < fed.sites.size(); ++i)
+            if (fed.sites[i].name == name) return static_cast<int>(i);
+        return -1;
+    };
+    auto add_copy = [&](const std::string& dataset, int site) {
+        if (site < 0) return;
+        auto& sites = in.replicas[dataset];
+        const auto s = static_cast<std::uint32_t>(site);
+        if (std::find(sites.begin(), sites.end(), s) == sites.end()) sites.push_back(s);
+    };
+    // The catalog's first replica is the dataset's home, where the job's request already says
+    // the data lives; the others are copies.
+    for (const auto& d : catalog.datasets)
+        for (std::size_t r = 1; r < d.replicas.size(); ++r)
+            add_copy(d.name, index(d.replicas[r].site));
+    const std::string reg_path = catalog.staging.replicas_path();
+    try {
+        // Only datasets the catalog lists: a user-declared dataset of the same name is not ours.
+        for (const auto& r : data::read_replicas(reg_path).replicas)
+            if (catalog.find(r.dataset)) add_copy(r.dataset, index(r.site));
+    } catch (const std::exception& e) {
+        in.state_warnings.push_back(fmt::format(
+            "replica registry not read ({}): only the catalog's replicas count", e.what()));
+    }
+    const std::string ledger_path = catalog.staging.ledger_path();
+    try {
+        for (const auto& o : data::link_occupancy(data::read_ledger(ledger_path), now)) {
+            const int from = index(o.from), to = index(o.to);
+            if (from < 0 || to < 0) continue;
+            in.links.set_occupancy(static_cast<std::size_t>(from), static_cast<std::size_t>(to),
+                                   static_cast<double>(o.bytes_left), o.transfers);
+        }
+    } catch (const std::exception& e) {
+        in.state_warnings.push_back(
+            fmt::format("transfer ledger not read ({}): links taken as idle", e.what()));
+    }
 }
 
 }  // namespace netplace::policies

@@ -255,6 +255,8 @@ class Loader {
             e.require_gpu_types = names(x, what + " require_gpu_types");
         if (auto x = n["max_stage_in"])
             e.max_stage_in_s = yaml::as_duration_s(file_, x, what + " max_stage_in");
+        if (auto x = n["wait_for_link"])
+            e.wait_for_link_s = yaml::as_duration_s(file_, x, what + " wait_for_link");
         if (auto x = n["min_bandwidth"])
             e.min_bandwidth_bps = yaml::as_rate_bps(file_, x, what + " min_bandwidth");
         if (auto x = n["penalty"]) e.penalty_s = site_seconds(x, what + " penalty");
@@ -301,10 +303,10 @@ class Loader {
     }
 
     Rule load_rule(const YAML::Node& n, const std::string& policy) {
-        yaml::check_map(
-            file_, n, "rule of policy '" + policy + "'",
-            {"name", "match", "unless", "mode", "allow", "deny", "require_features",
-             "require_gpu_types", "max_stage_in", "min_bandwidth", "penalty", "bonus", "weights"});
+        yaml::check_map(file_, n, "rule of policy '" + policy + "'",
+                        {"name", "match", "unless", "mode", "allow", "deny", "require_features",
+                         "require_gpu_types", "max_stage_in", "wait_for_link", "min_bandwidth",
+                         "penalty", "bonus", "weights"});
         Rule r;
         r.where = yaml::where(file_, n);
         r.name = yaml::as_name(
@@ -322,7 +324,7 @@ class Loader {
             file_, n, "policy",
             {"name", "description", "base", "weights", "user_weights", "preferred_bonus", "mode",
              "allow", "deny", "require_features", "require_gpu_types", "max_stage_in",
-             "min_bandwidth", "penalty", "bonus", "rules"});
+             "wait_for_link", "min_bandwidth", "penalty", "bonus", "rules"});
         const std::string name =
             yaml::as_name(file_, yaml::require(file_, n, "name", "policy"), "policy name");
         Policy p;
@@ -534,6 +536,9 @@ std::string summarize(const Effects& e) {
     if (!e.require_gpu_types.empty()) parts.push_back("GPU types " + join(e.require_gpu_types));
     if (e.max_stage_in_s)
         parts.push_back("stage-in <= " + units::format_duration(*e.max_stage_in_s));
+    if (e.wait_for_link_s)
+        parts.push_back("waits <= " + units::format_duration(*e.wait_for_link_s) +
+                        " for a busy link");
     if (e.min_bandwidth_bps)
         parts.push_back("links >= " + units::format_rate(*e.min_bandwidth_bps));
     for (const auto& [s, v] : e.penalty_s)

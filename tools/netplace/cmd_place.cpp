@@ -248,7 +248,7 @@ int run(const PlaceOptions& o) {
     if (!o.links.empty()) src.links = o.links;
     if (!o.sites_state.empty()) src.sites = o.sites_state;
     src.max_state_age_s = o.max_state_age_s;
-    const policies::PlacementInputs in = [&] {
+    policies::PlacementInputs in = [&] {
         try {
             return policies::load_inputs(src, now);
         } catch (const policies::InputError& e) {
@@ -266,6 +266,8 @@ int run(const PlaceOptions& o) {
         std::vector<std::string> names;
         for (const auto& s : in.federation.sites) names.push_back(s.name);
         catalog = data::load_catalog(catalog_path, names);
+        // Queued stage-ins (link occupancy) and where copies already are.
+        policies::add_staging_state(in, *catalog, now);
     }
     try {
         for (const auto& w : data::resolve_inputs(job.inputs, catalog ? &*catalog : nullptr))

@@ -178,9 +178,13 @@ class EnginePlacer final : public Placer {
         req.home_site = fed_.sites[job.home].name;
         req.output_bytes = job.output_bytes;
         req.inputs.reserve(job.inputs.size());
+        // Replica locations (the replay's caches), as the catalog and registry give them.
+        in_.replicas.clear();
         for (std::size_t k = 0; k < job.inputs.size(); ++k) {
             Dataset d;
-            d.name = fmt::format("j{}-in{}", job.id, k);
+            d.name = fmt::format("d{}", job.inputs[k].dataset);
+            v.replicas(job.inputs[k], copies_);
+            if (!copies_.empty()) in_.replicas[d.name] = copies_;
             d.site = fed_.sites[job.inputs[k].site].name;
             d.bytes = job.inputs[k].bytes;
             if (job.inputs[k].site < residency_.size() && !residency_[job.inputs[k].site].empty())
@@ -208,6 +212,7 @@ class EnginePlacer final : public Placer {
     bool occupancy_, predict_;
     std::map<std::string, std::uint32_t> index_;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> occupied_;  // links loaded last time
+    std::vector<std::uint32_t> copies_;
 
     // The transfers on every link this job's inputs could take (from each dataset's site to each
     // site), as a staging ledger would report them; the rest stay 0 (idle).

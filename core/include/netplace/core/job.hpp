@@ -86,6 +86,9 @@ struct SiteEstimate {
     std::uint64_t wan_bytes = 0;          // bytes the job moves between sites if run here
     // Transfers already on the busiest link of this site's stage-in (occupancy), 0: all idle.
     unsigned link_transfers = 0;
+    // Part of stage_in_s spent waiting for busy links to clear before staging in alone (the
+    // policy's wait_for_link); 0: the stage-in starts now.
+    double link_wait_s = 0;
 };
 
 struct PlacementDecision {

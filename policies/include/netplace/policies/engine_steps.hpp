@@ -24,6 +24,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace netplace::policies {
@@ -52,6 +53,9 @@ struct SourceGroup {
     const std::string* name = nullptr;
     std::uint64_t bytes = 0;
     const Dataset* first = nullptr;
+    // Bytes of this group that already have a copy at a site (PlacementInputs::replicas), by site
+    // index: that site reads them locally.
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> local;
 };
 
 // A tagged dataset and the sites that may read it (nullptr: tag undefined, only its own site).
@@ -90,7 +94,10 @@ struct JobFacts {
     // so the per-site checks look at each effect only for a site that breaks one of them.
     double min_bandwidth_bps = 0;
     double max_stage_in_s = std::numeric_limits<double>::infinity();
-    double run_ref_s = 0;     // runtime at a speed-1 site
+    double run_ref_s = 0;  // runtime at a speed-1 site
+    // How long the job may wait for busy links at a site they would otherwise exclude by
+    // max_stage_in (wait_for_link); unset: no waiting.
+    std::optional<double> wait_for_link_s;
     std::uint64_t cores = 0;  // 64-bit: tasks x cpus_per_task
     // The checks that can say anything about this job (a job without residency tags skips the
     // residency check, ...): bit k set = site_checks()[k] runs; the per-site loop runs only

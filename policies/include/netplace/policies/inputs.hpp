@@ -11,6 +11,9 @@
 #include "netplace/policies/policy.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -85,6 +88,11 @@ struct PlacementInputs {
     PolicySet policies;
     LinkMatrix links;
     std::vector<std::optional<SiteLoad>> loads;  // federation.sites order; nullopt: unknown
+    // Sites (indices) holding a verified copy of a dataset besides the site the job's request
+    // names for it, by dataset name: the catalog's replicas and this site's replica registry in
+    // production, the replay's caches in the simulator. A dataset with a copy at a site costs no
+    // stage-in there. Empty: every dataset only where the request says.
+    std::map<std::string, std::vector<std::uint32_t>, std::less<>> replicas;
     // State fallbacks met while loading (missing, corrupt, stale files): the same for every job
     // until fixed; every decision carries them in PlacementDecision::state_warnings.
     std::vector<std::string> state_warnings;

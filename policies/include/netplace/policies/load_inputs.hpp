@@ -12,6 +12,9 @@
 namespace netplace::network {
 struct LinkState;
 }
+namespace netplace::data {
+struct Catalog;
+}
 
 namespace netplace::policies {
 
@@ -49,6 +52,15 @@ class InputError : public Error {
 // invalid (the message is the loader's `file:line:col: ...`); never throws for link or site
 // state: missing, corrupt or stale state becomes static figures plus a state warning.
 PlacementInputs load_inputs(const InputSources& sources, double now_unix_s);
+
+// This site's staging state (docs/staging.md), added once the door has read the dataset catalog:
+// - link occupancy: the transfer ledger's queued and running transfers (data::link_occupancy,
+//   entries updated within 2 minutes) become each link's queued_bytes / queued_transfers;
+// - replica locations: the catalog's replicas beyond each dataset's home, and this site's
+//   replica registry (for datasets the catalog lists), become PlacementInputs::replicas.
+// A ledger or registry that cannot be read becomes a state warning, never an exception: the
+// engine then sees idle links (today's figures) or only the catalog's replicas.
+void add_staging_state(PlacementInputs& in, const data::Catalog& catalog, double now_unix_s);
 
 // The link half of load_inputs for a caller holding an already-read link state (the simulator
 // merges JSON and CSV matrices and replays "as of" the state's time): every ordered site pair,

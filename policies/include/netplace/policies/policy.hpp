@@ -156,6 +156,10 @@ struct Effects {
     std::vector<std::string> require_features;
     std::vector<std::string> require_gpu_types;
     std::optional<double> max_stage_in_s;
+    // At a site whose stage-in exceeds max_stage_in only because its links are busy (occupancy),
+    // the job may wait up to this long for them to clear and then stage in alone, instead of
+    // being sent elsewhere (docs/policies.md, "Waiting for a link").
+    std::optional<double> wait_for_link_s;
     std::optional<double> min_bandwidth_bps;                // every link the job's data crosses
     std::vector<std::pair<std::string, double>> penalty_s;  // site -> seconds added to its score
     std::vector<std::pair<std::string, double>> bonus_s;    // site -> seconds taken off

@@ -1,7 +1,7 @@
 #pragma once
 // The transfer ledger: every stage-in/stage-out this site runs or has queued, in one JSON state
 // file (<state_dir>/transfers.json) replaced atomically on every change, so readers (`netplace
-// stage status` now; the exchange and the engine's per-link occupancy once they take it, see
+// stage status`, the engine's per-link occupancy; the exchange once it takes it, see
 // docs/staging.md) see a whole file, never half of one. Writers serialise on an flock beside it.
 #include <cstdint>
 #include <functional>
@@ -39,8 +39,8 @@ std::string ledger_json(const Ledger& ledger, int indent = 2);
 // (temp + fsync + rename), mode 0644.
 void update_ledger(const std::string& path, const std::function<void(Ledger&)>& change);
 
-// The figures a per-link occupancy input needs (the engine does not read them yet; `stage status`
-// prints them): per directed link, the bytes still to move and
+// The figures of the engine's per-link occupancy input (policies::add_staging_state reads them;
+// `stage status` prints them): per directed link, the bytes still to move and
 // how many transfers share it. Counts entries that are queued or running and were updated within
 // `max_age_s` of `now` (a stager that died without cleaning up stops counting); failed ones never.
 struct LinkOccupancy {
