@@ -72,6 +72,8 @@ Registration sites_reg(60, [](CLI::App& app) -> std::function<int()> {
         }
         auto r = slurm::collect_sites(fed, timeout_s);
         for (const auto& e : r.errors) std::cerr << "netplace sites collect: " << e << '\n';
+        for (const auto& w : r.warnings)
+            std::cerr << "netplace sites collect: warning: " << w << '\n';
         // A site that could not be read is left out: readers then use its static wait, rather
         // than trusting figures that may be arbitrarily old.
         policies::write_site_state(o->output, r.loads, now_s());

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -237,8 +238,28 @@ std::string run_command(const std::vector<std::string>& argv, double timeout_s) 
     return so;
 }
 
+double parse_runtime_ratio(const std::string& out, unsigned min_jobs) {
+    double used = 0, asked = 0;
+    unsigned jobs = 0;
+    std::istringstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        auto f = fields(line, 3, "sacct");
+        // UNLIMITED / Partition_Limit limits have no figure; a job given no CPUs ran nothing.
+        if (f[1].empty() || !std::isdigit(static_cast<unsigned char>(f[1][0]))) continue;
+        const double cpus = to_u(f[2], line);
+        const double limit_s = to_u(f[1], line) * 60.0;
+        if (cpus == 0 || limit_s == 0) continue;
+        used += to_u(f[0], line) * cpus;
+        asked += limit_s * cpus;
+        ++jobs;
+    }
+    return asked > 0 && jobs >= min_jobs ? std::min(1.0, used / asked) : 0.0;
+}
+
 CollectResult collect_sites(const Federation& fed, double timeout_s, const std::string& sinfo,
-                            const std::string& squeue) {
+                            const std::string& squeue, const std::string& sacct) {
     CollectResult r;
     for (const auto& s : fed.sites) {
         const std::string cluster = s.cluster.empty() ? s.name : s.cluster;
@@ -258,6 +279,17 @@ CollectResult collect_sites(const Federation& fed, double timeout_s, const std::
                 {squeue, "-M", cluster, "-h", "-t", "PD,R,CF", "-o", kSqueueFormat}, timeout_s);
             r.loads.push_back(parse_cluster_load(s.name, a, b));
             r.answered.push_back(cluster);
+            try {
+                r.loads.back().runtime_ratio = parse_runtime_ratio(
+                    run_command({sacct, "-M", cluster, "-a", "-X", "-n", "-P", "-S", "now-7days",
+                                 "-E", "now", "-s", "CD,TO", "-o", kSacctRuntimeFormat},
+                                timeout_s));
+            } catch (const std::exception& e) {
+                r.warnings.push_back(
+                    fmt::format("site {} (cluster {}): accounting history not read, waits from "
+                                "time limits: {}",
+                                s.name, cluster, e.what()));
+            }
         } catch (const std::exception& e) {
             r.errors.push_back(fmt::format("site {} (cluster {}): {}", s.name, cluster, e.what()));
         }

@@ -187,6 +187,72 @@ TEST_CASE("collector parses sinfo and squeue output", "[slurm]") {
                       Catch::Contains("not a count"));
 }
 
+TEST_CASE("accounting history: actual over requested core-seconds of ended jobs", "[slurm]") {
+    // ElapsedRaw (s) | TimelimitRaw (min) | AllocCPUS, as `sacct -X -n -P -o` prints them.
+    //   600 s on 4 CPUs of a 60 min limit:   used 2400, asked 14400
+    //   3600 s on 2 CPUs of a 120 min limit: used 7200, asked 14400
+    //   no finite limit, or no CPUs: not counted        -> 9600 / 28800 = 1/3
+    const std::string two = "600|60|4\n3600|120|2\n100|UNLIMITED|8\n50|Partition_Limit|1\n0|10|0\n";
+    CHECK(parse_runtime_ratio(two, 2) == Approx(1.0 / 3));
+    // Fewer jobs than the minimum history (20 by default): unknown, time limits at face value.
+    CHECK(parse_runtime_ratio(two, 3) == 0.0);
+    CHECK(parse_runtime_ratio(two) == 0.0);
+    // Ten of each: the same 1/3 from 20 jobs.
+    std::string twenty;
+    for (int i = 0; i < 10; ++i) twenty += "600|60|4\n3600|120|2\n";
+    CHECK(parse_runtime_ratio(twenty) == Approx(1.0 / 3));
+    // A job past its limit (TIMEOUT's grace) counts as its whole limit at most: capped at 1.
+    CHECK(parse_runtime_ratio("7200|60|1\n", 1) == 1.0);
+    CHECK(parse_runtime_ratio("") == 0.0);  // no history
+    CHECK_THROWS_WITH(parse_runtime_ratio("x|10|1\n"), Catch::Contains("not a count"));
+    CHECK_THROWS_WITH(parse_runtime_ratio("10|1\n"), Catch::Contains("sacct"));
+}
+
+TEST_CASE("collect_sites: the accounting history sets runtime_ratio, its failure only warns",
+          "[slurm]") {
+    auto dir = std::filesystem::temp_directory_path() / ("np-sacct-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto script = [&](const std::string& name, const std::string& body) {
+        const auto p = dir / name;
+        std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
+        std::filesystem::permissions(p, std::filesystem::perms::owner_all);
+        return p.string();
+    };
+    const std::string sinfo = script("sinfo", "echo 'n1|0/4/0/4|idle|(null)'");
+    const std::string squeue = script("squeue", ":");
+    // 20 jobs of 1800 s of a 60 min limit on 10 CPUs: ratio 0.5. The arguments are kept to check
+    // the query.
+    const std::string sacct =
+        script("sacct", "echo \"$@\" > " + (dir / "args").string() +
+                            "; for i in $(seq 20); do echo '1800|60|10'; done");
+    Federation fed;
+    Site s;
+    s.name = "beta";
+    s.cluster = "cl-beta";
+    fed.sites.push_back(s);
+    auto r = collect_sites(fed, 5, sinfo, squeue, sacct);
+    REQUIRE(r.loads.size() == 1);
+    CHECK(r.loads[0].cores_free == 4);
+    CHECK(r.loads[0].runtime_ratio == Approx(0.5));
+    CHECK(r.warnings.empty());
+    std::ifstream args(dir / "args");
+    std::string line;
+    std::getline(args, line);
+    CHECK(line ==
+          "-M cl-beta -a -X -n -P -S now-7days -E now -s CD,TO -o "
+          "ElapsedRaw,TimelimitRaw,AllocCPUS");
+    // No slurmdbd: the load is still collected, without a ratio, and the run says why.
+    const std::string broken = script("sacct-broken", "echo 'slurmdbd down' >&2; exit 1");
+    r = collect_sites(fed, 5, sinfo, squeue, broken);
+    REQUIRE(r.loads.size() == 1);
+    CHECK(r.errors.empty());
+    CHECK(r.loads[0].runtime_ratio == 0);
+    REQUIRE(r.warnings.size() == 1);
+    CHECK(r.warnings[0].find("accounting history not read") != std::string::npos);
+    CHECK(r.warnings[0].find("slurmdbd down") != std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("run_command bounds time and reports failures", "[slurm]") {
     CHECK(run_command({"printf", "a|b"}, 5) == "a|b");
     CHECK_THROWS_WITH(run_command({"sleep", "10"}, 0.3), Catch::Contains("timed out"));

@@ -20,6 +20,17 @@ inline constexpr const char* kSqueueFormat =
 SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out,
                             const std::string& squeue_out);
 
+// `sacct -M <cluster> -a -X -n -P -S now-7days -E now -s CD,TO -o kSacctRuntimeFormat`: the jobs
+// that ended (completed or hit their limit) in the last week. Their actual over requested
+// core-seconds (ElapsedRaw x AllocCPUS over TimelimitRaw minutes x 60 x AllocCPUS), capped at 1,
+// is the site's SiteLoad::runtime_ratio: the engine scales its queue-wait estimate, built from
+// time limits, by it. 0 (time limits taken at face value) when fewer than `min_jobs` jobs with a
+// finite limit ended: a handful of test jobs is no history. Throws netplace::Error naming a line
+// it does not understand.
+inline constexpr const char* kSacctRuntimeFormat = "ElapsedRaw,TimelimitRaw,AllocCPUS";
+inline constexpr unsigned kMinRuntimeHistory = 20;
+double parse_runtime_ratio(const std::string& sacct_out, unsigned min_jobs = kMinRuntimeHistory);
+
 // `sacctmgr -n -P show cluster where cluster=<names> format=<kSacctmgrClusterFormat>`: the
 // controller records. A cluster whose slurmctld never registered (empty host, port 0) is left
 // out: slurmdbd has no address for it either. Throws netplace::Error naming a malformed line.
@@ -35,11 +46,15 @@ struct CollectResult {
     std::vector<SiteLoad> loads;
     std::vector<std::string> errors;    // one per cluster that could not be read
     std::vector<std::string> answered;  // clusters whose sinfo and squeue answered
+    // Clusters whose accounting history (sacct) could not be read: their load is still written,
+    // without runtime_ratio.
+    std::vector<std::string> warnings;
 };
 // Every site of `fed` (by its cluster name), each client call bounded by `timeout_s`.
 CollectResult collect_sites(const Federation& fed, double timeout_s,
                             const std::string& sinfo = "sinfo",
-                            const std::string& squeue = "squeue");
+                            const std::string& squeue = "squeue",
+                            const std::string& sacct = "sacct");
 
 // Controller records (sacctmgr show cluster) of `clusters`, in one bounded call. Only clusters
 // that just answered sinfo/squeue should be passed: a cluster that does not answer gets no
