@@ -3,7 +3,8 @@
 #   run_scenario.sh NETPLACE GOLDEN_CHECK SCENARIO_DIR [SOURCE_DIR]
 # The directory holds job.yaml (or job.json), optionally federation.yaml (else ../../fed.yaml),
 # or a file `use-etc`: then SOURCE_DIR/etc/{federation,policy,job}.yaml (the README's example);
-# policy.yaml, links.json, sites.json, args (extra CLI arguments), and the expectations:
+# policy.yaml, links.json, sites.json, catalog.yaml (with transfers.json / replicas.json beside
+# it), args (extra CLI arguments), and the expectations:
 #   expect.json  subset the --json output must match (numbers computed by hand)
 #   expect.txt   lines that must each appear in the --explain output (stdout + stderr)
 #   expect-explain.json  subset the --json --explain output must match
@@ -23,6 +24,12 @@ if [[ -f $dir/links.json ]]; then args+=(--links "$dir/links.json"); else args+=
 want_exit=0; [[ -f $dir/exit ]] && want_exit=$(cat "$dir/exit")
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# catalog.yaml: the dataset catalog, its @DIR@ replaced by the scenario's directory (where its
+# staging state, transfers.json and replicas.json, lives).
+if [[ -f $dir/catalog.yaml ]]; then
+  sed "s#@DIR@#$dir#g" "$dir/catalog.yaml" > "$tmp/catalog.yaml"
+  args+=(--catalog "$tmp/catalog.yaml")
+fi
 status=0
 if [[ -f $dir/expect.json ]]; then
   "$netplace" "${args[@]}" --json > "$tmp/out.json" 2> "$tmp/err.txt" || status=$?
