@@ -239,3 +239,49 @@ TEST_CASE("engine: the wait estimate scales by the site's actual/requested ratio
     l.runtime_ratio = 0.25;
     CHECK(policies::estimate_wait_s(1, 0, s, &l) == Approx(900));
 }
+
+namespace {
+// The first job pinned at site a, every later one placed by a netplace policy.
+class FirstAtA final : public Placer {
+  public:
+    explicit FirstAtA(std::unique_ptr<Placer> engine) : engine_(std::move(engine)) {}
+    std::string name() const override { return "first-at-a"; }
+    std::optional<std::uint32_t> place(const SimJob& job, const SimView& v) override {
+        if (job.id == 1) return 0;
+        return engine_->place(job, v);
+    }
+
+  private:
+    std::unique_ptr<Placer> engine_;
+};
+}  // namespace
+
+TEST_CASE("engine in the simulator: a cached replica makes its site local", "[sim][policies]") {
+    // a (speed 1) and b (speed 2: twice as slow); b -> a at 1 MB/s. Dataset 7 (8 MB) lives at b.
+    // J1 (t 0) is pinned at a: the dataset crosses to a (8 s) and stays in a's cache. J2 (t 20,
+    // home b, 1 s at speed 1) reads it; `fastest` sees:
+    //   with the replica at a: a = 0 + 1 = 1 s, b = 0 + 2 = 2 s -> a, read locally;
+    //   without a cache:       a = 8 + 1 = 9 s, b = 2 s        -> b.
+    Federation fed = two_sites(8e6, 0);
+    fed.sites[1].speed = 2.0;
+    const Network net = make_network(fed, policies::link_matrix(fed, nullptr, 0));
+    auto j1 = job(1, 0, 1, 1, 1), j2 = job(2, 20, 1, 1, 1);
+    j2.home = 1;
+    j1.inputs.push_back({1, 8'000'000, 7});
+    j2.inputs.push_back({1, 8'000'000, 7});
+    PlacerContext ctx;
+    ctx.federation = &fed;
+    ctx.links = policies::link_matrix(fed, nullptr, 0);
+    SimOptions opts;
+    opts.replica_cache_bytes = 10'000'000;
+    FirstAtA cached(make_placer("fastest", ctx));
+    const auto r = simulate(fed, net, {j1, j2}, cached, opts);
+    REQUIRE(r.records.size() == 2);
+    CHECK(r.records[0].site == 0);
+    CHECK(r.records[1].site == 0);
+    CHECK(r.records[1].wan_bytes == 0);
+    CHECK(r.replica_reads == 1);
+    FirstAtA plain(make_placer("fastest", ctx));
+    const auto p = simulate(fed, net, {j1, j2}, plain);
+    CHECK(p.records[1].site == 1);
+}
