@@ -1,5 +1,6 @@
 #include "netplace/policies/load_inputs.hpp"
 
+#include "netplace/core/file.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/data/catalog.hpp"
 #include "netplace/data/ledger.hpp"
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace netplace::policies {
 namespace {
@@ -20,6 +22,15 @@ namespace {
 bool exists(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
+}
+
+// A staging state file as placement believes it, by the link state's rule (file::read_trusted:
+// no symlink, not world-writable, owned by root, the caller or its directory's owner); "" when
+// it does not exist (nothing staged yet).
+std::string read_staging_state(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return {};
+    return file::read_trusted(path, 16u << 20);
 }
 
 }  // namespace
@@ -88,7 +99,10 @@ void add_staging_state(PlacementInputs& in, const data::Catalog& catalog, double
     const std::string reg_path = catalog.staging.replicas_path();
     try {
         // Only datasets the catalog lists: a user-declared dataset of the same name is not ours.
-        for (const auto& r : data::read_replicas(reg_path).replicas)
+        const std::string text = read_staging_state(reg_path);
+        const data::ReplicaList list =
+            text.empty() ? data::ReplicaList{} : data::parse_replicas(text, reg_path);
+        for (const auto& r : list.replicas)
             if (catalog.find(r.dataset)) add_copy(r.dataset, index(r.site));
     } catch (const std::exception& e) {
         in.state_warnings.push_back(fmt::format(
@@ -96,7 +110,10 @@ void add_staging_state(PlacementInputs& in, const data::Catalog& catalog, double
     }
     const std::string ledger_path = catalog.staging.ledger_path();
     try {
-        for (const auto& o : data::link_occupancy(data::read_ledger(ledger_path), now)) {
+        const std::string text = read_staging_state(ledger_path);
+        const data::Ledger ledger =
+            text.empty() ? data::Ledger{} : data::parse_ledger(text, ledger_path);
+        for (const auto& o : data::link_occupancy(ledger, now)) {
             const int from = index(o.from), to = index(o.to);
             if (from < 0 || to < 0) continue;
             in.links.set_occupancy(static_cast<std::size_t>(from), static_cast<std::size_t>(to),

@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <string>
 
 using namespace netplace;
@@ -153,6 +154,17 @@ TEST_CASE("loader: queued stage-ins and replica locations from this site's stagi
     CHECK(est(d, "a").stage_in_s == 0);
     CHECK(est(d, "a").wan_bytes == 0);
     CHECK(est(d, "a").total_s == Approx(1000));
+
+    // A ledger anyone could have written is not believed (the link state's rule): a state
+    // warning, links idle.
+    std::filesystem::permissions(catalog.staging.ledger_path(),
+                                 std::filesystem::perms::others_write,
+                                 std::filesystem::perm_options::add);
+    in = policies::load_inputs(src, kNow);
+    policies::add_staging_state(in, catalog, kNow);
+    CHECK(in.links.get(1, 0)->queued_transfers == 0);
+    REQUIRE(in.state_warnings.size() == warned + 1);
+    CHECK(in.state_warnings.back().find("writable by everyone") != std::string::npos);
 
     // A ledger that cannot be read: a state warning, links idle, no exception.
     file::write_atomic(catalog.staging.ledger_path(), "{\"version\": 1, \"transfers\": 7}");
