@@ -3,6 +3,10 @@
 // over the merged N-site state vs a site's own-only state).
 //
 //   bench_exchange                       Google Benchmark cases (below)
+//   bench_exchange ratio [N...]          the check: current_links on the merged N-site
+//                                        state (own file + peers file) within 1.2x of the same
+//                                        call on the own-only state (default N: 100 1000); prints
+//                                        the figures, exit 1 when a ratio is above 1.2
 //   bench_exchange gen DIR PEERS PORT    writes DIR/fed.yaml (local site s0 + PEERS peers whose
 //                                        snapshots are http://127.0.0.1:PORT/snap/sI.json), their
 //                                        keys and signed snapshots (each with all its incoming
@@ -12,6 +16,7 @@
 #include "netplace/network/exchange.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/link_state.hpp"
+#include "netplace/network/peer_links.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -128,7 +133,7 @@ void BM_verify_snapshot(benchmark::State& state) {
 }
 BENCHMARK(BM_verify_snapshot)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 
-// Merging every peer's snapshot (all changed) into the local state file.
+// Merging every peer's snapshot (all changed) into the local peers file ("<state>.peers").
 void BM_merge(benchmark::State& state) {
     const int n = static_cast<int>(state.range(0));
     const Federation fed = load_federation_string(federation_text(n, {}, 0, ""), "bench.yaml");
@@ -136,49 +141,115 @@ void BM_merge(benchmark::State& state) {
     std::vector<Snapshot> snaps;
     for (int i = 1; i < n; ++i) snaps.push_back(snapshot_of(i, n, now, 1));
     const std::string path = "/tmp/netplace-bench-merge-" + std::to_string(::getpid()) + ".json";
+    const std::string peers = peer_links_path(path);
     for (auto _ : state) merge_snapshots(fed, path, snaps, now);
-    state.counters["links"] = static_cast<double>(n) * (n - 1);
-    state.counters["file_MB"] = static_cast<double>(fs::file_size(path)) / 1e6;
-    ::unlink(path.c_str());
-    ::unlink((path + ".lock").c_str());
+    state.counters["links"] = static_cast<double>(n - 1) * (n - 1);
+    state.counters["file_MB"] = static_cast<double>(fs::file_size(peers)) / 1e6;
+    ::unlink(peers.c_str());
+    ::unlink((peers + ".lock").c_str());
 }
-BENCHMARK(BM_merge)->Arg(100)->Arg(300)->Arg(1000)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_merge)->Arg(100)->Arg(300)->Arg(1000)->Unit(benchmark::kMillisecond)->Iterations(3);
 
-// Decision path: current_links from the file, own-only state (N-1 links into s0) vs merged
-// (own + every peer's N-1 links = N(N-1)).
+// Decision path: current_links from the files, own-only state (N-1 links into s0) vs merged
+// (own + every peer's N-1 links into itself, in the peers file = N(N-1)).
+struct StateFiles {
+    std::string path;
+    ~StateFiles() {
+        for (const auto& p :
+             {path, path + ".lock", peer_links_path(path), peer_links_path(path) + ".lock"})
+            ::unlink(p.c_str());
+    }
+    double megabytes() const {
+        std::error_code ec;
+        const auto peers = fs::file_size(peer_links_path(path), ec);
+        return static_cast<double>(fs::file_size(path) + (ec ? 0 : peers)) / 1e6;
+    }
+};
+
+void make_state(const StateFiles& f, const Federation& fed, int n, bool merged, double now) {
+    LinkState st;
+    st.federation = "bench";
+    for (int j = 1; j < n; ++j) st.links.push_back(record(j, 0, now));
+    write_link_state(f.path, st);
+    if (!merged) return;
+    for (int first = 1; first < n; first += 100) {  // in batches: less memory than all at once
+        std::vector<Snapshot> snaps;
+        for (int i = first; i < std::min(n, first + 100); ++i)
+            snaps.push_back(snapshot_of(i, n, now, 1));
+        merge_snapshots(fed, f.path, snaps, now);
+    }
+}
+
 void current_links_file(benchmark::State& state, bool merged) {
     const int n = static_cast<int>(state.range(0));
     const Federation fed = load_federation_string(federation_text(n, {}, 0, ""), "bench.yaml");
     const double now = now_s();
-    LinkState st;
-    st.federation = "bench";
-    for (int j = 1; j < n; ++j) st.links.push_back(record(j, 0, now));
-    const std::string path = "/tmp/netplace-bench-cl-" + std::to_string(::getpid()) + ".json";
-    write_link_state(path, st);
-    if (merged) {
-        std::vector<Snapshot> snaps;
-        for (int i = 1; i < n; ++i) snaps.push_back(snapshot_of(i, n, now, 1));
-        merge_snapshots(fed, path, snaps, now);
-    }
+    const StateFiles f{"/tmp/netplace-bench-cl-" + std::to_string(::getpid()) + ".json"};
+    make_state(f, fed, n, merged, now);
     std::size_t measured = 0;
     for (auto _ : state) {
-        const auto est = current_links(fed, path, now);
+        const auto est = current_links(fed, f.path, now);
         measured = 0;
         for (const auto& e : est) measured += e.measured;
         benchmark::DoNotOptimize(measured);
     }
     state.counters["measured"] = static_cast<double>(measured);
-    state.counters["file_MB"] = static_cast<double>(fs::file_size(path)) / 1e6;
-    ::unlink(path.c_str());
-    ::unlink((path + ".lock").c_str());
+    state.counters["file_MB"] = f.megabytes();
 }
 void BM_current_links_own_only(benchmark::State& s) { current_links_file(s, false); }
 void BM_current_links_merged(benchmark::State& s) { current_links_file(s, true); }
 BENCHMARK(BM_current_links_own_only)->Arg(100)->Arg(300)->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_current_links_merged)->Arg(100)->Arg(300)->Arg(1000)->Unit(benchmark::kMillisecond);
 
-// The same on the in-memory merged 1,000-site state (no file: what a process holding the state
-// pays per decision).
+// The check, as a program: wall time of current_links (read both files, build every
+// estimate) on the merged state vs the own-only state, best of `runs` alternating calls each (the
+// best is the least disturbed by other load on a shared host).
+int ratio(const std::vector<int>& sizes) {
+    constexpr int runs = 7;
+    int rc = 0;
+    std::cout
+        << "| sites | own-only ms | merged ms | ratio | merged files MB |\n|---|---|---|---|---|\n";
+    for (const int n : sizes) {
+        const Federation fed = load_federation_string(federation_text(n, {}, 0, ""), "bench.yaml");
+        const double now = now_s();
+        const std::string base = "/tmp/netplace-bench-ratio-" + std::to_string(::getpid());
+        const StateFiles own{base + "-own.json"}, merged{base + "-merged.json"};
+        make_state(own, fed, n, false, now);
+        make_state(merged, fed, n, true, now);
+        double best_own = 1e9, best_merged = 1e9;
+        std::size_t measured_own = 0, measured_merged = 0;
+        auto timed = [&](const StateFiles& f, double& best, std::size_t& measured) {
+            const auto t0 = std::chrono::steady_clock::now();
+            const auto est = current_links(fed, f.path, now);
+            best = std::min(best, std::chrono::duration<double, std::milli>(
+                                      std::chrono::steady_clock::now() - t0)
+                                      .count());
+            measured = 0;
+            for (const auto& e : est) measured += e.measured;
+        };
+        for (int r = 0; r < runs; ++r) {
+            timed(own, best_own, measured_own);
+            timed(merged, best_merged, measured_merged);
+        }
+        const double q = best_merged / best_own;
+        std::cout << "| " << n << " | " << best_own << " | " << best_merged << " | " << q << " | "
+                  << merged.megabytes() << " |\n";
+        if (measured_own != static_cast<std::size_t>(n - 1) ||
+            measured_merged != static_cast<std::size_t>(n) * (n - 1)) {
+            std::cout << "  measured links: own " << measured_own << ", merged " << measured_merged
+                      << ": the states are not what they should be\n";
+            rc = 1;
+        }
+        if (q > 1.2) {
+            std::cout << "  ratio " << q << " > 1.2 at " << n << " sites\n";
+            rc = 1;
+        }
+    }
+    return rc;
+}
+
+// The same on in-memory 1,000-site states (no file): own-only vs merged as LinkRecords (what
+// `probe show` and the daemon's metrics build with add_peer_links).
 void BM_current_links_in_memory(benchmark::State& state) {
     const int n = static_cast<int>(state.range(0));
     const bool merged = state.range(1) != 0;
@@ -205,6 +276,12 @@ int main(int argc, char** argv) {
             return 2;
         }
         return gen(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
+    }
+    if (argc >= 2 && std::string(argv[1]) == "ratio") {
+        std::vector<int> sizes;
+        for (int i = 2; i < argc; ++i) sizes.push_back(std::atoi(argv[i]));
+        if (sizes.empty()) sizes = {100, 1000};
+        return ratio(sizes);
     }
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();

@@ -8,6 +8,7 @@
 #include "netplace/network/exporters.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/importers.hpp"
+#include "netplace/network/peer_links.hpp"
 #include "netplace/network/probe.hpp"
 #include "netplace/network/service.hpp"
 
@@ -130,6 +131,13 @@ int cmd_show(const Common& c, bool json, bool prometheus, bool strict) {
         st = network::read_link_state(path);
     } catch (const Error& e) {
         err = e.message();
+    }
+    try {  // the links merged from peers' signed snapshots (ORIGIN column)
+        network::LinkState all = st ? *st : network::LinkState{};
+        network::add_peer_links(all, path, fed);
+        if (st || !all.links.empty()) st = std::move(all);
+    } catch (const Error& e) {
+        err = err ? *err + "; " + e.message() : e.message();
     }
     if (strict && err) {
         std::cerr << "netplace probe show: " << *err << '\n';

@@ -206,7 +206,12 @@ wait_for 30 bash -c "\"$NETPLACE\" exchange status --json -f $RIG_FED_alpha | jq
     np_fail "alpha never accepted gamma's newer snapshot"
 fed_alpha_orig=$work/alpha-fed.orig
 cp "$RIG_FED_alpha" "$fed_alpha_orig"
-gamma_links_before=$(jq '[.links[] | select(.origin == "gamma")] | length' "$RIG_STATE_alpha")
+# gamma's links as alpha's placement sees them (merged into "$RIG_STATE_alpha.peers").
+gamma_links() {
+    "$NETPLACE" probe show --json -f "$RIG_FED_alpha" | jq '[.links[] | select(.origin == "gamma" and .measured)] | length'
+}
+gamma_links_before=$(gamma_links)
+[ "$gamma_links_before" = $((N - 1)) ] || np_fail "alpha holds $gamma_links_before of gamma's links, expected $((N - 1))"
 
 set_gamma_urls() {  # set_gamma_urls URL... : alpha fetches gamma's snapshot from these
     local list
@@ -233,7 +238,7 @@ expect_rejection() {  # expect_rejection REASON URL...
     jq -e '.peers[] | select(.site == "beta" and (.verdict == "ok" or .verdict == "unchanged"))' <<<"$st" >/dev/null ||
         np_fail "beta was affected by gamma's $reason: $(jq -c '.peers[]' <<<"$st")"
     jq -e '.round_s <= 3 + 3' <<<"$st" >/dev/null || np_fail "round took $(jq .round_s <<<"$st") s with a $reason peer"
-    [ "$(jq '[.links[] | select(.origin == "gamma")] | length' "$RIG_STATE_alpha")" = "$gamma_links_before" ] ||
+    [ "$(gamma_links)" = "$gamma_links_before" ] ||
         np_fail "gamma's last good links were dropped after $reason"
     grep -q "rejected gamma's snapshot from .*: $reason" "$RIG_LOG_alpha" || np_fail "no log line for $reason"
     np_log "  $reason: rejected ($(jq -r '.peers[] | select(.site == "gamma") | .message' <<<"$st")), round $(jq .round_s <<<"$st") s"
@@ -315,13 +320,14 @@ while [ "$i" -lt 20 ] || { { [ "$caught" -lt 1 ] || [ "$(cat "$work/reader.count
         sleep "0.$((RANDOM % 5 + 1))"
     else
         until=$(($(date +%s) + 5))
-        while ! compgen -G "$RIG_STATE_alpha.tmp.*" >/dev/null && [ "$(date +%s)" -lt "$until" ]; do :; done
+        while ! compgen -G "$RIG_STATE_alpha*.tmp.*" >/dev/null && [ "$(date +%s)" -lt "$until" ]; do :; done
     fi
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    if compgen -G "$RIG_STATE_alpha.tmp.*" >/dev/null; then
+    # Own links (links.json.tmp.*) or the merge of peers' links (links.json.peers.tmp.*).
+    if compgen -G "$RIG_STATE_alpha*.tmp.*" >/dev/null; then
         caught=$((caught + 1))
-        rm -f "$RIG_STATE_alpha".tmp.*
+        rm -f "$RIG_STATE_alpha".tmp.* "$RIG_STATE_alpha".peers.tmp.*
     fi
 done
 touch "$work/stop-readers"

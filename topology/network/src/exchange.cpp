@@ -4,6 +4,7 @@
 #include "netplace/core/file.hpp"
 #include "netplace/core/log.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/peer_links.hpp"
 #include "netplace/network/service.hpp"
 
 #include <curl/curl.h>
@@ -23,6 +24,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -324,31 +326,53 @@ std::optional<std::uint64_t> publish_own_snapshot(const Federation& fed,
 
 void merge_snapshots(const Federation& fed, const std::string& state_path,
                      const std::vector<Snapshot>& snaps, double now) {
-    update_link_state(
-        state_path,
-        [&](LinkState& file) {
-            if (file.federation.empty()) file.federation = fed.name;
-            if (file.writer_site.empty()) file.writer_site = fed.local_site;
-            std::unordered_map<std::string, size_t> index;  // "from\nto" -> position
-            index.reserve(file.links.size() + 1024);
-            for (size_t i = 0; i < file.links.size(); ++i)
-                index.emplace(file.links[i].from + '\n' + file.links[i].to, i);
-            for (const auto& snap : snaps) {
-                if (snap.site == fed.local_site) continue;  // own measurements win
-                for (const auto& r : snap.links) {
-                    if (r.to != snap.site) continue;  // authoritative only for links into itself
-                    LinkRecord rec = r;
-                    rec.origin = snap.site;
-                    rec.received_at = now;
-                    const auto [it, fresh] = index.emplace(r.from + '\n' + r.to, file.links.size());
-                    if (fresh)
-                        file.links.push_back(std::move(rec));
-                    else
-                        file.links[it->second] = std::move(rec);
-                }
+    // Into the peers file only: the JSON state (own measurements, imports) is not rewritten.
+    update_peer_links(peer_links_path(state_path), fed, [&](PeerLinks& file) {
+        // Re-index the rows onto this federation's sites: a site that left is dropped.
+        const std::size_t n = fed.sites.size();
+        std::unordered_map<std::string_view, std::uint32_t> site;
+        site.reserve(n);
+        for (std::size_t i = 0; i < n; ++i)
+            site.emplace(fed.sites[i].name, static_cast<std::uint32_t>(i));
+        const auto local = site.find(fed.local_site);
+        const std::uint32_t local_ix = local == site.end() ? UINT32_MAX : local->second;
+        std::vector<std::int64_t> slot(n * n, -1);  // pair -> row position
+        PeerLinks out;
+        out.sites.reserve(n);
+        for (const auto& s : fed.sites) out.sites.push_back(s.name);
+        out.rows.reserve(std::max(file.rows.size(), n * (n ? n - 1 : 0) / 4));
+        auto place = [&](std::uint32_t from, std::uint32_t to, const PeerLinkRow& row) {
+            auto& at = slot[std::size_t{from} * n + to];
+            if (at < 0) {
+                at = static_cast<std::int64_t>(out.rows.size());
+                out.rows.push_back(row);
+            } else {
+                out.rows[static_cast<std::size_t>(at)] = row;
             }
-        },
-        now);
+        };
+        std::vector<std::int64_t> remap(file.sites.size(), -1);
+        for (std::size_t i = 0; i < file.sites.size(); ++i)
+            if (const auto it = site.find(file.sites[i]); it != site.end()) remap[i] = it->second;
+        for (PeerLinkRow row : file.rows) {
+            const auto f = remap[row.from], t = remap[row.to];
+            if (f < 0 || t < 0 || t == local_ix) continue;  // own measurements win
+            row.from = static_cast<std::uint32_t>(f);
+            row.to = static_cast<std::uint32_t>(t);
+            place(row.from, row.to, row);
+        }
+        for (const auto& snap : snaps) {
+            if (snap.site == fed.local_site) continue;  // own measurements win
+            const auto to = site.find(snap.site);
+            if (to == site.end()) continue;
+            for (const auto& r : snap.links) {
+                if (r.to != snap.site) continue;  // authoritative only for links into itself
+                const auto from = site.find(r.from);
+                if (from == site.end() || from->second == to->second) continue;
+                place(from->second, to->second, peer_link_row(r, from->second, to->second, now));
+            }
+        }
+        file = std::move(out);
+    });
 }
 
 // ---- status -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include "netplace/core/file.hpp"
 #include "netplace/core/log.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/peer_links.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -268,71 +269,118 @@ LinkState update_link_state(const std::string& path, const std::function<void(Li
     return st;
 }
 
-std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state,
-                                        double now_unix_s) {
-    // Pairs are looked up by site index: placement calls this on every decision, and a large
-    // federation has n(n-1) pairs.
-    const size_t n = fed.sites.size();
-    std::unordered_map<std::string_view, size_t> index;
-    index.reserve(n);
-    for (size_t i = 0; i < n; ++i) index.emplace(fed.sites[i].name, i);
-    auto pair_of = [&](const std::string& from,
-                       const std::string& to) -> std::optional<std::uint64_t> {
-        const auto a = index.find(from), b = index.find(to);
-        if (a == index.end() || b == index.end() || a->second == b->second) return std::nullopt;
-        return static_cast<std::uint64_t>(a->second) * n + b->second;
-    };
-    std::unordered_map<std::uint64_t, const LinkRecord*> records;
-    if (state) {
-        records.reserve(state->links.size());
-        for (const auto& r : state->links)
-            if (auto k = pair_of(r.from, r.to)) records[*k] = &r;
+namespace {
+
+// Builds current_links()'s answer: one estimate per ordered pair, row-major over fed.sites with no
+// diagonal, so a pair's position is computed, not looked up. Placement calls this on every
+// decision and a large federation has n(n-1) pairs (999,000 at 1,000 sites): measurements are
+// applied by position, with no per-pair hashing.
+class Estimates {
+  public:
+    Estimates(const Federation& fed, double now) : fed_(fed), n_(fed.sites.size()), now_(now) {
+        index_.reserve(n_);
+        for (size_t i = 0; i < n_; ++i) index_.emplace(fed.sites[i].name, i);
+        statics_.reserve(fed.links.size());
+        for (const auto& l : fed.links) {
+            const auto a = index_.find(l.from), b = index_.find(l.to);
+            if (a != index_.end() && b != index_.end() && a->second != b->second)
+                statics_[a->second * n_ + b->second] = &l;
+        }
+        out_.reserve(n_ > 1 ? n_ * (n_ - 1) : 0);
+        for (size_t i = 0; i < n_; ++i)
+            for (size_t j = 0; j < n_; ++j)
+                if (i != j) base(out_.emplace_back(), i, j);
     }
-    std::unordered_map<std::uint64_t, const LinkFigures*> statics;
-    statics.reserve(fed.links.size());
-    for (const auto& l : fed.links)
-        if (auto k = pair_of(l.from, l.to)) statics[*k] = &l;
 
-    const ProbeSettings& p = fed.probing;
-    std::vector<LinkEstimate> out;
-    out.reserve(n > 1 ? n * (n - 1) : 0);
-    for (size_t i = 0; i < n; ++i) {
-        for (size_t j = 0; j < n; ++j) {
-            if (i == j) continue;
-            const std::uint64_t key = static_cast<std::uint64_t>(i) * n + j;
-            LinkEstimate& e = out.emplace_back();
-            e.from = fed.sites[i].name;
-            e.to = fed.sites[j].name;
-            const LinkFigures* fig = nullptr;
-            if (!statics.empty())
-                if (const auto st = statics.find(key); st != statics.end()) fig = st->second;
-            e.bandwidth_bps =
-                fig && fig->bandwidth_bps ? *fig->bandwidth_bps : fed.default_bandwidth_bps;
-            e.latency_s = fig && fig->latency_s ? *fig->latency_s : fed.default_latency_s;
-            e.source = fig ? "static" : "default";
+    std::optional<size_t> site(std::string_view name) const {
+        const auto it = index_.find(name);
+        if (it == index_.end()) return std::nullopt;
+        return it->second;
+    }
 
-            const auto rt = records.find(key);
-            if (rt == records.end()) continue;
-            const LinkRecord& r = *rt->second;
-            const bool down =
-                r.health == LinkHealth::down || r.consecutive_failures >= p.failures_down;
-            if (r.last_success) e.age_s = std::max(0.0, now_unix_s - *r.last_success);
-            const bool fresh = e.age_s && *e.age_s <= p.max_age_s;
-            if (fresh && (r.bandwidth_bps || r.latency_s)) {
-                if (r.bandwidth_bps && *r.bandwidth_bps > 0) e.bandwidth_bps = *r.bandwidth_bps;
-                if (r.latency_s) e.latency_s = *r.latency_s;
-                e.jitter_s = r.jitter_s;
-                e.measured = true;
-                e.source = r.source;
-                if (r.origin) e.origin = *r.origin;
-                e.health = r.health == LinkHealth::degraded ? LinkHealth::degraded : LinkHealth::up;
-            } else if (e.age_s) {
-                e.health = LinkHealth::stale;
-            }
-            if (down) e.health = LinkHealth::down;
+    // One measurement of i -> j; replaces whatever was applied to the pair before (last wins).
+    void apply(size_t i, size_t j, LinkHealth health, unsigned failures,
+               std::optional<double> last_success, std::optional<double> bandwidth_bps,
+               std::optional<double> latency_s, std::optional<double> jitter_s,
+               const std::string& source, const std::string* origin) {
+        if (i == j) return;
+        LinkEstimate& e = out_[i * (n_ - 1) + (j < i ? j : j - 1)];
+        if (e.measured || e.age_s || e.health != LinkHealth::unknown)
+            base(e, i, j);  // an earlier record of the same pair
+        const ProbeSettings& p = fed_.probing;
+        const bool down = health == LinkHealth::down || failures >= p.failures_down;
+        if (last_success) e.age_s = std::max(0.0, now_ - *last_success);
+        const bool fresh = e.age_s && *e.age_s <= p.max_age_s;
+        if (fresh && (bandwidth_bps || latency_s)) {
+            if (bandwidth_bps && *bandwidth_bps > 0) e.bandwidth_bps = *bandwidth_bps;
+            if (latency_s) e.latency_s = *latency_s;
+            e.jitter_s = jitter_s;
+            e.measured = true;
+            e.source = source;
+            if (origin) e.origin = *origin;
+            e.health = health == LinkHealth::degraded ? LinkHealth::degraded : LinkHealth::up;
+        } else if (e.age_s) {
+            e.health = LinkHealth::stale;
+        }
+        if (down) e.health = LinkHealth::down;
+    }
+
+    void apply(const LinkState& st) {
+        for (const auto& r : st.links) {
+            const auto a = site(r.from), b = site(r.to);
+            if (!a || !b) continue;
+            apply(*a, *b, r.health, r.consecutive_failures, r.last_success, r.bandwidth_bps,
+                  r.latency_s, r.jitter_s, r.source, r.origin ? &*r.origin : nullptr);
         }
     }
-    return out;
+
+    // After the own state: a peer's figure for a link into itself replaces an import of the pair.
+    void apply(const PeerLinks& peers) {
+        std::vector<std::optional<size_t>> remap(peers.sites.size());
+        for (size_t k = 0; k < peers.sites.size(); ++k) remap[k] = site(peers.sites[k]);
+        const auto& sources = peer_link_sources();
+        auto opt = [](double d) { return std::isnan(d) ? std::nullopt : std::optional<double>(d); };
+        for (const auto& r : peers.rows) {
+            const auto& a = remap[r.from];
+            const auto& b = remap[r.to];
+            if (!a || !b) continue;
+            apply(*a, *b, static_cast<LinkHealth>(r.health), r.consecutive_failures,
+                  opt(r.last_success), opt(r.bandwidth_bps), opt(r.latency_s), opt(r.jitter_s),
+                  sources[r.source], &fed_.sites[*b].name);
+        }
+    }
+
+    std::vector<LinkEstimate> take() { return std::move(out_); }
+
+  private:
+    void base(LinkEstimate& e, size_t i, size_t j) const {
+        e = LinkEstimate{};
+        e.from = fed_.sites[i].name;
+        e.to = fed_.sites[j].name;
+        const LinkFigures* fig = nullptr;
+        if (!statics_.empty())
+            if (const auto st = statics_.find(i * n_ + j); st != statics_.end()) fig = st->second;
+        e.bandwidth_bps =
+            fig && fig->bandwidth_bps ? *fig->bandwidth_bps : fed_.default_bandwidth_bps;
+        e.latency_s = fig && fig->latency_s ? *fig->latency_s : fed_.default_latency_s;
+        e.source = fig ? "static" : "default";
+    }
+
+    const Federation& fed_;
+    size_t n_;
+    double now_;
+    std::unordered_map<std::string_view, size_t> index_;
+    std::unordered_map<std::uint64_t, const LinkFigures*> statics_;
+    std::vector<LinkEstimate> out_;
+};
+
+}  // namespace
+
+std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state,
+                                        double now_unix_s) {
+    Estimates est(fed, now_unix_s);
+    if (state) est.apply(*state);
+    return est.take();
 }
 
 std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path,
@@ -344,6 +392,8 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const std::string
         else
             log::warn_once(key, message);
     };
+    // Own state and peers' links are read independently: either may be missing or bad alone.
+    std::optional<LinkState> own;
     try {
         struct stat sb {};
         if (::stat(state_path.c_str(), &sb) != 0 && errno == ENOENT) {
@@ -351,16 +401,27 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const std::string
                    "link state " + state_path +
                        " does not exist yet: using static link figures "
                        "(start netplace-probed or run `netplace probe run --once`)");
-            return current_links(fed, nullptr, now_unix_s);
+        } else {
+            own = read_link_state_for_estimates(state_path);
         }
-        const LinkState st = read_link_state_for_estimates(state_path);
-        return current_links(fed, &st, now_unix_s);
     } catch (const std::exception& e) {
         report("link-state-bad:" + state_path,
                std::string("cannot use link state: ") + e.what() + "; using static link figures");
     }
+    std::optional<PeerLinks> peers;
+    const std::string peers_path = peer_links_path(state_path);
     try {
-        return current_links(fed, nullptr, now_unix_s);
+        struct stat sb {};
+        if (::stat(peers_path.c_str(), &sb) == 0) peers = read_peer_links(peers_path, fed);
+    } catch (const std::exception& e) {
+        report("peer-links-bad:" + peers_path, std::string("cannot use peers' links: ") + e.what() +
+                                                   "; using this site's own measurements only");
+    }
+    try {
+        Estimates est(fed, now_unix_s);
+        if (own) est.apply(*own);
+        if (peers) est.apply(*peers);
+        return est.take();
     } catch (const std::exception& e) {
         // Only allocation can fail here; an empty answer still lets callers use their own defaults.
         report("link-state-alloc", std::string("cannot build link estimates: ") + e.what());

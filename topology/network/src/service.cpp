@@ -6,6 +6,7 @@
 #include "netplace/network/exchange.hpp"
 #include "netplace/network/exporters.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/peer_links.hpp"
 #include "netplace/network/probe.hpp"
 
 #include <chrono>
@@ -42,8 +43,14 @@ LinkState save(const Scheduler& sched, const LinkState& mine, const std::string&
         now);
     if (prom_path) {
         try {
-            file::write_atomic(
-                *prom_path, prometheus_text(fed, current_links(fed, &merged, now), &merged), 0644);
+            LinkState all = merged;  // the metrics show the peers' links too (origin label)
+            try {
+                add_peer_links(all, state_path, fed);
+            } catch (const Error& e) {
+                log::warn_once("peer-links:" + state_path, e.what());
+            }
+            file::write_atomic(*prom_path,
+                               prometheus_text(fed, current_links(fed, &all, now), &all), 0644);
         } catch (const Error& e) {
             log::warn_once("prom-write:" + *prom_path,
                            std::string("cannot write Prometheus file: ") + e.what());
@@ -63,16 +70,19 @@ LinkState load_own(const std::string& state_path) {
     }
 }
 
-// kill -9 during a write leaves "<state>.tmp.XXXXXX" behind; only this host writes there.
+// kill -9 during a write leaves "<state>.tmp.XXXXXX" (or "<state>.peers.tmp.XXXXXX", the
+// exchange's merge) behind; only this host writes there.
 void remove_stale_temps(const std::string& state_path) {
     std::error_code ec;
     const fs::path p(state_path);
     const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
     const std::string prefix = p.filename().string() + ".tmp.";
+    const std::string peers_prefix =
+        fs::path(peer_links_path(state_path)).filename().string() + ".tmp.";
     const auto cutoff = fs::file_time_type::clock::now() - std::chrono::seconds(60);
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         const std::string name = e.path().filename().string();
-        if (name.rfind(prefix, 0) != 0) continue;
+        if (name.rfind(prefix, 0) != 0 && name.rfind(peers_prefix, 0) != 0) continue;
         std::error_code ec2;
         if (fs::last_write_time(e.path(), ec2) < cutoff && !ec2) fs::remove(e.path(), ec2);
     }

@@ -88,13 +88,16 @@ LinkState update_link_state(const std::string& path, const std::function<void(Li
 
 // An estimate for every ordered pair of distinct sites of `fed`: the measured figures when
 // fresh (age <= probing.max_age), else the static figure from `links:`, else the defaults.
+// Measured figures: the state file's, then the peers' links merged from signed snapshots
+// ("<state_path>.peers", peer_links.hpp), each of the two used when the other is missing or bad.
 // Never throws for a missing/truncated/corrupt/future-version/oversized state file: it falls back
 // to static figures and says so: appended to `warnings` when given, else logged once. No network
 // access.
 std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path,
                                         double now_unix_s,
                                         std::vector<std::string>* warnings = nullptr);
-// Same, from an already-read state (the daemon and tests use this).
+// Same, from an already-read state (the daemon and tests use this; add_peer_links() adds the
+// peers' links to it).
 std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state,
                                         double now_unix_s);
 
