@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 #include <set>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 
@@ -335,12 +336,12 @@ class Estimates {
     }
 
     // After the own state: a peer's figure for a link into itself replaces an import of the pair.
-    void apply(const PeerLinks& peers) {
-        std::vector<std::optional<size_t>> remap(peers.sites.size());
-        for (size_t k = 0; k < peers.sites.size(); ++k) remap[k] = site(peers.sites[k]);
+    void apply(const std::vector<std::string>& sites, std::span<const PeerLinkRow> rows) {
+        std::vector<std::optional<size_t>> remap(sites.size());
+        for (size_t k = 0; k < sites.size(); ++k) remap[k] = site(sites[k]);
         const auto& sources = peer_link_sources();
         auto opt = [](double d) { return std::isnan(d) ? std::nullopt : std::optional<double>(d); };
-        for (const auto& r : peers.rows) {
+        for (const auto& r : rows) {
             const auto& a = remap[r.from];
             const auto& b = remap[r.to];
             if (!a || !b) continue;
@@ -408,11 +409,11 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const std::string
         report("link-state-bad:" + state_path,
                std::string("cannot use link state: ") + e.what() + "; using static link figures");
     }
-    std::optional<PeerLinks> peers;
+    std::optional<PeerLinksView> peers;
     const std::string peers_path = peer_links_path(state_path);
     try {
         struct stat sb {};
-        if (::stat(peers_path.c_str(), &sb) == 0) peers = read_peer_links(peers_path, fed);
+        if (::stat(peers_path.c_str(), &sb) == 0) peers = map_peer_links(peers_path, fed);
     } catch (const std::exception& e) {
         report("peer-links-bad:" + peers_path, std::string("cannot use peers' links: ") + e.what() +
                                                    "; using this site's own measurements only");
@@ -420,7 +421,7 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const std::string
     try {
         Estimates est(fed, now_unix_s);
         if (own) est.apply(*own);
-        if (peers) est.apply(*peers);
+        if (peers) est.apply(peers->sites, peers->rows);
         return est.take();
     } catch (const std::exception& e) {
         // Only allocation can fail here; an empty answer still lets callers use their own defaults.

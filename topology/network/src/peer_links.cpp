@@ -16,6 +16,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <span>
+#include <string_view>
 #include <unordered_map>
 
 namespace netplace::network {
@@ -95,12 +97,23 @@ std::string encode_peer_links(const PeerLinks& p) {
     return out;
 }
 
-PeerLinks decode_peer_links(const std::string& bytes, const std::string& name) {
-    auto bad = [&](const std::string& what) {
-        return Error(name + ": " + what +
-                     " (not a netplace peer-links file, or a damaged one: delete it, the next "
-                     "exchange round writes it again)");
-    };
+namespace {
+
+Error bad_file(const std::string& name, const std::string& what) {
+    return Error(name + ": " + what +
+                 " (not a netplace peer-links file, or a damaged one: delete it, the next "
+                 "exchange round writes it again)");
+}
+
+// Header and names checked; where the rows start and how many there are.
+struct Layout {
+    std::vector<std::string> sites;
+    std::size_t rows_at = 0;
+    std::uint64_t rows = 0;
+};
+
+Layout parse_layout(std::string_view bytes, const std::string& name) {
+    auto bad = [&](const std::string& what) { return bad_file(name, what); };
     if (bytes.size() < sizeof(Header)) throw bad("shorter than its header");
     Header h;
     std::memcpy(&h, bytes.data(), sizeof h);
@@ -112,8 +125,8 @@ PeerLinks decode_peer_links(const std::string& bytes, const std::string& name) {
                     " (the next exchange round rewrites it)");
     if (h.row_size != sizeof(PeerLinkRow)) throw bad("row size " + std::to_string(h.row_size));
     if (h.sites > kMaxSites) throw bad(std::to_string(h.sites) + " sites");
-    PeerLinks p;
-    p.sites.reserve(h.sites);
+    Layout l;
+    l.sites.reserve(h.sites);
     std::size_t off = sizeof(Header);
     for (std::uint32_t i = 0; i < h.sites; ++i) {
         std::uint32_t len = 0;
@@ -122,7 +135,7 @@ PeerLinks decode_peer_links(const std::string& bytes, const std::string& name) {
         off += 4;
         if (len == 0 || len > kMaxNameBytes || bytes.size() - off < len)
             throw bad("bad site name length " + std::to_string(len));
-        p.sites.emplace_back(bytes.data() + off, len);
+        l.sites.emplace_back(bytes.data() + off, len);
         off += len;
     }
     off = sizeof(Header) + pad8(off - sizeof(Header));
@@ -130,25 +143,25 @@ PeerLinks decode_peer_links(const std::string& bytes, const std::string& name) {
         (bytes.size() - off) % sizeof(PeerLinkRow) != 0)
         throw bad(fmt::format("{} bytes, expected {} for {} rows", bytes.size(),
                               off + h.rows * sizeof(PeerLinkRow), h.rows));
-    p.rows.resize(h.rows);
-    std::memcpy(p.rows.data(), bytes.data() + off, h.rows * sizeof(PeerLinkRow));
+    l.rows_at = off;
+    l.rows = h.rows;
+    return l;
+}
+
+void check_rows(std::span<const PeerLinkRow> rows, std::size_t sites, const std::string& name) {
     const auto nsrc = peer_link_sources().size();
-    for (std::size_t i = 0; i < p.rows.size(); ++i) {
-        const PeerLinkRow& r = p.rows[i];
-        if (r.from >= h.sites || r.to >= h.sites || r.from == r.to ||
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const PeerLinkRow& r = rows[i];
+        if (r.from >= sites || r.to >= sites || r.from == r.to ||
             r.health > static_cast<std::uint8_t>(LinkHealth::stale) || r.source >= nsrc ||
             !figure_ok(r.bandwidth_bps) || !figure_ok(r.latency_s) || !figure_ok(r.jitter_s) ||
             !figure_ok(r.last_success) || !figure_ok(r.received_at))
-            throw bad("row " + std::to_string(i) + " is out of range");
+            throw bad_file(name, "row " + std::to_string(i) + " is out of range");
     }
-    return p;
 }
 
-void write_peer_links(const std::string& path, const PeerLinks& p) {
-    file::write_atomic(path, encode_peer_links(p), 0644);
-}
-
-PeerLinks read_peer_links(const std::string& path, const Federation& fed) {
+// A file larger than the federation can need is refused before it is read.
+void check_size(const std::string& path, const Federation& fed) {
     const std::uint64_t cap = peer_links_max_bytes(fed);
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) > cap)
@@ -158,7 +171,42 @@ PeerLinks read_peer_links(const std::string& path, const Federation& fed) {
             "netplace peer-links file; the next exchange round rewrites it",
             path, st.st_size, cap, fed.sites.size(), fed.sites.size(),
             fed.sites.empty() ? 0 : fed.sites.size() - 1, sizeof(PeerLinkRow)));
-    return decode_peer_links(file::read_trusted(path, cap), path);
+}
+
+}  // namespace
+
+PeerLinks decode_peer_links(const std::string& bytes, const std::string& name) {
+    Layout l = parse_layout(bytes, name);
+    PeerLinks p;
+    p.sites = std::move(l.sites);
+    p.rows.resize(l.rows);
+    std::memcpy(p.rows.data(), bytes.data() + l.rows_at, l.rows * sizeof(PeerLinkRow));
+    check_rows(p.rows, p.sites.size(), name);
+    return p;
+}
+
+void write_peer_links(const std::string& path, const PeerLinks& p) {
+    file::write_atomic(path, encode_peer_links(p), 0644);
+}
+
+PeerLinks read_peer_links(const std::string& path, const Federation& fed) {
+    check_size(path, fed);
+    return decode_peer_links(file::read_trusted(path, peer_links_max_bytes(fed)), path);
+}
+
+PeerLinksView map_peer_links(const std::string& path, const Federation& fed) {
+    check_size(path, fed);
+    PeerLinksView v;
+    v.map = file::MappedFile::open_trusted(path, peer_links_max_bytes(fed));
+    const std::string_view bytes = v.map.bytes();
+    Layout l = parse_layout(bytes, path);
+    v.sites = std::move(l.sites);
+    // The mapping is page-aligned and rows start at a multiple of 8: PeerLinkRow (doubles and
+    // integers, trivially copyable) is used in place, as the writer's memcpy laid it out.
+    v.rows = {reinterpret_cast<const PeerLinkRow*>(bytes.data() + l.rows_at),
+              static_cast<std::size_t>(l.rows)};
+    check_rows(v.rows, v.sites.size(), path);
+    return v;
 }
 
 void update_peer_links(const std::string& path, const Federation& fed,

@@ -12,10 +12,12 @@
 // own name table, so a reader maps them to its federation by name. Host byte order, refused with
 // a clear error on a host of the other one (the file never leaves the host: peers exchange signed
 // JSON snapshots).
+#include "netplace/core/mapped_file.hpp"
 #include "netplace/core/site.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,15 @@ void write_peer_links(const std::string& path, const PeerLinks& p);
 // Through file::read_trusted (placement believes it) with peer_links_max_bytes(fed); the error
 // names the file, the size and the limit.
 PeerLinks read_peer_links(const std::string& path, const Federation& fed);
+
+// The peers file used in place (mapped, checked like read_peer_links): what current_links()
+// reads on every decision, with no copy of the rows.
+struct PeerLinksView {
+    std::vector<std::string> sites;
+    std::span<const PeerLinkRow> rows;  // into `map`
+    file::MappedFile map;
+};
+PeerLinksView map_peer_links(const std::string& path, const Federation& fed);
 
 // Read-modify-write under an exclusive flock on "<path>.lock": `mutate` gets the current rows
 // (empty for a missing file; an unreadable one is replaced with a warning naming why).
