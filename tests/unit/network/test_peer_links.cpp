@@ -9,6 +9,8 @@
 
 #include "../support/temp_dir.hpp"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <string>
 
@@ -161,6 +163,19 @@ TEST_CASE("peer links: a bad or oversized peers file is refused with a reason, o
                                 Catch::Contains("own measurements only"));
     CHECK(find(est, "s1", "s0")->measured);        // own
     CHECK_FALSE(find(est, "s0", "s2")->measured);  // peers' not believed
+
+    // Placement believes the file: one everyone may write is refused like the JSON state.
+    file::write_atomic(peers, good, 0666);
+    warnings.clear();
+    est = current_links(fed, state, kNow, &warnings);
+    REQUIRE(warnings.size() == 1u);
+    CHECK_THAT(warnings[0], Catch::Contains("writable by everyone"));
+    CHECK_FALSE(find(est, "s0", "s2")->measured);
+    ::chmod(peers.c_str(), 0644);
+    warnings.clear();
+    est = current_links(fed, state, kNow, &warnings);
+    CHECK(warnings.empty());
+    CHECK(find(est, "s0", "s2")->measured);
 
     auto damaged = [&](std::size_t at, char c) {
         std::string b = good;
