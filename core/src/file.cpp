@@ -120,6 +120,12 @@ int open_trusted_fd(const std::string& path) {
                 fmt::format("{}: writable by everyone (mode {:o}): anyone could steer "
                             "placement through it; chmod o-w {}",
                             path, st.st_mode & 07777, path));
+        // Group-writable only for root's group: any other group's members could rewrite it.
+        if ((st.st_mode & S_IWGRP) && st.st_gid != 0)
+            throw Error(
+                fmt::format("{}: writable by group {} (mode {:o}): its members could steer "
+                            "placement through it; chmod g-w {}",
+                            path, st.st_gid, st.st_mode & 07777, path));
         const uid_t me = ::geteuid();
         if (st.st_uid != 0 && st.st_uid != me) {
             const auto slash = path.rfind('/');

@@ -3,10 +3,13 @@
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
 #include "netplace/core/job.hpp"
+#include "netplace/core/log.hpp"
 #include "netplace/slurm/collect.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <unistd.h>
 
 #include <sstream>
 
@@ -50,7 +53,19 @@ void write_default_accounts(const std::string& path,
 std::optional<std::string> cached_default_account(const std::string& path,
                                                   const std::string& user) {
     try {
-        const auto j = json::parse(file::read_all(path, 16u << 20), nullptr, false);
+        // Which account a job is charged to decides its ACLs: believed only from a file no other
+        // user could have written (else: no default account, and the job gets what every
+        // account may use).
+        std::string text;
+        try {
+            text = file::read_trusted(path, 16u << 20);
+        } catch (const std::exception& e) {
+            if (::access(path.c_str(), F_OK) == 0)
+                log::warn_once("accounts:" + path,
+                               std::string("default accounts not read: ") + e.what());
+            return std::nullopt;
+        }
+        const auto j = json::parse(text, nullptr, false);
         if (!j.is_object() || j.value("schema", "") != "netplace.slurm-accounts")
             return std::nullopt;
         const auto m = j.find("default_accounts");

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include "../support/temp_dir.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cstdio>
 #include <filesystem>
@@ -265,6 +266,33 @@ TEST_CASE("site state: round trip, and every bad file falls back to empty", "[po
     CHECK(back[1].age_s == Approx(10));
 
     CHECK(policies::read_site_state((dir.path / "missing.json").string()).empty());
+
+    // Placement believes the queue figures only from a file no other user could have written:
+    // writable by everyone, by a group other than root's, or a symbolic link -> static waits,
+    // with the reason and the fix as a state warning.
+    auto refused = [&](const std::string& p) {
+        std::vector<std::string> w;
+        const bool empty = policies::read_site_state(p, 1010.0, &w).empty();
+        return std::make_pair(empty, w.empty() ? std::string() : w[0]);
+    };
+    REQUIRE(::chmod(path.c_str(), 0666) == 0);
+    auto [e1, w1] = refused(path);
+    CHECK(e1);
+    CHECK_THAT(w1, Catch::Contains("writable by everyone") && Catch::Contains("chmod o-w"));
+    REQUIRE(::chmod(path.c_str(), 0664) == 0);
+    if (::geteuid() == 0) REQUIRE(::chown(path.c_str(), 0, 4242) == 0);
+    if (::geteuid() == 0 || ::getegid() != 0) {
+        auto [e2, w2] = refused(path);
+        CHECK(e2);
+        CHECK_THAT(w2, Catch::Contains("writable by group") && Catch::Contains("chmod g-w"));
+    }
+    REQUIRE(::chmod(path.c_str(), 0644) == 0);
+    CHECK(policies::read_site_state(path, 1010.0).size() == 2);
+    const std::string link = (dir.path / "sites-link.json").string();
+    std::filesystem::create_symlink(path, link);
+    auto [e3, w3] = refused(link);
+    CHECK(e3);
+    CHECK_THAT(w3, Catch::Contains("is a symbolic link"));
     CHECK(policies::parse_site_state("{\"version\": 1, \"sites\": [", "truncated").empty());
     CHECK(policies::parse_site_state("{\"version\": 2, \"sites\": [{\"site\": \"a\"}]}", "future")
               .empty());

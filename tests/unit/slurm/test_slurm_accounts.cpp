@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace netplace;
 using namespace netplace::slurm;
 
@@ -30,6 +33,12 @@ TEST_CASE("default account cache round trip and every bad file", "[slurm][enforc
     CHECK(cached_default_account(path, "alice") == std::optional<std::string>("physics"));
     CHECK(cached_default_account(path, "root") == std::optional<std::string>("guests"));
     CHECK_FALSE(cached_default_account(path, "bob"));
+    // The account decides the job's ACLs: a file anyone could have written is not believed
+    // (no default account: the job gets only what every account may use).
+    REQUIRE(::chmod(path.c_str(), 0666) == 0);
+    CHECK_FALSE(cached_default_account(path, "alice"));
+    REQUIRE(::chmod(path.c_str(), 0644) == 0);
+    CHECK(cached_default_account(path, "alice") == std::optional<std::string>("physics"));
     file::write_atomic(path, "{not json");
     CHECK_FALSE(cached_default_account(path, "alice"));
     file::write_atomic(path, R"({"schema":"other","default_accounts":{"alice":"x"}})");

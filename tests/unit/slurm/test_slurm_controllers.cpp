@@ -7,6 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 using namespace netplace;
@@ -77,6 +80,20 @@ TEST_CASE("controllers file: written atomically, read back with limits", "[slurm
     auto missing = find_controller((dir.path / "none.json").string(), "beta", now, 600);
     CHECK_FALSE(missing.controller);
     CHECK_THAT(missing.why_not, Catch::Contains("netplace sites collect writes it"));
+
+    // Where jobs are sent is believed only from a file no other user could have written.
+    REQUIRE(::chmod(path.c_str(), 0666) == 0);
+    auto open_to_all = find_controller(path, "beta", now + 30, 600);
+    CHECK_FALSE(open_to_all.controller);
+    CHECK_THAT(open_to_all.why_not,
+               Catch::Contains("writable by everyone") && Catch::Contains("chmod o-w"));
+    REQUIRE(::chmod(path.c_str(), 0644) == 0);
+    const std::string link = (dir.path / "controllers-link.json").string();
+    REQUIRE(::symlink(path.c_str(), link.c_str()) == 0);
+    auto linked = find_controller(link, "beta", now + 30, 600);
+    CHECK_FALSE(linked.controller);
+    CHECK_THAT(linked.why_not, Catch::Contains("is a symbolic link"));
+    CHECK(find_controller(path, "beta", now + 30, 600).controller);
 
     // Whatever is in the file, the lookup answers with a reason and never throws.
     auto with = [&](const std::string& text) {

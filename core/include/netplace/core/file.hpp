@@ -16,9 +16,10 @@ void write_atomic(const std::string& path, const std::string& content, unsigned 
 // must not exhaust memory on a login node). Throws netplace::Error naming the path.
 std::string read_all(const std::string& path, std::size_t max_bytes = 64u << 20);
 
-// read_all for a state file that placement believes (links.json): not through a symbolic link
-// (O_NOFOLLOW), not writable by everyone, and owned by root, by the caller, or by the owner of
-// its directory (the daemon whose state directory it is, e.g. netplace-probed's DynamicUser).
+// read_all for a state file that placement believes (links.json, sites.json, the controllers and
+// accounts caches): not through a symbolic link (O_NOFOLLOW), not writable by everyone nor by a
+// group other than root's, and owned by root, by the caller, or by the owner of its directory
+// (the daemon whose state directory it is, e.g. netplace-probed's DynamicUser).
 // Throws netplace::Error naming the file and the fix.
 std::string read_trusted(const std::string& path, std::size_t max_bytes);
 
