@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <unordered_map>
 
 namespace netplace::network {
 namespace {
@@ -27,11 +28,32 @@ std::string label(const std::string& v) {
 
 std::string num(double v) { return fmt::format("{:.9g}", v); }
 
+// A state's records by pair, built once per call: with the peers' links merged a state holds
+// N(N-1) records, and a linear LinkState::find per estimate would be quadratic in that.
+class Records {
+  public:
+    explicit Records(const LinkState* st) {
+        if (!st) return;
+        index_.reserve(st->links.size());
+        for (const auto& r : st->links)
+            index_.emplace(r.from + '\n' + r.to, &r);  // first wins, as find()
+    }
+    const LinkRecord* find(const std::string& from, const std::string& to) const {
+        if (index_.empty()) return nullptr;
+        const auto it = index_.find(from + '\n' + to);
+        return it == index_.end() ? nullptr : it->second;
+    }
+
+  private:
+    std::unordered_map<std::string, const LinkRecord*> index_;
+};
+
 }  // namespace
 
 nlohmann::json links_json(const Federation& fed, const std::vector<LinkEstimate>& est,
                           const LinkState* st, const std::string& state_path,
                           const std::optional<std::string>& state_error) {
+    const Records records(st);
     nlohmann::json links = nlohmann::json::array();
     for (const auto& e : est) {
         nlohmann::json o = {{"from", e.from},
@@ -49,7 +71,7 @@ nlohmann::json links_json(const Federation& fed, const std::vector<LinkEstimate>
         else if (e.measured)
             o["origin"] = fed.local_site;
         if (st) {
-            if (const LinkRecord* r = st->find(e.from, e.to)) {
+            if (const LinkRecord* r = records.find(e.from, e.to)) {
                 o["samples"] = r->samples;
                 o["consecutive_failures"] = r->consecutive_failures;
                 if (r->last_error) o["last_error"] = *r->last_error;
@@ -68,13 +90,14 @@ nlohmann::json links_json(const Federation& fed, const std::vector<LinkEstimate>
 }
 
 std::string links_table(const std::vector<LinkEstimate>& est, const LinkState* st) {
+    const Records records(st);
     std::string out =
         fmt::format("{:<12} {:<12} {:>14} {:>10} {:<9} {:<8} {:<12} {:>9}  {}\n", "FROM", "TO",
                     "BANDWIDTH", "RTT", "STATE", "SOURCE", "ORIGIN", "AGE", "LAST ERROR");
     for (const auto& e : est) {
         std::string err;
         if (st)
-            if (const LinkRecord* r = st->find(e.from, e.to); r && r->last_error)
+            if (const LinkRecord* r = records.find(e.from, e.to); r && r->last_error)
                 err = *r->last_error;
         out += fmt::format("{:<12} {:<12} {:>14} {:>10} {:<9} {:<8} {:<12} {:>9}  {}\n", e.from,
                            e.to, units::format_rate(e.bandwidth_bps),
@@ -87,6 +110,7 @@ std::string links_table(const std::vector<LinkEstimate>& est, const LinkState* s
 
 std::string prometheus_text(const Federation& fed, const std::vector<LinkEstimate>& est,
                             const LinkState* st) {
+    const Records records(st);
     std::string out;
     auto family = [&](const char* name, const char* help) {
         out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
@@ -127,7 +151,7 @@ std::string prometheus_text(const Federation& fed, const std::vector<LinkEstimat
     if (st) {
         family("netplace_link_consecutive_failures", "Probe failures in a row.");
         for (const auto& e : est)
-            if (const LinkRecord* r = st->find(e.from, e.to))
+            if (const LinkRecord* r = records.find(e.from, e.to))
                 out += fmt::format("netplace_link_consecutive_failures{{{}}} {}\n", labels(e),
                                    r->consecutive_failures);
     }
