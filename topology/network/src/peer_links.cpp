@@ -180,7 +180,10 @@ PeerLinks decode_peer_links(const std::string& bytes, const std::string& name) {
     PeerLinks p;
     p.sites = std::move(l.sites);
     p.rows.resize(l.rows);
-    std::memcpy(p.rows.data(), bytes.data() + l.rows_at, l.rows * sizeof(PeerLinkRow));
+    // No rows (a fresh federation's first merge): data() may be null, and memcpy from or to null
+    // is undefined even for 0 bytes (UBSan aborts the daemon under the asan preset).
+    if (l.rows > 0)
+        std::memcpy(p.rows.data(), bytes.data() + l.rows_at, l.rows * sizeof(PeerLinkRow));
     check_rows(p.rows, p.sites.size(), name);
     return p;
 }
