@@ -106,16 +106,14 @@ policies:
     return set;
 }
 
-void BM_place(benchmark::State& state) {
-    const World w = make_world(static_cast<unsigned>(state.range(0)));
-    // What every door hands the engine: the loader's site-indexed inputs, built once.
-    const policies::PlacementInputs in =
-        policies::make_inputs(w.fed, bench_policies(), w.links, w.loads);
+// Times every decision on its own and reports p50/p99/max (microseconds) and the site count.
+void time_decisions(benchmark::State& state, const JobRequest& job,
+                    const policies::PlacementInputs& in) {
     std::vector<double> us;
     us.reserve(1 << 16);
     for (auto _ : state) {
         const auto t0 = std::chrono::steady_clock::now();
-        PlacementDecision d = policies::place(w.job, in);
+        PlacementDecision d = policies::place(job, in);
         const auto t1 = std::chrono::steady_clock::now();
         benchmark::DoNotOptimize(d);
         if (us.size() < (1u << 20))
@@ -128,6 +126,14 @@ void BM_place(benchmark::State& state) {
         state.counters["max_us"] = us.back();
     }
     state.counters["sites"] = static_cast<double>(state.range(0));
+}
+
+void BM_place(benchmark::State& state) {
+    const World w = make_world(static_cast<unsigned>(state.range(0)));
+    // What every door hands the engine: the loader's site-indexed inputs, built once.
+    const policies::PlacementInputs in =
+        policies::make_inputs(w.fed, bench_policies(), w.links, w.loads);
+    time_decisions(state, w.job, in);
 }
 BENCHMARK(BM_place)->Arg(10)->Arg(20)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
@@ -143,22 +149,7 @@ void BM_place_occupied(benchmark::State& state) {
     }
     const policies::PlacementInputs in =
         policies::make_inputs(w.fed, bench_policies(), w.links, w.loads);
-    std::vector<double> us;
-    us.reserve(1 << 16);
-    for (auto _ : state) {
-        const auto t0 = std::chrono::steady_clock::now();
-        PlacementDecision d = policies::place(w.job, in);
-        const auto t1 = std::chrono::steady_clock::now();
-        benchmark::DoNotOptimize(d);
-        if (us.size() < (1u << 20))
-            us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-    }
-    std::sort(us.begin(), us.end());
-    if (!us.empty()) {
-        state.counters["p50_us"] = us[us.size() / 2];
-        state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
-    }
-    state.counters["sites"] = static_cast<double>(state.range(0));
+    time_decisions(state, w.job, in);
 }
 BENCHMARK(BM_place_occupied)->Arg(20)->Arg(100)->Unit(benchmark::kMicrosecond);
 

@@ -62,7 +62,8 @@ void write_atomic(const std::string& path, const std::string& content, unsigned 
 namespace {
 
 // O_NONBLOCK: opening a FIFO for reading must not wait for a writer; fstat then refuses it.
-std::string read_open(Fd& fd, const std::string& path, std::size_t max_bytes) {
+// The open file's size, once it is known to be a regular file of at most `max_bytes`.
+std::size_t regular_size(const Fd& fd, const std::string& path, std::size_t max_bytes) {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw sys_error("cannot stat", path);
     if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
@@ -70,8 +71,13 @@ std::string read_open(Fd& fd, const std::string& path, std::size_t max_bytes) {
         throw Error(path + ": file is " + std::to_string(st.st_size) + " bytes, more than the " +
                     std::to_string(max_bytes) + " allowed");
     }
+    return static_cast<std::size_t>(st.st_size);
+}
+
+std::string read_open(Fd& fd, const std::string& path, std::size_t max_bytes) {
+    const std::size_t size = regular_size(fd, path, max_bytes);
     std::string out;
-    out.resize(static_cast<std::size_t>(st.st_size));
+    out.resize(size);
     std::size_t off = 0;
     while (true) {
         if (off == out.size()) {
@@ -152,21 +158,14 @@ std::string read_trusted(const std::string& path, std::size_t max_bytes) {
 
 MappedFile MappedFile::open_trusted(const std::string& path, std::size_t max_bytes) {
     Fd fd(open_trusted_fd(path));
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) throw sys_error("cannot stat", path);
-    if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
-    if (static_cast<std::size_t>(st.st_size) > max_bytes) {
-        throw Error(path + ": file is " + std::to_string(st.st_size) + " bytes, more than the " +
-                    std::to_string(max_bytes) + " allowed");
-    }
+    const std::size_t size = regular_size(fd, path, max_bytes);
     MappedFile m;
-    if (st.st_size == 0) return m;
+    if (size == 0) return m;
     // MAP_POPULATE: the page-cache pages are mapped in one go, not one fault per 64 KiB.
-    void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ,
-                     MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
     if (p == MAP_FAILED) throw sys_error("cannot map", path);
     m.data_ = p;
-    m.size_ = static_cast<std::size_t>(st.st_size);
+    m.size_ = size;
     return m;
 }
 
