@@ -25,6 +25,7 @@ test_pkgs=(
   iproute2 nginx-light curl iperf3 procps psmisc chromium jq
   ibsim-utils infiniband-diags
   clang-format-14 clang-tidy-14
+  clang-14 libfuzzer-14-dev  # the fuzz preset (libFuzzer harnesses, docs/fuzzing.md)
   slurmrestd slurm-wlm-jwt-plugin python3
   prometheus               # promtool check metrics (tests/integration/package)
   openssl                  # the staging test makes its TLS CA and certificate with the CLI

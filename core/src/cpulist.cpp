@@ -23,12 +23,6 @@ std::string format_cpulist(const CpuList& cpus) {
 }
 
 namespace {
-// At most this many CPUs in one list, each index at most kMaxCpuIndex (Linux's NR_CPUS tops out
-// at 8192; GPU indexes are far smaller): a hostile SLURM_STEP_GPUS or S_STEP_ALLOC_CORES cannot
-// make the plugin loop or allocate without bound.
-constexpr std::size_t kMaxCpuListEntries = 1u << 20;
-constexpr unsigned kMaxCpuIndex = (1u << 20) - 1;
-
 // Messages quote at most this much of a (possibly hostile, environment-supplied) list.
 std::string shorten(std::string_view text) {
     return text.size() <= 80 ? std::string(text) : std::string(text.substr(0, 77)) + "...";

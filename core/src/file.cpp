@@ -63,19 +63,27 @@ namespace {
 
 // O_NONBLOCK: opening a FIFO for reading must not wait for a writer; fstat then refuses it.
 // The open file's size, once it is known to be a regular file of at most `max_bytes`.
-std::size_t regular_size(const Fd& fd, const std::string& path, std::size_t max_bytes) {
+// `setting`: the admin's cap (limits.hpp) the size is held to, named in the refusal.
+std::size_t regular_size(const Fd& fd, const std::string& path, std::size_t max_bytes,
+                         const char* setting = nullptr) {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw sys_error("cannot stat", path);
     if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
     if (static_cast<std::size_t>(st.st_size) > max_bytes) {
-        throw Error(path + ": file is " + std::to_string(st.st_size) + " bytes, more than the " +
-                    std::to_string(max_bytes) + " allowed");
+        std::string msg = path + ": file is " + std::to_string(st.st_size) +
+                          " bytes, more than the " + std::to_string(max_bytes) + " allowed";
+        if (setting)
+            msg += std::string(" by limits.") + setting +
+                   " (the federation file's limits: section; raise it there if the file is "
+                   "genuine)";
+        throw Error(msg);
     }
     return static_cast<std::size_t>(st.st_size);
 }
 
-std::string read_open(Fd& fd, const std::string& path, std::size_t max_bytes) {
-    const std::size_t size = regular_size(fd, path, max_bytes);
+std::string read_open(Fd& fd, const std::string& path, std::size_t max_bytes,
+                      const char* setting = nullptr) {
+    const std::size_t size = regular_size(fd, path, max_bytes, setting);
     std::string out;
     out.resize(size);
     std::size_t off = 0;
@@ -102,6 +110,12 @@ std::string read_all(const std::string& path, std::size_t max_bytes) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) throw sys_error("cannot open", path);
     return read_open(fd, path, max_bytes);
+}
+
+std::string read_all(const std::string& path, limits::Cap cap) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (fd.get() < 0) throw sys_error("cannot open", path);
+    return read_open(fd, path, limits::bytes(cap), limits::info(cap).name);
 }
 
 namespace {
@@ -154,6 +168,11 @@ int open_trusted_fd(const std::string& path) {
 std::string read_trusted(const std::string& path, std::size_t max_bytes) {
     Fd fd(open_trusted_fd(path));
     return read_open(fd, path, max_bytes);
+}
+
+std::string read_trusted(const std::string& path, limits::Cap cap) {
+    Fd fd(open_trusted_fd(path));
+    return read_open(fd, path, limits::bytes(cap), limits::info(cap).name);
 }
 
 MappedFile MappedFile::open_trusted(const std::string& path, std::size_t max_bytes) {

@@ -12,6 +12,21 @@
 #include <unordered_map>
 
 namespace netplace::yaml {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            cur[j] = std::min(
+                {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
 namespace {
 
 std::string kind_name(const YAML::Node& n) {
@@ -29,26 +44,12 @@ std::string kind_name(const YAML::Node& n) {
     }
 }
 
-size_t distance(std::string_view a, std::string_view b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        cur[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            cur[j] = std::min(
-                {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        }
-        std::swap(prev, cur);
-    }
-    return prev[b.size()];
-}
-
 template <typename Range>
 std::optional<std::string> closest_impl(std::string_view word, const Range& options) {
     std::optional<std::string> best;
     size_t best_d = 4;
     for (const auto& o : options) {
-        const size_t d = distance(word, o);
+        const size_t d = edit_distance(word, o);
         if (d < best_d) {
             best_d = d;
             best = std::string(o);
@@ -60,10 +61,6 @@ std::optional<std::string> closest_impl(std::string_view word, const Range& opti
 }  // namespace
 
 namespace {
-
-// Admin files and jobs: a 10,000-site federation is ~3 MB; a 100 MB job file is refused from
-// its size instead of taking a minute and gigabytes to parse.
-constexpr std::size_t kMaxYamlBytes = 16u << 20;
 
 // Counts what the document holds once every alias is expanded, without expanding anything:
 // each anchor remembers the cost of its node, an alias adds that cost. A 1 MiB scalar aliased
@@ -145,8 +142,10 @@ ConfigError syntax_error(const std::string& name, const YAML::Exception& e) {
 Doc Doc::load_file(const std::string& path) {
     std::string text;
     try {
-        // Regular files only (a FIFO would block, /dev/zero never end), at most kMaxYamlBytes.
-        text = file::read_all(path, kMaxYamlBytes);
+        // Regular files only (a FIFO would block, /dev/zero never end), at most limits.input_file
+        // (16 MiB by default: a 10,000-site federation is ~3 MB; a 100 MB job file is refused
+        // from its size instead of taking a minute and gigabytes to parse).
+        text = file::read_all(path, limits::Cap::input_file);
     } catch (const Error& e) {
         throw ConfigError(e.message() + (e.message().find("cannot open") != std::string::npos
                                              ? " (does it exist and is it readable?)"
@@ -163,8 +162,9 @@ Doc Doc::load_string(const std::string& text, const std::string& name) {
         if (text.find('&') != std::string::npos) {
             std::istringstream in(text);
             YAML::Parser parser(in);
-            ExpansionCounter counter(
-                name, std::max<std::uint64_t>(kMaxYamlBytes, 4 * std::uint64_t{text.size()}));
+            ExpansionCounter counter(name,
+                                     std::max<std::uint64_t>(limits::bytes(limits::Cap::input_file),
+                                                             4 * std::uint64_t{text.size()}));
             while (parser.HandleNextDocument(counter)) {
             }
         }

@@ -77,6 +77,25 @@ std::vector<std::optional<SiteLoad>> index_loads(const Federation& fed,
     return out;
 }
 
+void PlacementInputs::index_sites() {
+    site_ids.clear();
+    for (std::size_t i = 0; i < federation.sites.size(); ++i)
+        site_ids.emplace(federation.sites[i].name, static_cast<std::uint32_t>(i));
+}
+
+int PlacementInputs::site_index(std::string_view name) const {
+    const auto& sites = federation.sites;
+    if (const auto it = site_ids.find(name);
+        it != site_ids.end() && it->second < sites.size() && sites[it->second].name == name)
+        return static_cast<int>(it->second);
+    // An index of as many sites as there are: a miss is a miss. Otherwise (inputs built by hand,
+    // sites added since) the names themselves decide.
+    if (!site_ids.empty() && site_ids.size() == sites.size()) return -1;
+    for (std::size_t i = 0; i < sites.size(); ++i)
+        if (sites[i].name == name) return static_cast<int>(i);
+    return -1;
+}
+
 PlacementInputs make_inputs(Federation fed, PolicySet policies, std::vector<LinkEstimate> links,
                             const std::vector<SiteLoad>& loads) {
     PlacementInputs in;
@@ -84,6 +103,7 @@ PlacementInputs make_inputs(Federation fed, PolicySet policies, std::vector<Link
     in.loads = index_loads(fed, loads);
     in.federation = std::move(fed);
     in.policies = std::move(policies);
+    in.index_sites();
     return in;
 }
 

@@ -363,7 +363,7 @@ JobRequest load_job_file(const std::string& path) {
     if (ends_with(path, ".json")) {
         std::string text;
         try {
-            text = file::read_all(path, 16u << 20);
+            text = file::read_all(path, limits::Cap::input_file);
         } catch (const Error& e) {
             throw ConfigError(e.message());
         }
@@ -394,6 +394,12 @@ std::string decision_to_json(const PlacementDecision& d, int indent) {
                            {"link_wait_s", number(e.link_wait_s)},
                            {"excluded", e.excluded ? ojson(*e.excluded) : ojson(nullptr)},
                            {"notes", e.notes}});
+        if (!e.stage_in_sources.empty()) {  // only then: the usual output stays as it was
+            ojson from = ojson::array();
+            for (const auto& [data_at, copy_at] : e.stage_in_sources)
+                from.push_back({{"data_at", data_at}, {"from", copy_at}});
+            ranking.back()["stage_in_from"] = std::move(from);
+        }
     }
     ojson out = {{"site", d.site ? ojson(*d.site) : ojson(nullptr)},
                  {"cluster", d.site ? ojson(d.cluster) : ojson(nullptr)},

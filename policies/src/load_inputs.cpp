@@ -5,6 +5,7 @@
 #include "netplace/data/catalog.hpp"
 #include "netplace/data/ledger.hpp"
 #include "netplace/data/replicas.hpp"
+#include "netplace/network/exchange.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/link_state.hpp"
 #include "netplace/policies/site_state.hpp"
@@ -15,6 +16,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
+#include <utility>
 
 namespace netplace::policies {
 namespace {
@@ -30,7 +33,7 @@ bool exists(const std::string& path) {
 std::string read_staging_state(const std::string& path) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return {};
-    return file::read_trusted(path, 16u << 20);
+    return file::read_trusted(path, limits::Cap::state_file);
 }
 
 }  // namespace
@@ -54,6 +57,7 @@ PlacementInputs load_inputs(const InputSources& src, double now) {
     } catch (const std::exception& e) {
         throw InputError(InputError::Part::policy, e.what(), std::current_exception());
     }
+    in.index_sites();
     const Federation& fed = in.federation;
 
     // The same link-state file the probe daemon writes, unless the caller names another.
@@ -78,7 +82,8 @@ PlacementInputs load_inputs(const InputSources& src, double now) {
     return in;
 }
 
-void add_staging_state(PlacementInputs& in, const data::Catalog& catalog, double now) {
+void add_staging_state(PlacementInputs& in, const data::Catalog& catalog, double now,
+                       const std::optional<std::string>& link_state) {
     const Federation& fed = in.federation;
     auto index = [&](const std::string& name) -> int {
         for (std::size_t i = 0; i < fed.sites.size(); ++i)
@@ -108,6 +113,10 @@ void add_staging_state(PlacementInputs& in, const data::Catalog& catalog, double
         in.state_warnings.push_back(fmt::format(
             "replica registry not read ({}): only the catalog's replicas count", e.what()));
     }
+    // Per directed link: bytes still to move and transfers sharing it, summed over this site's
+    // ledger and the peers' published ledgers (distinct transfers: each site records the ones it
+    // runs, a stage-in at the site it arrives at).
+    std::map<std::pair<int, int>, std::pair<double, unsigned>> occupancy;
     const std::string ledger_path = catalog.staging.ledger_path();
     try {
         const std::string text = read_staging_state(ledger_path);
@@ -116,13 +125,44 @@ void add_staging_state(PlacementInputs& in, const data::Catalog& catalog, double
         for (const auto& o : data::link_occupancy(ledger, now)) {
             const int from = index(o.from), to = index(o.to);
             if (from < 0 || to < 0) continue;
-            in.links.set_occupancy(static_cast<std::size_t>(from), static_cast<std::size_t>(to),
-                                   static_cast<double>(o.bytes_left), o.transfers);
+            auto& x = occupancy[{from, to}];
+            x.first += static_cast<double>(o.bytes_left);
+            x.second += o.transfers;
         }
     } catch (const std::exception& e) {
         in.state_warnings.push_back(
             fmt::format("transfer ledger not read ({}): links taken as idle", e.what()));
     }
+    // Peers' staging from their signed snapshots (the exchange verified and merged them): a peer
+    // is authoritative for the links into itself and the replicas it holds; the own site's
+    // figures are only ever this site's own (the exchange never takes a peer's word on them).
+    const std::string peer_path =
+        network::peer_staging_path(link_state ? *link_state : fed.probing.state_file);
+    try {
+        for (const auto& p : network::read_peer_staging(peer_path).sites) {
+            const int site = index(p.site);
+            if (site < 0 || p.site == fed.local_site || p.expires_at < now) continue;
+            for (const auto& t : p.share.transfers) {
+                const int from = index(t.from);
+                if (t.to != p.site || from < 0 || from == site) continue;
+                auto& x = occupancy[{from, site}];
+                x.first += static_cast<double>(t.bytes_left);
+                ++x.second;
+            }
+            for (const auto& r : p.share.replicas) {
+                // The catalog's dataset, byte for byte: a copy of something else is no copy.
+                const data::CatalogDataset* d = catalog.find(r.dataset);
+                if (d && d->sha256 == r.sha256 && d->bytes == r.bytes) add_copy(r.dataset, site);
+            }
+        }
+    } catch (const std::exception& e) {
+        in.state_warnings.push_back(fmt::format(
+            "peers' staging not read ({}): only this site's transfers and replicas count",
+            e.what()));
+    }
+    for (const auto& [link, x] : occupancy)
+        in.links.set_occupancy(static_cast<std::size_t>(link.first),
+                               static_cast<std::size_t>(link.second), x.first, x.second);
 }
 
 }  // namespace netplace::policies

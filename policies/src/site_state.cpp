@@ -96,6 +96,16 @@ std::vector<SiteLoad> parse_site_state(const std::string& text, const std::strin
         // Actual / requested run time of the site's recent jobs: a share, 0 = unknown.
         if (ok && s.contains("runtime_ratio"))
             ok = get_seconds(s, "runtime_ratio", l.runtime_ratio) && l.runtime_ratio <= 1;
+        // The same per account: {"physics": 0.31, ...}, shares in (0, 1].
+        if (ok && s.contains("runtime_ratio_by_account")) {
+            const auto& m = s["runtime_ratio_by_account"];
+            ok = m.is_object();
+            for (auto it = m.begin(); ok && it != m.end(); ++it) {
+                ok = it.value().is_number() && it.value().get<double>() > 0 &&
+                     it.value().get<double>() <= 1 && !it.key().empty();
+                if (ok) l.runtime_ratio_by_account.emplace(it.key(), it.value().get<double>());
+            }
+        }
         if (ok && s.contains("collected_unix_s")) {
             double at = 0;
             ok = get_seconds(s, "collected_unix_s", at);
@@ -106,7 +116,7 @@ std::vector<SiteLoad> parse_site_state(const std::string& text, const std::strin
                       "site state " + name +
                           ": skipping an entry with missing or invalid "
                           "fields (site must be a name, counts non-negative integers, "
-                          "seconds non-negative numbers)");
+                          "seconds non-negative numbers, runtime ratios shares in (0, 1])");
             continue;
         }
         out.push_back(std::move(l));
@@ -119,7 +129,7 @@ std::vector<SiteLoad> read_site_state(const std::string& path, std::optional<dou
     std::string text;
     try {
         // Placement believes it: not through a link, not writable by others (file::read_trusted).
-        text = file::read_trusted(path, 16u << 20);
+        text = file::read_trusted(path, limits::Cap::state_file);
     } catch (const std::exception& e) {
         const std::string message = std::string("site state unavailable (") + e.what() +
                                     "): sites use their static_wait from the federation file";
@@ -149,6 +159,8 @@ std::string format_site_state(const std::vector<SiteLoad>& loads, double now) {
                          {"pending_gpu_seconds", l.pending_gpu_seconds},
                          {"running_core_seconds_left", l.running_core_seconds_left}});
         if (l.runtime_ratio > 0) sites.back()["runtime_ratio"] = l.runtime_ratio;
+        if (!l.runtime_ratio_by_account.empty())
+            sites.back()["runtime_ratio_by_account"] = l.runtime_ratio_by_account;
     }
     nlohmann::json j = {
         {"version", site_state_version}, {"generated_unix_s", now}, {"sites", std::move(sites)}};

@@ -3,6 +3,8 @@
 // SIGHUP: the federation file is re-read (a bad one is logged and the old one kept).
 #include "netplace/core/error.hpp"
 #include "netplace/core/log.hpp"
+#include "netplace/data/catalog.hpp"
+#include "netplace/data/share.hpp"
 #include "netplace/network/service.hpp"
 
 #include <CLI/CLI.hpp>
@@ -25,6 +27,11 @@ int main(int argc, char** argv) {
     app.add_option("--prometheus", prometheus,
                    "Prometheus textfile (default: probing.prometheus_file)");
     app.add_option("--log-level", level, "trace|debug|info|warn|error (default info)");
+    std::string catalog = data::default_catalog_path();
+    app.add_option("--catalog", catalog,
+                   "dataset catalog whose staging state (transfers into this site, replicas "
+                   "here) the signed snapshot carries (default $NETPLACE_CATALOG or "
+                   "/etc/netplace/datasets.yaml; missing: none published)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -43,6 +50,7 @@ int main(int argc, char** argv) {
         if (!prometheus.empty()) so.prometheus_path = prometheus;
         so.stop = &signals.stop;
         so.reload = &signals.reload;
+        so.staging = data::staging_source(catalog);
         so.on_event = [](const network::ProbeEvent& e) {
             if (e.ok) log::info("{} -> {} {}: {}", e.from, e.to, e.kind, e.detail);
         };

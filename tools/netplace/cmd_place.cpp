@@ -174,10 +174,15 @@ std::vector<LinkUsed> links_used(const JobRequest& job, const PlacementDecision&
     };
     std::vector<LinkUsed> out;
     for (const auto& ds : job.inputs) {
-        const auto from = index(ds.site);
-        if (!from) continue;
         for (const auto& e : d.ranking) {
             if (e.excluded || e.site == ds.site) continue;
+            // The engine's source for this data at this site: a copy's site (nearest replica)
+            // or the data's own.
+            const std::string* source = &ds.site;
+            for (const auto& [data_at, copy_at] : e.stage_in_sources)
+                if (data_at == ds.site) source = &copy_at;
+            const auto from = index(*source);
+            if (!from) continue;
             const auto to = index(e.site);
             const LinkEstimate* l = to ? in.links.get(*from, *to) : nullptr;
             if (!l) continue;
@@ -267,7 +272,7 @@ int run(const PlaceOptions& o) {
         for (const auto& s : in.federation.sites) names.push_back(s.name);
         catalog = data::load_catalog(catalog_path, names);
         // Queued stage-ins (link occupancy) and where copies already are.
-        policies::add_staging_state(in, *catalog, now);
+        policies::add_staging_state(in, *catalog, now, src.links);
     }
     try {
         for (const auto& w : data::resolve_inputs(job.inputs, catalog ? &*catalog : nullptr))

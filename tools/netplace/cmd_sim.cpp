@@ -69,13 +69,14 @@ int run_sim(const SimArgs& a) {
     }
     const double at = state->written_at;
     for (const auto& path : csvs) {
-        const auto r = network::import_csv(file::read_all(path), path, fed, at);
+        const auto r =
+            network::import_csv(file::read_all(path, limits::Cap::import_file), path, fed, at);
         network::apply_imports(*state, r, fed.probing);
         std::size_t skipped = r.notes.size();
-        info.notes.push_back(
-            fmt::format("{}: {} site pairs imported{}", path, r.samples.size(),
-                        skipped ? fmt::format(", {} notes (unmapped regions, failed runs)", skipped)
-                                : std::string()));
+        info.notes.push_back(fmt::format(
+            "{}: {} site pairs imported ({}){}", path, r.samples.size(), fmt::join(r.columns, "; "),
+            skipped ? fmt::format(", {} notes (unmapped regions, failed runs, links down)", skipped)
+                    : std::string()));
     }
     const policies::LinkMatrix links = policies::link_matrix(fed, &*state, at);
     info.links = a.links.empty() ? "static figures of the federation file"

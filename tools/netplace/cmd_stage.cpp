@@ -10,6 +10,7 @@
 #include "netplace/data/ledger.hpp"
 #include "netplace/data/replicas.hpp"
 #include "netplace/data/stage.hpp"
+#include "netplace/network/exchange.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/service.hpp"
 #include "netplace/policies/policy.hpp"
@@ -218,6 +219,15 @@ int run_status(const StageCommon& o) {
     const auto ledger = data::read_ledger(l.catalog.staging.ledger_path());
     const auto reps = data::read_replicas(l.catalog.staging.replicas_path());
     const double now = now_unix();
+    // What peers published through the exchange (next to the link state the probe daemon keeps).
+    const std::string peer_path = network::peer_staging_path(l.fed.probing.state_file);
+    network::PeerStaging peers;
+    std::string peer_error;
+    try {
+        peers = network::read_peer_staging(peer_path);
+    } catch (const std::exception& e) {
+        peer_error = e.what();
+    }
     if (o.json) {
         json j = json::parse(data::ledger_json(ledger, -1));
         j["replicas"] = json::parse(data::replicas_json(reps, -1))["replicas"];
@@ -228,6 +238,8 @@ int run_status(const StageCommon& o) {
                            {"bytes_left", x.bytes_left},
                            {"transfers", x.transfers}});
         j["links"] = occ;
+        j["peers"] = json::parse(network::peer_staging_json(peers))["sites"];
+        if (!peer_error.empty()) j["peers_error"] = peer_error;
         std::cout << j.dump(2) << '\n';
         return ok;
     }
@@ -247,6 +259,7 @@ int run_status(const StageCommon& o) {
     for (const auto& r : reps.replicas)
         std::cout << fmt::format("  {} at {}: {} {} (last used {:.0f} s ago)\n", r.dataset, r.site,
                                  r.path, units::format_size(r.bytes), now - r.last_used);
+    print_peer_staging(std::cout, peers, peer_error, now);
     return ok;
 }
 

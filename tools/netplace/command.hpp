@@ -4,7 +4,12 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <iosfwd>
 #include <string>
+
+namespace netplace::network {
+struct PeerStaging;
+}
 
 namespace netplace::cli {
 
@@ -22,5 +27,9 @@ using Setup = std::function<std::function<int()>(CLI::App& app)>;
 struct Registration {
     Registration(int order, Setup setup);
 };
+
+// Peers' staging entries, each with its origin site (`exchange status`, `stage status`).
+void print_peer_staging(std::ostream& os, const network::PeerStaging& staging,
+                        const std::string& error, double now);
 
 }  // namespace netplace::cli

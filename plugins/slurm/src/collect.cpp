@@ -2,6 +2,7 @@
 
 #include "netplace/core/clock.hpp"
 #include "netplace/core/error.hpp"
+#include "netplace/core/job.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/slurm/rest.hpp"
 
@@ -21,6 +22,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -238,24 +240,46 @@ std::string run_command(const std::vector<std::string>& argv, double timeout_s) 
     return so;
 }
 
-double parse_runtime_ratio(const std::string& out, unsigned min_jobs) {
-    double used = 0, asked = 0;
-    unsigned jobs = 0;
+RuntimeHistory parse_runtime_history(const std::string& out, unsigned min_jobs) {
+    struct Sum {
+        double used = 0, asked = 0;
+        unsigned jobs = 0;
+        void add(double u, double a) {
+            used += u;
+            asked += a;
+            ++jobs;
+        }
+        double ratio(unsigned min) const {
+            return asked > 0 && jobs >= min ? std::min(1.0, used / asked) : 0.0;
+        }
+    };
+    Sum site;
+    std::map<std::string, Sum, std::less<>> accounts;
     std::istringstream in(out);
     std::string line;
     while (std::getline(in, line)) {
         if (line.empty()) continue;
-        auto f = fields(line, 3, "sacct");
+        // Account last: an older collector's three columns still parse (no per-account figures).
+        const bool has_account = std::count(line.begin(), line.end(), '|') == 3;
+        auto f = fields(line, has_account ? 4 : 3, "sacct");
         // UNLIMITED / Partition_Limit limits have no figure; a job given no CPUs ran nothing.
         if (f[1].empty() || !std::isdigit(static_cast<unsigned char>(f[1][0]))) continue;
         const double cpus = to_u(f[2], line);
         const double limit_s = to_u(f[1], line) * 60.0;
         if (cpus == 0 || limit_s == 0) continue;
-        used += to_u(f[0], line) * cpus;
-        asked += limit_s * cpus;
-        ++jobs;
+        const double used = to_u(f[0], line) * cpus, asked = limit_s * cpus;
+        site.add(used, asked);
+        if (has_account && !f[3].empty()) accounts[slurm_account_name(f[3])].add(used, asked);
     }
-    return asked > 0 && jobs >= min_jobs ? std::min(1.0, used / asked) : 0.0;
+    RuntimeHistory h;
+    h.site = site.ratio(min_jobs);
+    for (const auto& [name, sum] : accounts)
+        if (const double r = sum.ratio(min_jobs); r > 0) h.by_account.emplace(name, r);
+    return h;
+}
+
+double parse_runtime_ratio(const std::string& out, unsigned min_jobs) {
+    return parse_runtime_history(out, min_jobs).site;
 }
 
 CollectResult collect_sites(const Federation& fed, double timeout_s, const std::string& sinfo,
@@ -280,10 +304,12 @@ CollectResult collect_sites(const Federation& fed, double timeout_s, const std::
             r.loads.push_back(parse_cluster_load(s.name, a, b));
             r.answered.push_back(cluster);
             try {
-                r.loads.back().runtime_ratio = parse_runtime_ratio(
+                RuntimeHistory h = parse_runtime_history(
                     run_command({sacct, "-M", cluster, "-a", "-X", "-n", "-P", "-S", "now-7days",
                                  "-E", "now", "-s", "CD,TO", "-o", kSacctRuntimeFormat},
                                 timeout_s));
+                r.loads.back().runtime_ratio = h.site;
+                r.loads.back().runtime_ratio_by_account = std::move(h.by_account);
             } catch (const std::exception& e) {
                 r.warnings.push_back(
                     fmt::format("site {} (cluster {}): accounting history not read, waits from "

@@ -46,7 +46,7 @@ ControllerLookup find_controller(const std::string& path, const std::string& clu
         std::string text;
         try {
             // Where jobs are sent: believed only from a file no other user could have written.
-            text = file::read_trusted(path, 1u << 20);
+            text = file::read_trusted(path, limits::Cap::state_file);
         } catch (const std::exception& e) {
             r.why_not =
                 ::access(path.c_str(), F_OK) != 0

@@ -254,7 +254,7 @@ SubmitOutcome decide(Submission sub, const PluginConfig& cfg, double now) {
             try {
                 catalog = data::load_catalog(cfg.catalog, names);
                 // Queued stage-ins (link occupancy) and where copies already are.
-                policies::add_staging_state(in, *catalog, now);
+                policies::add_staging_state(in, *catalog, now, src.links);
             } catch (const std::exception& e) {
                 out.warnings.push_back(fmt::format(
                     "cannot read the dataset catalog ({}); Slurm chooses the cluster", e.what()));

@@ -288,6 +288,7 @@ do_start() {
             echo "RIG_EXCHANGE_STATUS_$s=$d/exchange.json"
             echo "RIG_SITE_STATE_$s=$d/sites.json"
             echo "RIG_MERGED_SITE_STATE_$s=$d/sites-merged.json"
+            echo "RIG_CATALOG_$s=$d/datasets.yaml"
             for j in "${!sites[@]}"; do
                 [ "$i" = "$j" ] && continue
                 echo "RIG_RATE_${s}_${sites[$j]}=$(rate_of "$s" "${sites[$j]}" "$i" "$j")"
@@ -308,7 +309,7 @@ FUNCS
         for i in "${!sites[@]}"; do
             s=${sites[$i]}
             ip netns exec "${ns[$i]}" "$probed" --federation "$BASE/sites/$s/federation.yaml" \
-                --log-level info </dev/null >>"$BASE/sites/$s/probed.log" 2>&1 &
+                --catalog "$BASE/sites/$s/datasets.yaml" --log-level info </dev/null >>"$BASE/sites/$s/probed.log" 2>&1 &
             echo "$! netplace-probed" >>"$PIDS_FILE"
             echo "RIG_PROBED_PID_$s=$!" >>"$BASE/env.sh"
         done

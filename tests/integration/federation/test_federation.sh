@@ -6,6 +6,10 @@
 #      site's load reaches the others;
 #   2. at alpha, `netplace place` for data at beta picks beta or gamma by the measured beta->gamma
 #      rate, where federation.yaml's static figure would pick the other;
+#   2b. beta's staging state crosses the exchange: stage-ins in beta's ledger on gamma->beta reach
+#      alpha's placement inputs (origin beta) and move a job from beta to alpha; beta's verified
+#      replica of the dataset brings it back to beta; `exchange status` and `stage status` at
+#      alpha show beta's entries with their origin;
 #   3. rejections, one peer (gamma) at a time, seen from alpha: flipped byte, unknown key, other
 #      site's name, replayed older snapshot, expired, 1 GiB body, slow-loris, dead peer, garbage;
 #      each with its reason, beta unaffected, the round bounded, gamma's last good links kept;
@@ -117,7 +121,7 @@ if [ -n "$problems" ]; then
         np_kill_pid "$(var "RIG_PROBED_PID_$to")" netplace-probed
         rig_in "$to" "$NETPLACE" probe run --once -f "$(var "RIG_FED_$to")" >/dev/null 2>&1 || true
         ip netns exec "$(var "RIG_NS_$to")" "$PROBED" --federation "$(var "RIG_FED_$to")" \
-            </dev/null >>"$(var "RIG_LOG_$to")" 2>&1 &
+            --catalog "$(var "RIG_CATALOG_$to")" </dev/null >>"$(var "RIG_LOG_$to")" 2>&1 &
         rig_track $! netplace-probed
         printf -v "RIG_PROBED_PID_$to" %s $!
     done
@@ -192,6 +196,88 @@ np_log "place at alpha: static figure -> $static_pick, measured beta->gamma -> $
 grep -E "^  beta -> gamma: .*\(measured by gamma, .* old\) for dataset 'survey'" "$work/explain.txt" >/dev/null ||
     np_fail "the explanation does not say who measured beta->gamma: $(cat "$work/explain.txt")"
 np_log "2. placement at alpha follows gamma's measurement of beta->gamma"
+
+# ---- 2b. beta's ledger and replicas reach alpha's placement ------------------------------
+# 'archive' (50 GB) lives at gamma; the job may run at alpha or beta (same speed, no wait). Idle
+# links: gamma->beta (80 Mbit/s shaped) beats gamma->alpha (25): beta. Three stage-ins running at
+# beta on gamma->beta with 200 GB left each share that link (processor sharing): beta's stage-in
+# becomes (50 + min(600, 3 x 50)) GB at ~76 Mbit/s = ~5.8 h > alpha's 50 GB at ~24 Mbit/s =
+# ~4.6 h: alpha. A verified copy at beta (same sha256 and size as the catalog's) makes beta's
+# stage-in 0: beta again.
+archive_sha=$(printf 'archive' | sha256sum | cut -d' ' -f1)
+catalog_at() {  # catalog_at SITE STATE_DIR
+    mkdir -p "$2"
+    cat >"$(var "RIG_CATALOG_$1")" <<CAT
+datasets:
+  - name: archive
+    size: 50GB
+    sha256: $archive_sha
+    replicas: [{site: gamma, url: $RIG_DATA_URL_gamma/archive}]
+staging: {state_dir: $2, data_dir: $2/data}
+CAT
+}
+catalog_at alpha "$work/staging-alpha"
+catalog_at beta "$work/staging-beta"
+{
+    echo "federation: rig"
+    echo "local_site: alpha"
+    echo "defaults: {bandwidth: 1Gbit/s, latency: 1ms}"
+    echo "sites:"
+    echo "  - {name: alpha, capacity: {nodes: 10, cores: 1000}, static_wait: 0s}"
+    echo "  - {name: beta, capacity: {nodes: 10, cores: 1000}, static_wait: 0s}"
+    echo "  - {name: gamma, capacity: {nodes: 10, cores: 1000}, static_wait: 100h}"
+    echo "probing: {state_file: $RIG_STATE_alpha}"
+} >"$work/fed2.yaml"
+cat >"$work/job2.yaml" <<'JOB'
+name: data-at-gamma
+tasks: 10
+walltime: 2h
+runtime: 1h
+inputs:
+  - {name: archive}
+sites: {allowed: [alpha, beta]}
+JOB
+place2() {
+    "$NETPLACE" place --federation "$work/fed2.yaml" --catalog "$RIG_CATALOG_alpha" \
+        --job "$work/job2.yaml" --json --explain
+}
+idle_pick=$(place2 | jq -r .site)
+[ "$idle_pick" = beta ] || np_fail "idle links should pick beta (test premise): $(place2)"
+now=$(date +%s)
+jq -n --argjson t "$now" '{version: 1, transfers: [range(3) | {id: "bulk\(.):gamma->beta",
+      dataset: "bulk\(.)", from: "gamma", to: "beta", bytes_total: 300000000000,
+      bytes_left: 200000000000, rate_bps: 25000000, started: ($t - 60), updated: $t,
+      state: "running"}]}' >"$work/staging-beta/transfers.json"
+beta_seq=$(status_of alpha | jq '.peers[] | select(.site == "beta") | .sequence')
+# beta publishes its ledger in its next round, alpha merges it in its next: origin beta.
+peer_transfers() { jq -e '[.sites[] | select(.site == "beta") | .transfers[] | select(.from == "gamma" and .to == "beta")] | length == 3' "$RIG_STATE_alpha.staging"; }
+wait_for 30 peer_transfers || np_fail "beta's ledger did not reach alpha: $(cat "$RIG_STATE_alpha.staging" 2>&1 | head -c 600)"
+busy=$(place2)
+busy_pick=$(jq -r .site <<<"$busy")
+np_log "2b. place at alpha for data at gamma: idle links -> $idle_pick, beta's 3 stage-ins on gamma->beta -> $busy_pick"
+[ "$busy_pick" = alpha ] || np_fail "with beta's stage-ins on gamma->beta alpha should win: $busy"
+jq -e '.ranking[] | select(.site == "beta") | .link_transfers == 3' <<<"$busy" >/dev/null ||
+    np_fail "beta's estimate does not share gamma->beta with 3 transfers: $(jq -c '.ranking' <<<"$busy")"
+status_of alpha | jq -e '.peers[] | select(.site == "beta" and .transfers == 3 and .sequence > '"$beta_seq"')' >/dev/null ||
+    np_fail "alpha's exchange status does not count beta's transfers: $(status_of alpha | jq -c '.peers')"
+status_of alpha | jq -e '[.staging[] | select(.site == "beta") | .transfers[]] | length == 3' >/dev/null ||
+    np_fail "exchange status --json lacks beta's transfers"
+"$NETPLACE" exchange status -f "$RIG_FED_alpha" | grep -E "running +bulk0 gamma->beta .* \(origin beta," >/dev/null ||
+    np_fail "exchange status does not show beta's transfer with its origin: $("$NETPLACE" exchange status -f "$RIG_FED_alpha")"
+"$NETPLACE" stage status --catalog "$RIG_CATALOG_alpha" -f "$RIG_FED_alpha" | grep -E "bulk2 gamma->beta .* \(origin beta," >/dev/null ||
+    np_fail "stage status does not show beta's transfer with its origin"
+# beta's verified copy: published with its replica list, beta reads it locally.
+jq -n --arg s "$archive_sha" --argjson t "$(date +%s)" '{version: 1, replicas: [{dataset: "archive",
+      site: "beta", path: "/srv/archive", bytes: 50000000000, sha256: $s, created: $t,
+      last_used: $t}]}' >"$work/staging-beta/replicas.json"
+peer_replica() { jq -e '[.sites[] | select(.site == "beta") | .replicas[] | select(.dataset == "archive")] | length == 1' "$RIG_STATE_alpha.staging"; }
+wait_for 30 peer_replica || np_fail "beta's replica did not reach alpha"
+copy=$(place2)
+[ "$(jq -r .site <<<"$copy")" = beta ] || np_fail "beta's copy of archive should bring the job back to beta: $copy"
+jq -e '.ranking[] | select(.site == "beta") | .stage_in_s == 0' <<<"$copy" >/dev/null ||
+    np_fail "beta still pays a stage-in with its copy: $(jq -c '.ranking' <<<"$copy")"
+np_log "2b. beta's ledger (3 transfers) and replica reached alpha's placement with origin beta: alpha, then beta"
+rm -f "$RIG_CATALOG_alpha" "$RIG_CATALOG_beta"
 
 # ---- 3. rejections, one peer at a time ----------------------------------------------------
 t=$RIG_WWW_gamma/netplace/t
@@ -324,10 +410,11 @@ while [ "$i" -lt 20 ] || { { [ "$caught" -lt 1 ] || [ "$(cat "$work/reader.count
     fi
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    # Own links (links.json.tmp.*) or the merge of peers' links (links.json.peers.tmp.*).
+    # Own links (links.json.tmp.*), the merge of peers' links (links.json.peers.tmp.*) or of
+    # their staging (links.json.staging.tmp.*).
     if compgen -G "$RIG_STATE_alpha*.tmp.*" >/dev/null; then
         caught=$((caught + 1))
-        rm -f "$RIG_STATE_alpha".tmp.* "$RIG_STATE_alpha".peers.tmp.*
+        rm -f "$RIG_STATE_alpha".tmp.* "$RIG_STATE_alpha".peers.tmp.* "$RIG_STATE_alpha".staging.tmp.*
     fi
 done
 touch "$work/stop-readers"

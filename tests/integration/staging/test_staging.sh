@@ -53,7 +53,7 @@ beta_dir=$(np_tmpdir)
 ) >/dev/null 2>&1 || np_fail "cannot make a test certificate"
 data=$beta_dir/www/netplace/data
 mkdir -p "$data"
-declare -A SIZE_MIB=([ds1]=24 [tls1]=2 [big]=48 [corrupt]=4 [eu-data]=1 [small]=16 [ds3]=24 [capped]=8 [ds2]=24 [ds4]=24 [big2]=48 [corrupt2]=4)
+declare -A SIZE_MIB=([ds1]=24 [tls1]=2 [big]=48 [corrupt]=4 [eu-data]=1 [small]=16 [ds3]=24 [capped]=8 [ds2]=24 [ds4]=24 [big2]=48 [corrupt2]=4 [slow]=8)
 for d in "${!SIZE_MIB[@]}"; do head -c "$((SIZE_MIB[$d] << 20))" /dev/urandom >"$data/$d"; done
 declare -A SUM
 for d in "${!SIZE_MIB[@]}"; do SUM[$d]=$(sha256sum "$data/$d" | cut -d' ' -f1); done
@@ -97,7 +97,7 @@ work=$(np_tmpdir)
 write_catalog() {  # write_catalog FILE [extra staging lines]
   {
     echo "datasets:"
-    for d in ds1 big corrupt small ds3 capped ds2 big2 corrupt2 ds4; do
+    for d in ds1 big corrupt small ds3 capped ds2 big2 corrupt2 ds4 slow; do
       printf '  - {name: %s, size: %s, sha256: %s, replicas: [{site: beta, url: "http://%s:8080/netplace/data/%s"}]}\n' \
         "$d" "$((SIZE_MIB[$d] << 20))" "${SUM[$d]}" "$BETA" "$d"
     done
@@ -342,6 +342,53 @@ wait_state "$j2" 60 COMPLETED
 [ "$(sent ds2 $((n + 1)))" = 0 ] || np_fail "job $j2 transferred ds2 again"
 ok "job $j2 read the replica: no byte from beta"
 
+# A user's own --bb (declaring an output to send home) and netplace's #BB_LUA (the dataset) are
+# merged by the cli_filter: both survive, the job reads ds2 and its output arrives home.
+{ sed -n 1p "$jobs_dir/read.sh"; sed 1d "$jobs_dir/read.sh"
+  echo "echo \"bb output of \$SLURM_JOB_ID\" >$jobs_dir/bb-result.txt"; } >"$jobs_dir/read-bb.sh"
+chmod 755 "$jobs_dir/read-bb.sh"
+j7=$(submit --place-data=ds2 --bb="#BB_LUA netplace_out=$jobs_dir/bb-result.txt" -o "$jobs_dir/j7.log" "$jobs_dir/read-bb.sh") ||
+  np_fail "sbatch --place-data=ds2 --bb=..."
+# BurstBuffer= spans lines (one per directive): keep the whole record.
+bb=$(ctl scontrol show job "$j7" | sed -n '/BurstBuffer=/,/BurstBufferState=/p')
+wait_state "$j7" 60 COMPLETED
+[ "$(cat "$jobs_dir/sum-$j7.txt")" = "${SUM[ds2]}" ] || np_fail "job $j7 (own --bb) did not get ds2: $bb"
+for _ in $(seq 50); do [ -e "$home_dir/www/netplace/upload/$j7/bb-result.txt" ] && break; sleep 0.2; done
+cmp -s "$jobs_dir/bb-result.txt" "$home_dir/www/netplace/upload/$j7/bb-result.txt" ||
+  np_fail "job $j7's own --bb (netplace_out) was lost: BurstBuffer=$bb"
+grep -q "netplace_in=ds2" <<<"$bb" && grep -q "netplace_out=$jobs_dir/bb-result.txt" <<<"$bb" ||
+  np_fail "job $j7's burst buffer directives: $bb"
+ok "job $j7: the user's own --bb and netplace's #BB_LUA both kept ($(grep -o '#BB_LUA[^|]*' <<<"$bb" | tr '\n' '|')), data read, output home"
+
+# A dataset larger than the replica quota (huge: 100 MiB, quota 80 MiB): held with the reason,
+# before any byte moves.
+n=$(log_lines)
+sed -e 's/DS2/HUGE/' "$jobs_dir/read.sh" >"$jobs_dir/read-huge.sh"; chmod 755 "$jobs_dir/read-huge.sh"
+j8=$(submit --place-data=huge -o "$jobs_dir/j8.log" "$jobs_dir/read-huge.sh")
+wait_reason "$j8" 60 "netplace: quota"
+[ "$(state "$j8")" = PENDING ] || np_fail "job $j8 ran without its data: $(state "$j8")"
+[ "$(log_lines)" = "$n" ] || np_fail "the quota refusal still contacted beta"
+ok "job $j8 held on the quota: $(reason "$j8")"
+ctl scancel "$j8"
+
+# Slurm's stage-in timeout (StageInTimeout 5 s here, for a 8 MiB dataset over 1 Mbit/s): the
+# stager is stopped, the job held with the timeout as its reason, nothing partial visible.
+bbconf=$SLURM_BASE/alpha/etc/burst_buffer.conf
+cp "$bbconf" "$bbconf.orig"
+sed -i 's/^StageInTimeout=.*/StageInTimeout=5/' "$bbconf"
+ctl scontrol reconfigure
+np_shape beta 2 1
+sed -e 's/DS2/SLOW/' "$jobs_dir/read.sh" >"$jobs_dir/read-slow.sh"; chmod 755 "$jobs_dir/read-slow.sh"
+j9=$(submit --place-data=slow -o "$jobs_dir/j9.log" "$jobs_dir/read-slow.sh")
+wait_reason "$j9" 60 "[Tt]ime"
+[ "$(state "$j9")" = PENDING ] || np_fail "job $j9 not held after the stage-in timeout: $(state "$j9")"
+[ ! -e "$work/data/slow" ] || np_fail "a timed-out stage-in left slow visible"
+ok "job $j9 held on Slurm's stage-in timeout: $(reason "$j9")"
+ctl scancel "$j9"
+np_shape beta 2 "$RATE"
+cp "$bbconf.orig" "$bbconf"
+ctl scontrol reconfigure
+
 sed -e 's/DS2/BIG2/' "$jobs_dir/read.sh" >"$jobs_dir/read-big.sh"; chmod 755 "$jobs_dir/read-big.sh"
 np_shape beta 2 20
 j3=$(submit --place-data=big2 -o "$jobs_dir/j3.log" "$jobs_dir/read-big.sh")
@@ -370,7 +417,8 @@ ok "released job $j3 fetched $again bytes for $missing missing, then ran"
 
 # slurmctld restarted (SIGTERM, as a service restart does) while a job's stage-in runs: the job
 # stays PENDING (never runs without its data), the stage-in goes on or is run again after the
-# restart, resuming from the partial file, and the job then reads the right data.
+# restart, resuming from the partial file, and the job then reads the right data. (SIGKILL is
+# not covered: Slurm 22.05 then loses the stage-in, docs/staging.md.)
 sed -e 's/DS2/DS4/' "$jobs_dir/read.sh" >"$jobs_dir/read-ds4.sh"; chmod 755 "$jobs_dir/read-ds4.sh"
 np_shape beta 2 20
 n=$(log_lines)
@@ -397,10 +445,13 @@ for _ in $(seq 300); do
 done
 wait_state "$j6" 120 COMPLETED
 [ "$(cat "$jobs_dir/sum-$j6.txt")" = "${SUM[ds4]}" ] || np_fail "job $j6 saw the wrong data after the restart"
-# Started over, beta would have sent the whole file again on top of what it sent before.
-all=$(sent ds4 $((n + 1)))
-[ "$all" -lt $((total + at_restart)) ] ||
-  np_fail "ds4: beta sent $all B for $total with $at_restart B on disk at the restart: not resumed"
+# Started over, beta would have sent the whole file again on top of what it sent before; resumed,
+# only the missing bytes plus at most one range chunk per stream (in flight at the restart).
+for _ in $(seq 40); do  # nginx logs a request when it ends
+  all=$(sent ds4 $((n + 1))); [ "$all" -ge "$total" ] && break; sleep 0.25
+done
+[ "$all" -lt $((total + at_restart)) ] && [ "$all" -le $((total + 4 * CHUNK)) ] ||
+  np_fail "ds4: beta sent $all B for $total with $at_restart B on disk at the restart: not resumed (allowed $((total + 4 * CHUNK)))"
 ok "job $j6: slurmctld restarted at $((100 - left * 100 / total))% of ds4 ($how, $at_restart B kept): beta sent $all B for $total ($((all - total)) B again), job ran with the right sha256"
 
 sed -e 's/DS2/CORRUPT2/' "$jobs_dir/read.sh" >"$jobs_dir/read-corrupt.sh"; chmod 755 "$jobs_dir/read-corrupt.sh"
@@ -411,6 +462,7 @@ wait_reason "$j4" 60 "checksum mismatch"
 as_user ls "$work/data/.partial" >/dev/null 2>&1 && np_fail "the job user can look into partial files"
 ctl scancel "$j4"
 ok "job $j4 held on a corrupt source ($(reason "$j4")); nothing partial visible"
+
 
 out=$(as_user sbatch --place-data=eu-data --place-sites=alpha "$jobs_dir/read.sh" 2>&1) &&
   np_fail "eu-data at alpha must be refused at submission"

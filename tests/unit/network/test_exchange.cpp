@@ -182,6 +182,21 @@ TEST_CASE("exchange: publishing grows the sequence and skips unchanged content",
     REQUIRE(got.links.size() == 1);
     CHECK(got.links[0].from == "beta");
     CHECK_FALSE(got.links[0].origin);
+
+    // The own load is published, but not what the site's accounts used of their limits.
+    const std::string sites = (d.path / "sites.json").string();
+    file::write_atomic(
+        sites, R"({"version":1,"sites":[{"site":"alpha","jobs_pending":3,"runtime_ratio":0.5,)"
+               R"("runtime_ratio_by_account":{"physics":0.25}}]})");
+    fed.exchange.site_state = sites;
+    const auto s4 = publish_own_snapshot(fed, state, 1.7e9 + 500, force);
+    REQUIRE(s4);
+    const Snapshot with_load =
+        verify_snapshot(file::read_all(out), at_beta, "alpha", 1.7e9 + 501, *s3);
+    REQUIRE(with_load.load);
+    CHECK((*with_load.load)["jobs_pending"] == 3);
+    CHECK((*with_load.load)["runtime_ratio"] == 0.5);
+    CHECK_FALSE(with_load.load->contains("runtime_ratio_by_account"));
 }
 
 TEST_CASE("exchange: federation keys and exchange settings are checked", "[network][exchange]") {
@@ -230,4 +245,131 @@ TEST_CASE("exchange: merged links carry their origin through the state file and 
         }
     }
     CHECK(seen);
+}
+
+namespace {
+
+StagingTransfer staging_transfer(const std::string& from, const std::string& to, std::uint64_t left,
+                                 const std::string& state = "running") {
+    return {"big", from, to, 100'000'000'000, left, 4e8, 1.7e9 - 100, 1.7e9 - 2, state};
+}
+
+std::string sha(char c) { return std::string(64, c); }
+
+}  // namespace
+
+TEST_CASE("exchange: a site's staging share is signed, verified and kept to links into it",
+          "[network][exchange]") {
+    TempDir d;
+    Keys k;
+    const Federation fed = fed_with(k);
+    const double now = 1.7e9;
+    const SigningKey beta = key_of(k.beta, d, "beta.key");
+    Snapshot s = beta_snapshot(now, 5);
+    StagingShare sh;
+    sh.transfers.push_back(staging_transfer("alpha", "beta", 60'000'000'000));
+    sh.transfers.push_back(staging_transfer("gamma", "beta", 1'000, "queued"));
+    // Not beta's to claim: a link into alpha, one into gamma, a site outside the federation, a
+    // site to itself; a failed transfer occupies nothing.
+    sh.transfers.push_back(staging_transfer("beta", "alpha", 7'000'000'000));
+    sh.transfers.push_back(staging_transfer("alpha", "gamma", 7'000'000'000));
+    sh.transfers.push_back(staging_transfer("nowhere", "beta", 7'000'000'000));
+    sh.transfers.push_back(staging_transfer("beta", "beta", 7'000'000'000));
+    sh.transfers.push_back(staging_transfer("alpha", "beta", 7'000'000'000, "failed"));
+    sh.replicas.push_back({"big", 100'000'000'000, sha('a'), now - 50});
+    s.staging = sh;
+    const Snapshot got = verify_snapshot(sign_snapshot(s, beta), fed, "beta", now, 4);
+    REQUIRE(got.staging);
+    REQUIRE(got.staging->transfers.size() == 2);
+    CHECK(got.staging->transfers[0].from == "alpha");
+    CHECK(got.staging->transfers[0].bytes_left == 60'000'000'000);
+    CHECK(got.staging->transfers[0].rate_bps == Approx(4e8));
+    CHECK(got.staging->transfers[1].from == "gamma");
+    CHECK(got.staging->transfers[1].state == "queued");
+    REQUIRE(got.staging->replicas.size() == 1);
+    CHECK(got.staging->replicas[0].sha256 == sha('a'));
+    // A snapshot without a staging section has none (not an empty one).
+    CHECK_FALSE(
+        verify_snapshot(sign_snapshot(beta_snapshot(now, 6), beta), fed, "beta", now, 5).staging);
+
+    // Bounds: one transfer or replica over the cap rejects the snapshot as oversized.
+    Snapshot big = s;
+    big.staging->transfers.assign(kMaxStagingTransfers + 1,
+                                  staging_transfer("alpha", "beta", 1'000));
+    CHECK(code_of(sign_snapshot(big, beta), fed, now) == "oversized");
+    big = s;
+    big.staging->replicas.assign(kMaxStagingReplicas + 1, {"big", 1, sha('a'), now});
+    CHECK(code_of(sign_snapshot(big, beta), fed, now) == "oversized");
+    big = s;
+    big.staging->transfers.assign(kMaxStagingTransfers, staging_transfer("alpha", "beta", 1'000));
+    CHECK(code_of(sign_snapshot(big, beta), fed, now) == "accepted");
+    // Malformed entries reject it with their reason.
+    Snapshot bad = s;
+    bad.staging->transfers[0].bytes_left = 200'000'000'000;  // more left than in total
+    CHECK(code_of(sign_snapshot(bad, beta), fed, now) == "malformed");
+    bad = s;
+    bad.staging->replicas[0].sha256 = "not-a-digest";
+    CHECK(code_of(sign_snapshot(bad, beta), fed, now) == "malformed");
+    bad = s;
+    bad.staging->transfers[0].dataset = std::string(kMaxDatasetName + 1, 'x');
+    CHECK(code_of(sign_snapshot(bad, beta), fed, now) == "malformed");
+    // The signature covers the share: flip a byte of it and the snapshot is refused.
+    auto env = nlohmann::json::parse(sign_snapshot(s, beta));
+    Snapshot forged = s;
+    forged.staging->transfers[0].bytes_left = 1;
+    env["payload"] = nlohmann::json::parse(sign_snapshot(forged, beta))["payload"];
+    CHECK(code_of(env.dump(), fed, now) == "bad-signature");
+}
+
+TEST_CASE("exchange: peers' staging merges by origin and ages out with the snapshot",
+          "[network][exchange]") {
+    TempDir d;
+    Keys k;
+    const Federation fed = fed_with(k);  // local: alpha
+    const double now = 1.7e9;
+    PeerStaging held;
+    held.sites.push_back({"beta", 3, now - 100, now + 500, now - 90, {}});
+    held.sites[0].share.transfers.push_back(staging_transfer("alpha", "beta", 9));
+    held.sites.push_back({"gamma", 8, now - 700, now - 1, now - 650, {}});  // expired
+    held.sites.back().share.replicas.push_back({"big", 5, sha('b'), now});
+    held.sites.push_back({"alpha", 1, now, now + 600, now, {}});  // never a peer's word on us
+    held.sites.push_back({"zeta", 1, now, now + 600, now, {}});   // left the federation
+
+    // Nothing verified this round: beta's last good share stays, the rest goes.
+    PeerStaging m = merge_peer_staging(fed, held, {}, now);
+    REQUIRE(m.sites.size() == 1);
+    CHECK(m.sites[0].site == "beta");
+    CHECK(m.sites[0].share.transfers.at(0).bytes_left == 9);
+
+    // A verified newer snapshot of beta replaces its share, with its sequence and times.
+    Snapshot s = beta_snapshot(now, 5);
+    s.staging = StagingShare{};
+    s.staging->transfers.push_back(staging_transfer("gamma", "beta", 42));
+    m = merge_peer_staging(fed, held, {&s}, now + 1);
+    REQUIRE(m.sites.size() == 1);
+    CHECK(m.sites[0].sequence == 5);
+    CHECK(m.sites[0].received_at == now + 1);
+    REQUIRE(m.sites[0].share.transfers.size() == 1);
+    CHECK(m.sites[0].share.transfers[0].bytes_left == 42);
+    // ... and one without a share leaves nothing of beta's.
+    Snapshot none = beta_snapshot(now, 6);
+    CHECK(merge_peer_staging(fed, held, {&none}, now + 1).sites.empty());
+
+    // The merged file round-trips, and its reader applies the same rule as verify: a transfer
+    // an origin claims on a link not into itself is dropped; an oversized list is refused.
+    PeerStaging w = m;
+    w.sites[0].share.transfers.push_back(staging_transfer("beta", "alpha", 77));
+    const std::string path = (d.path / "links.json.staging").string();
+    file::write_atomic(path, peer_staging_json(w), 0644);
+    const PeerStaging back = read_peer_staging(path);
+    REQUIRE(back.sites.size() == 1);
+    CHECK(back.sites[0].site == "beta");
+    REQUIRE(back.sites[0].share.transfers.size() == 1);
+    CHECK(back.sites[0].share.transfers[0].from == "gamma");
+    CHECK(back.sites[0].expires_at == Approx(now + 600));
+    w.sites[0].share.transfers.assign(kMaxStagingTransfers + 1,
+                                      staging_transfer("gamma", "beta", 1));
+    file::write_atomic(path, peer_staging_json(w), 0644);
+    CHECK_THROWS_WITH(read_peer_staging(path), Catch::Contains("at most 4096"));
+    CHECK(read_peer_staging((d.path / "absent").string()).sites.empty());
 }

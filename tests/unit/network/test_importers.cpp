@@ -3,6 +3,7 @@
 #include "netplace/core/file.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/importers.hpp"
+#include "netplace/network/link_state.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -138,4 +139,106 @@ TEST_CASE("pScheduler throughput, rtt and latency results", "[network][import]")
     CHECK(parse_iso8601_duration("P1DT1H") == 90000);
     CHECK_THROWS(parse_iso8601_duration("1.5s"));
     CHECK_THROWS(parse_iso8601_duration("PT"));
+}
+
+TEST_CASE("CSV import reports the columns it used and takes Skyplane's throughput_recieved",
+          "[network][import]") {
+    const Federation fed =
+        load_federation_string("federation: t\nsites: [{name: a}, {name: b}]\n", "f.yaml");
+    // Skyplane writes both rates; its header spells received "recieved". Before, the importer
+    // did not recognise that spelling and silently took throughput_sent (4e9, not 3e9).
+    const auto r = import_csv(
+        "src_region,dst_region,throughput_sent,throughput_recieved,success\na,b,4e9,3e9,True\n",
+        "g.csv", fed, 1);
+    REQUIRE(r.samples.size() == 1);
+    CHECK(*r.samples[0].sample.bandwidth_bps == 3e9);
+    REQUIRE(r.columns.size() == 4);
+    CHECK(r.columns[0] == "from: src_region");
+    CHECK(r.columns[1] == "to: dst_region");
+    CHECK(r.columns[2] ==
+          "bandwidth: throughput_recieved (documented alias of throughput_received)");
+    CHECK(r.columns[3] == "success: success");
+}
+
+TEST_CASE("CSV import refuses a near-miss header with a did-you-mean", "[network][import]") {
+    const Federation fed =
+        load_federation_string("federation: t\nsites: [{name: a}, {name: b}]\n", "f.yaml");
+    // A typo of the preferred column must not fall through to throughput_sent.
+    const std::string csv = "from,to,throughput_sent,throughput_receved\na,b,4e9,3e9\n";
+    CHECK_THROWS_WITH(import_csv(csv, "g.csv", fed, 1),
+                      "g.csv:1:25: CSV column 'throughput_receved' is not one this importer "
+                      "knows: did you mean 'throughput_received'? Rename it, or say which column "
+                      "holds the bandwidth with --column bandwidth=throughput_receved");
+    // ... and with no other bandwidth column it is not silently ignored either.
+    CHECK_THROWS_WITH(import_csv("from,to,bandwith_bps\na,b,1e9\n", "h.csv", fed, 1),
+                      Catch::Contains("did you mean 'bandwidth_bps'?"));
+}
+
+TEST_CASE("CSV import --column picks the column for a role", "[network][import]") {
+    const Federation fed =
+        load_federation_string("federation: t\nsites: [{name: a}, {name: b}]\n", "f.yaml");
+    CsvColumns c;
+    choose_column(c, "bandwidth=throughput_receved");
+    choose_column(c, "from=origin");
+    const auto r = import_csv("origin,to,throughput_sent,throughput_receved\na,b,4e9,3e9\n",
+                              "g.csv", fed, 1, c);
+    REQUIRE(r.samples.size() == 1);
+    CHECK(r.samples[0].from == "a");
+    CHECK(*r.samples[0].sample.bandwidth_bps == 3e9);
+    CHECK(r.columns[0] == "from: origin (--column)");
+    CHECK(r.columns[2] == "bandwidth: throughput_receved (--column)");
+    CsvColumns sent;
+    choose_column(sent, "bandwidth=throughput_sent");
+    CHECK(*import_csv("from,to,throughput_sent,throughput_received\na,b,4e9,3e9\n", "g.csv", fed, 1,
+                      sent)
+               .samples[0]
+               .sample.bandwidth_bps == 4e9);
+    CsvColumns missing;
+    choose_column(missing, "latency=avg_rt");
+    CHECK_THROWS_WITH(import_csv("from,to,avg_rtt\na,b,12\n", "g.csv", fed, 1, missing),
+                      "g.csv:1: --column latency=avg_rt: the header has no column 'avg_rt': "
+                      "did you mean 'avg_rtt'?");
+    CsvColumns bad;
+    CHECK_THROWS_WITH(choose_column(bad, "speed=x"), Catch::Contains("ROLE one of from, to"));
+    CHECK_THROWS_WITH(choose_column(bad, "bandwidth="), Catch::Contains("expected ROLE=COLUMN"));
+}
+
+TEST_CASE("A measured 0 bit/s is a link that is down, never the static figure",
+          "[network][import]") {
+    const Federation fed = load_federation_string(
+        "federation: t\nsites: [{name: a}, {name: b}]\n"
+        "links:\n  - {from: a, to: b, bandwidth: 10Gbit/s, latency: 5ms}\n",
+        "f.yaml");
+    const auto r = import_csv("from,to,bandwidth_bps,latency_ms\na,b,0,12\n", "z.csv", fed, 100);
+    REQUIRE(r.samples.size() == 1);
+    CHECK(*r.samples[0].sample.bandwidth_bps == 0);
+    REQUIRE_FALSE(r.notes.empty());
+    CHECK(r.notes[0] == "a -> b: measured 0 bit/s: recorded as down");
+    LinkState st;
+    apply_imports(st, r, fed.probing);
+    CHECK(st.find("a", "b")->health == LinkHealth::down);
+    bool seen = false;
+    for (const auto& e : current_links(fed, &st, 110)) {
+        if (e.from != "a" || e.to != "b") continue;
+        seen = true;
+        CHECK(e.health == LinkHealth::down);
+        CHECK(e.bandwidth_bps == 0);  // not the 10 Gbit/s of links:
+        CHECK(e.measured);
+    }
+    CHECK(seen);
+    // A positive sample afterwards brings it back at that rate (no average dragged from 0).
+    const auto up = import_csv("from,to,bandwidth_bps\na,b,2e9\n", "u.csv", fed, 120);
+    apply_imports(st, up, fed.probing);
+    CHECK(st.find("a", "b")->health == LinkHealth::up);
+    CHECK(*st.find("a", "b")->bandwidth_bps == 2e9);
+    // iperf3 and pScheduler results of 0 bit/s are kept too (they were refused as missing).
+    const auto i = import_iperf3(
+        R"({"start":{"timestamp":{"timesecs":100}},"end":{"sum_received":{"bits_per_second":0}}})",
+        "i.json", "a", "b");
+    CHECK(*i.samples.at(0).sample.bandwidth_bps == 0);
+    CHECK(i.columns.at(0) == "bandwidth: end.sum_received.bits_per_second (receiver side)");
+    const auto p = import_pscheduler(
+        R"({"succeeded":true,"summary":{"summary":{"throughput-bits":0}}})", "p.json", "a", "b", 1);
+    CHECK(*p.samples.at(0).sample.bandwidth_bps == 0);
+    CHECK(p.notes.at(0) == "a -> b: measured 0 bit/s: recorded as down");
 }

@@ -167,7 +167,7 @@ TEST_CASE("current_links never throws on a bad state file and says so once",
         {"wrong-schema", R"({"schema":"other","version":1,"links":[]})"},
         {"bad-field",
          R"({"schema":"netplace.links","version":1,"links":[{"from":"gamma","to":"alpha","bandwidth_bps":"fast"}]})"},
-        {"oversized", std::string(network::kLinkStateMaxBytes + 1, ' ')},
+        {"oversized", std::string(limits::bytes(limits::Cap::link_state) + 1, ' ')},
     };
     for (const auto& c : cases) {
         SECTION(c.name) {

@@ -180,6 +180,44 @@ TEST_CASE("runtime falls back to walltime, ties go to the site name", "[policies
     CHECK(d.ranking[1].site == "y");
 }
 
+TEST_CASE("runtime from the account's history at this site when the job gives none",
+          "[policies][engine]") {
+    JobRequest j = job(100, 3600);  // account "staff"
+    j.runtime_s.reset();
+    j.walltime_s = 8 * 3600;
+    std::vector<SiteLoad> loads(3);
+    for (size_t i = 0; i < 3; ++i) {
+        loads[i].site = std::string(1, static_cast<char>('a' + i));
+        loads[i].cores_total = 1000;
+        loads[i].cores_free = 1000;
+    }
+    // fed3()'s local site is a: the collector there measured what staff's jobs use.
+    loads[0].runtime_ratio_by_account = {{"staff", 0.25}, {"physics", 0.5}};
+    const auto policy = only("{completion: 1}");
+    auto d = policies_test::place(j, fed3(), links3(), loads, policy);
+    CHECK(est(d, "a").run_s == Approx(7200));  // 8 h x 0.25
+    CHECK(est(d, "b").run_s == Approx(3600));  // b runs at 0.5x the time
+    CHECK_THAT(d.run_basis, Catch::Contains("requested time x 0.25") &&
+                                Catch::Contains("account 'staff'") && Catch::Contains("at a"));
+    j.account = "Staff";  // as Slurm has it: lower case
+    CHECK(est(policies_test::place(j, fed3(), links3(), loads, policy), "a").run_s == Approx(7200));
+    j.account = "chem";  // no history of its own: the limit at face value
+    d = policies_test::place(j, fed3(), links3(), loads, policy);
+    CHECK(est(d, "a").run_s == Approx(28800));
+    CHECK(d.run_basis == "requested time (walltime)");
+    j.account = "staff";  // the job's own estimate wins
+    j.runtime_s = 3600;
+    d = policies_test::place(j, fed3(), links3(), loads, policy);
+    CHECK(est(d, "a").run_s == Approx(3600));
+    CHECK(d.run_basis == "the job's runtime estimate");
+    // Another site's accounts are not this site's: no history here, the limit.
+    j.runtime_s.reset();
+    loads[1].runtime_ratio_by_account = loads[0].runtime_ratio_by_account;
+    loads[0].runtime_ratio_by_account.clear();
+    CHECK(est(policies_test::place(j, fed3(), links3(), loads, policy), "a").run_s ==
+          Approx(28800));
+}
+
 TEST_CASE("link order does not change the answer", "[policies][engine]") {
     const auto set = only("{completion: 1, transfer: 1}");
     const auto base = policies_test::place(data_job(), fed3(), links3(), {}, set);

@@ -304,6 +304,21 @@ TEST_CASE("site state: round trip, and every bad file falls back to empty", "[po
     REQUIRE(partial.size() == 1);
     CHECK(partial[0].site == "b");
     CHECK_FALSE(partial[0].age_s);
+    // Per-account runtime ratios: written and read back; a share outside (0, 1] skips the entry.
+    SiteLoad acct;
+    acct.site = "a";
+    acct.runtime_ratio = 0.4;
+    acct.runtime_ratio_by_account = {{"physics", 0.25}, {"chem", 1.0}};
+    const auto again = policies::parse_site_state(policies::format_site_state({acct}, 50.0), "y");
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].runtime_ratio == Approx(0.4));
+    CHECK(again[0].runtime_ratio_by_account == acct.runtime_ratio_by_account);
+    CHECK(policies::parse_site_state(
+              R"({"version":1,"sites":[{"site":"a","runtime_ratio_by_account":{"x":1.5}}]})", "z")
+              .empty());
+    CHECK(policies::parse_site_state(
+              R"({"version":1,"sites":[{"site":"a","runtime_ratio_by_account":[0.5]}]})", "z")
+              .empty());
 
     // Site-indexed in federation order whatever the file's order; unknown sites dropped.
     Federation f = policies_test::fed3();

@@ -69,6 +69,33 @@ TEST_CASE("link matrix: placed by site names whatever the order, self and strang
     CHECK(policies::LinkMatrix::index(f, {}).get(0, 1) == nullptr);
 }
 
+TEST_CASE("site index: names to indices, also for inputs built by hand", "[policies][inputs]") {
+    auto in = policies::make_inputs(fed3(), PolicySet::builtin(), links3(), {});
+    REQUIRE(in.site_ids.size() == 3);
+    CHECK(in.site_index("a") == 0);
+    CHECK(in.site_index("c") == 2);
+    CHECK(in.site_index("zz") == -1);
+    CHECK(in.site_index("") == -1);
+    // Built by hand (no index) or with sites added after indexing: the names still decide.
+    policies::PlacementInputs bare;
+    bare.federation = fed3();
+    CHECK(bare.site_index("b") == 1);
+    CHECK(bare.site_index("zz") == -1);
+    Site d;
+    d.name = "d";
+    in.federation.sites.push_back(d);
+    CHECK(in.site_index("d") == 3);
+    // The engine resolves the job's and the policy's site lists through it: a job that avoids
+    // a site by name never gets it, whichever way the inputs were built.
+    JobRequest j = job(100, 3600);
+    bare.policies = PolicySet::builtin();
+    bare.links = policies::LinkMatrix::index(bare.federation, links3());
+    bare.loads.assign(3, std::nullopt);
+    CHECK(policies::place(j, bare).site == std::optional<std::string>("a"));
+    j.hints.avoided = {"a", "b"};
+    CHECK(policies::place(j, bare).site == std::optional<std::string>("c"));
+}
+
 TEST_CASE("loader: stale site state is dropped on every door, with a state warning",
           "[policies][inputs]") {
     test::TempDir dir;

@@ -208,6 +208,29 @@ TEST_CASE("accounting history: actual over requested core-seconds of ended jobs"
     CHECK_THROWS_WITH(parse_runtime_ratio("10|1\n"), Catch::Contains("sacct"));
 }
 
+TEST_CASE("accounting history: the same ratio per account, each with its own minimum history",
+          "[slurm]") {
+    // ElapsedRaw | TimelimitRaw (min) | AllocCPUS | Account. Physics: 20 jobs of 900 s on 2 CPUs
+    // of a 60 min limit: 1800 / 7200 = 0.25. Chem: 20 jobs of 3000 s on 1 CPU of a 100 min
+    // limit: 0.5, written "Chem" (Slurm's names are lower case: "chem"). Bio: 3 jobs, too few
+    // alone. Site: (20 x 1800 + 20 x 3000 + 3 x 600) / (20 x 7200 + 20 x 6000 + 3 x 600).
+    std::string out;
+    for (int i = 0; i < 20; ++i) out += "900|60|2|physics\n3000|100|1|Chem\n";
+    for (int i = 0; i < 3; ++i) out += "600|10|1|bio\n";
+    out += "100|UNLIMITED|8|physics\n";  // no finite limit: not counted anywhere
+    const RuntimeHistory h = parse_runtime_history(out);
+    CHECK(h.site == Approx((20 * 1800.0 + 20 * 3000.0 + 3 * 600.0) /
+                           (20 * 7200.0 + 20 * 6000.0 + 3 * 600.0)));
+    REQUIRE(h.by_account.size() == 2);
+    CHECK(h.by_account.at("physics") == Approx(0.25));
+    CHECK(h.by_account.at("chem") == Approx(0.5));
+    CHECK(h.by_account.count("bio") == 0);
+    CHECK(parse_runtime_history(out, 3).by_account.at("bio") == 1.0);
+    // A job without an account counts for the site only; three columns (an older format) too.
+    CHECK(parse_runtime_history("600|60|4|\n600|60|4\n", 1).by_account.empty());
+    CHECK(parse_runtime_history("600|60|4|\n600|60|4\n", 1).site == Approx(1.0 / 6));
+}
+
 TEST_CASE("collect_sites: the accounting history sets runtime_ratio, its failure only warns",
           "[slurm]") {
     auto dir = std::filesystem::temp_directory_path() / ("np-sacct-" + std::to_string(::getpid()));
@@ -224,7 +247,7 @@ TEST_CASE("collect_sites: the accounting history sets runtime_ratio, its failure
     // the query.
     const std::string sacct =
         script("sacct", "echo \"$@\" > " + (dir / "args").string() +
-                            "; for i in $(seq 20); do echo '1800|60|10'; done");
+                            "; for i in $(seq 20); do echo '1800|60|10|physics'; done");
     Federation fed;
     Site s;
     s.name = "beta";
@@ -240,7 +263,8 @@ TEST_CASE("collect_sites: the accounting history sets runtime_ratio, its failure
     std::getline(args, line);
     CHECK(line ==
           "-M cl-beta -a -X -n -P -S now-7days -E now -s CD,TO -o "
-          "ElapsedRaw,TimelimitRaw,AllocCPUS");
+          "ElapsedRaw,TimelimitRaw,AllocCPUS,Account");
+    CHECK(r.loads[0].runtime_ratio_by_account.at("physics") == Approx(0.5));
     // No slurmdbd: the load is still collected, without a ratio, and the run says why.
     const std::string broken = script("sacct-broken", "echo 'slurmdbd down' >&2; exit 1");
     r = collect_sites(fed, 5, sinfo, squeue, broken);

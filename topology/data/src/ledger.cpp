@@ -59,7 +59,7 @@ Ledger parse_ledger(const std::string& text, const std::string& name) {
 Ledger read_ledger(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return {};
-    return parse_ledger(file::read_all(path, 16u << 20), path);
+    return parse_ledger(file::read_all(path, limits::Cap::state_file), path);
 }
 
 std::string ledger_json(const Ledger& l, int indent) {

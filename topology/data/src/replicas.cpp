@@ -57,7 +57,7 @@ ReplicaList parse_replicas(const std::string& text, const std::string& name) {
 ReplicaList read_replicas(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return {};
-    return parse_replicas(file::read_all(path, 16u << 20), path);
+    return parse_replicas(file::read_all(path, limits::Cap::state_file), path);
 }
 
 std::string replicas_json(const ReplicaList& l, int indent) {

@@ -38,10 +38,18 @@ void record_success(LinkRecord& r, const Sample& s, const ProbeSettings& p) {
     r.consecutive_failures = 0;
     r.samples += 1;
     charge_bytes(r, s.bytes, s.at);
-    if (s.bandwidth_bps && *s.bandwidth_bps > 0 && std::isfinite(*s.bandwidth_bps)) {
+    if (s.bandwidth_bps && *s.bandwidth_bps == 0) {
+        // Measured, and nothing moved (an import saying 0 bit/s): the link is down until a
+        // positive sample arrives, never quietly replaced by the static figure.
+        r.recent_bps.clear();
+        r.bandwidth_bps = 0.0;
+    } else if (s.bandwidth_bps && *s.bandwidth_bps > 0 && std::isfinite(*s.bandwidth_bps)) {
         push_bounded(r.recent_bps, *s.bandwidth_bps);
         const double m = median(r.recent_bps);
-        r.bandwidth_bps = ewma(r.bandwidth_bps, m, kEwmaAlpha);
+        // After a measured 0 the average restarts: an EWMA from 0 would call a recovered link
+        // slow for many cycles.
+        r.bandwidth_bps =
+            r.bandwidth_bps && *r.bandwidth_bps > 0 ? ewma(r.bandwidth_bps, m, kEwmaAlpha) : m;
         r.usual_bandwidth_bps = ewma(r.usual_bandwidth_bps, m, kUsualAlpha);
     }
     if (s.latency_s && *s.latency_s >= 0 && std::isfinite(*s.latency_s)) {
@@ -66,6 +74,7 @@ LinkHealth judge(const LinkRecord& r, const ProbeSettings& p, double now) {
     if (r.consecutive_failures >= p.failures_down) return LinkHealth::down;
     if (!r.last_success) return LinkHealth::unknown;
     if (now - *r.last_success > p.max_age_s) return LinkHealth::stale;
+    if (r.bandwidth_bps && *r.bandwidth_bps <= 0) return LinkHealth::down;  // measured 0 bit/s
     if (r.bandwidth_bps && r.usual_bandwidth_bps && r.recent_bps.size() >= kMinSamplesForDegraded &&
         *r.bandwidth_bps < p.degraded_fraction * *r.usual_bandwidth_bps) {
         return LinkHealth::degraded;

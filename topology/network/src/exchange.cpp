@@ -89,7 +89,183 @@ double req_number(const json& o, const char* key, const std::string& ctx) {
     return v->get<double>();
 }
 
+bool is_sha256_hex(const std::string& s) {
+    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+std::uint64_t req_count(const json& o, const char* key, const std::string& ctx) {
+    const json* v = field(o, key);
+    if (!v || !v->is_number_unsigned()) reject("malformed", ctx + ": no byte count '" + key + "'");
+    return v->get<std::uint64_t>();
+}
+double req_time(const json& o, const char* key, const std::string& ctx) {
+    const double t = req_number(o, key, ctx);
+    if (t < 0) reject("malformed", ctx + ": '" + key + "' is negative");
+    return t;
+}
+
+json staging_json(const StagingShare& sh) {
+    json tr = json::array(), rp = json::array();
+    for (const auto& t : sh.transfers)
+        tr.push_back({{"dataset", t.dataset},
+                      {"from", t.from},
+                      {"to", t.to},
+                      {"bytes_total", t.bytes_total},
+                      {"bytes_left", t.bytes_left},
+                      {"rate_bps", t.rate_bps},
+                      {"started", t.started},
+                      {"updated", t.updated},
+                      {"state", t.state}});
+    for (const auto& r : sh.replicas)
+        rp.push_back({{"dataset", r.dataset},
+                      {"bytes", r.bytes},
+                      {"sha256", r.sha256},
+                      {"last_used", r.last_used}});
+    return {{"transfers", std::move(tr)}, {"replicas", std::move(rp)}};
+}
+
+// The one reader of a staging share, for a peer's snapshot and for the merged file alike. Throws
+// SnapshotRejected (oversized, malformed). A transfer on a link not into `site`, or from a site
+// `known` refuses, is dropped: the publisher is authoritative only for links into itself.
+StagingShare staging_from_json(const json& j, const std::string& site,
+                               const std::function<bool(const std::string&)>& known) {
+    if (!j.is_object()) reject("malformed", "staging entry is not an object");
+    const json* tr = field(j, "transfers");
+    const json* rp = field(j, "replicas");
+    if (!tr || !tr->is_array() || !rp || !rp->is_array())
+        reject("malformed", "staging entry has no transfers and replicas lists");
+    if (tr->size() > kMaxStagingTransfers)
+        reject("oversized",
+               fmt::format("{} staging transfers (at most {})", tr->size(), kMaxStagingTransfers));
+    if (rp->size() > kMaxStagingReplicas)
+        reject("oversized",
+               fmt::format("{} replicas (at most {})", rp->size(), kMaxStagingReplicas));
+    auto name = [](const json& o, const char* key, const std::string& ctx) {
+        std::string v = req_string(o, key, ctx);
+        if (v.empty() || v.size() > kMaxDatasetName)
+            reject("malformed", fmt::format("{}: '{}' is empty or longer than {} characters", ctx,
+                                            key, kMaxDatasetName));
+        return v;
+    };
+    StagingShare sh;
+    sh.transfers.reserve(tr->size());
+    for (const auto& o : *tr) {
+        if (!o.is_object()) reject("malformed", "staging transfer is not an object");
+        StagingTransfer t;
+        t.dataset = name(o, "dataset", "staging transfer");
+        t.from = name(o, "from", "staging transfer");
+        t.to = name(o, "to", "staging transfer");
+        t.bytes_total = req_count(o, "bytes_total", "staging transfer");
+        t.bytes_left = req_count(o, "bytes_left", "staging transfer");
+        if (t.bytes_left > t.bytes_total)
+            reject("malformed",
+                   "staging transfer of '" + t.dataset + "' has more bytes left than in total");
+        t.rate_bps = req_time(o, "rate_bps", "staging transfer");
+        t.started = req_time(o, "started", "staging transfer");
+        t.updated = req_time(o, "updated", "staging transfer");
+        t.state = req_string(o, "state", "staging transfer");
+        if (t.to != site || t.from == site || !known(t.from)) continue;
+        if (t.state != "queued" && t.state != "running") continue;
+        sh.transfers.push_back(std::move(t));
+    }
+    sh.replicas.reserve(rp->size());
+    for (const auto& o : *rp) {
+        if (!o.is_object()) reject("malformed", "replica entry is not an object");
+        StagingReplica r;
+        r.dataset = name(o, "dataset", "replica");
+        r.bytes = req_count(o, "bytes", "replica");
+        r.sha256 = req_string(o, "sha256", "replica");
+        if (!is_sha256_hex(r.sha256))
+            reject("malformed", "replica of '" + r.dataset + "': sha256 is not 64 hex digits");
+        r.last_used = req_time(o, "last_used", "replica");
+        sh.replicas.push_back(std::move(r));
+    }
+    return sh;
+}
+
 }  // namespace
+
+// ---- peers' staging ---------------------------------------------------------------------
+
+std::string peer_staging_path(const std::string& state_path) { return state_path + ".staging"; }
+
+std::string peer_staging_json(const PeerStaging& p) {
+    json sites = json::array();
+    for (const auto& s : p.sites) {
+        json o = staging_json(s.share);
+        o["site"] = s.site;
+        o["sequence"] = s.sequence;
+        o["generated_at"] = s.generated_at;
+        o["expires_at"] = s.expires_at;
+        o["received_at"] = s.received_at;
+        sites.push_back(std::move(o));
+    }
+    return json{{"schema", "netplace.peer-staging"}, {"version", 1}, {"sites", std::move(sites)}}
+               .dump(1) +
+           "\n";
+}
+
+PeerStaging parse_peer_staging(const std::string& text, const std::string& name) {
+    PeerStaging p;
+    try {
+        const json j = json::parse(text);
+        if (!j.is_object() || j.value("schema", "") != "netplace.peer-staging" ||
+            j.value("version", 0) != 1)
+            throw Error(name + ": not a netplace peer staging file (version 1)");
+        for (const auto& o : j.at("sites")) {
+            PeerStagingSite s;
+            s.site = req_string(o, "site", "site entry");
+            s.sequence = req_count(o, "sequence", "site entry");
+            s.generated_at = req_number(o, "generated_at", "site entry");
+            s.expires_at = req_number(o, "expires_at", "site entry");
+            s.received_at = req_number(o, "received_at", "site entry");
+            s.share = staging_from_json(o, s.site, [](const std::string&) { return true; });
+            p.sites.push_back(std::move(s));
+        }
+    } catch (const SnapshotRejected& e) {
+        throw Error(name + ": " + e.what());
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error(name + ": malformed peer staging file: " + e.what());
+    }
+    return p;
+}
+
+PeerStaging merge_peer_staging(const Federation& fed, PeerStaging held,
+                               const std::vector<const Snapshot*>& verified, double now) {
+    PeerStaging out;
+    auto fresh = [&](const std::string& site) {
+        for (const Snapshot* s : verified)
+            if (s->site == site) return true;
+        return false;
+    };
+    for (auto& s : held.sites)
+        if (s.site != fed.local_site && fed.find(s.site) && !fresh(s.site) && s.expires_at >= now)
+            out.sites.push_back(std::move(s));
+    for (const Snapshot* snap : verified) {
+        if (!snap->staging || snap->site == fed.local_site || !fed.find(snap->site)) continue;
+        PeerStagingSite s;
+        s.site = snap->site;
+        s.sequence = snap->sequence;
+        s.generated_at = snap->generated_at;
+        s.expires_at = snap->expires_at;
+        s.received_at = now;
+        s.share = *snap->staging;
+        out.sites.push_back(std::move(s));
+    }
+    std::sort(out.sites.begin(), out.sites.end(),
+              [](const PeerStagingSite& a, const PeerStagingSite& b) { return a.site < b.site; });
+    return out;
+}
+
+PeerStaging read_peer_staging(const std::string& path) {
+    struct stat sb {};
+    if (::lstat(path.c_str(), &sb) != 0 && errno == ENOENT) return {};
+    // Bounded by what the exchange accepts: every peer's snapshot is at most exchange.max_bytes.
+    return parse_peer_staging(file::read_trusted(path, 256u << 20), path);
+}
 
 // ---- keys -------------------------------------------------------------------------------
 
@@ -155,6 +331,7 @@ std::string snapshot_payload(const Snapshot& s) {
               {"sequence", s.sequence},     {"generated_at", s.generated_at},
               {"expires_at", s.expires_at}, {"links", std::move(links)}};
     if (s.load) p["load"] = *s.load;
+    if (s.staging) p["staging"] = staging_json(*s.staging);
     return p.dump();
 }
 
@@ -255,10 +432,14 @@ Snapshot verify_snapshot(const std::string& body, const Federation& fed, const s
             reject("malformed", "load entry does not describe '" + site + "'");
         s.load = *l;
     }
+    if (const json* st = field(p, "staging"); st && !st->is_null())
+        s.staging = staging_from_json(
+            *st, site, [&](const std::string& from) { return fed.find(from) != nullptr; });
     return s;
 }
 
-Snapshot own_snapshot(const Federation& fed, const LinkState& st, double now) {
+Snapshot own_snapshot(const Federation& fed, const LinkState& st, double now,
+                      const StagingSource& staging) {
     Snapshot s;
     s.federation = fed.name;
     s.site = fed.local_site;
@@ -271,13 +452,42 @@ Snapshot own_snapshot(const Federation& fed, const LinkState& st, double now) {
         // The `sites collect` file: take this site's entry verbatim (the format belongs to
         // netplace::policies; receivers read it with the same reader).
         try {
-            json j = json::parse(file::read_all(*fed.exchange.site_state, 16u << 20));
+            json j = json::parse(file::read_all(*fed.exchange.site_state, limits::Cap::state_file));
             if (j.contains("sites") && j["sites"].is_array())
                 for (const auto& e : j["sites"])
-                    if (e.is_object() && e.value("site", "") == fed.local_site) s.load = e;
+                    if (e.is_object() && e.value("site", "") == fed.local_site) {
+                        s.load = e;
+                        // Accounts are this centre's own business: peers place with the site's
+                        // figures, never with its accounts' names and habits.
+                        s.load->erase("runtime_ratio_by_account");
+                    }
         } catch (const std::exception& e) {
             log::warn_once("exchange-site-state:" + *fed.exchange.site_state,
                            std::string("exchange: own load not published: ") + e.what());
+        }
+    }
+    if (staging) {
+        try {
+            if (auto sh = staging(fed, now)) {
+                // Only what this site is authoritative for; bounded as a receiver bounds it.
+                std::erase_if(sh->transfers, [&](const StagingTransfer& t) {
+                    return t.to != fed.local_site || t.from == t.to || !fed.find(t.from);
+                });
+                if (sh->transfers.size() > kMaxStagingTransfers)
+                    sh->transfers.resize(kMaxStagingTransfers);
+                if (sh->replicas.size() > kMaxStagingReplicas) {
+                    // The most recently used ones: those are the ones peers may still want.
+                    std::sort(sh->replicas.begin(), sh->replicas.end(),
+                              [](const StagingReplica& a, const StagingReplica& b) {
+                                  return a.last_used > b.last_used;
+                              });
+                    sh->replicas.resize(kMaxStagingReplicas);
+                }
+                s.staging = std::move(*sh);
+            }
+        } catch (const std::exception& e) {
+            log::warn_once("exchange-staging",
+                           std::string("exchange: own staging state not published: ") + e.what());
         }
     }
     return s;
@@ -292,7 +502,7 @@ std::optional<std::uint64_t> publish_own_snapshot(const Federation& fed,
     LinkState st;
     std::error_code ec;
     if (fs::exists(state_path, ec)) st = read_link_state(state_path);
-    Snapshot s = own_snapshot(fed, st, now);
+    Snapshot s = own_snapshot(fed, st, now, opt.staging);
     if (opt.validity_s) s.expires_at = now + *opt.validity_s;
 
     // What is already published (ours: read without verifying).
@@ -314,6 +524,7 @@ std::optional<std::uint64_t> publish_own_snapshot(const Federation& fed,
         const double validity = prev_payload->value("expires_at", 0.0) - prev_gen;
         if (cur["links"] == (*prev_payload)["links"] &&
             cur.value("load", json()) == prev_payload->value("load", json()) &&
+            cur.value("staging", json()) == prev_payload->value("staging", json()) &&
             now - prev_gen < validity / 2)
             return std::nullopt;  // unchanged: peers' conditional GETs stay 304
     }
@@ -408,6 +619,8 @@ json status_to_json(const ExchangeStatus& s, double now) {
         if (!p.last_modified.empty()) o["last_modified"] = p.last_modified;
         if (!p.good_url.empty()) o["good_url"] = p.good_url;
         if (p.load) o["load"] = *p.load;
+        o["transfers"] = p.transfers;
+        o["replicas"] = p.replicas;
         peers.push_back(std::move(o));
     }
     json j = {{"schema", "netplace.exchange-status"},
@@ -446,6 +659,8 @@ ExchangeStatus status_from_json(const json& j) {
         p.generated_at = o.value("generated_at", 0.0);
         p.expires_at = o.value("expires_at", 0.0);
         p.links = o.value("links", 0u);
+        p.transfers = o.value("transfers", 0u);
+        p.replicas = o.value("replicas", 0u);
         p.bytes = o.value("bytes", std::uint64_t{0});
         p.etag = o.value("etag", "");
         p.last_modified = o.value("last_modified", "");
@@ -624,7 +839,9 @@ ExchangeStatus exchange_round(const Federation& fed, const std::string& state_pa
 
     if (opt.publish) {
         try {
-            if (auto seq = publish_own_snapshot(fed, state_path, started)) {
+            PublishOptions po;
+            po.staging = opt.staging;
+            if (auto seq = publish_own_snapshot(fed, state_path, started, po)) {
                 st.published_sequence = *seq;
                 log::info("exchange: published snapshot {} to {}", *seq,
                           *fed.exchange.publish_file);
@@ -707,6 +924,10 @@ ExchangeStatus exchange_round(const Federation& fed, const std::string& state_pa
                 p.last_good = started;
                 p.links = static_cast<unsigned>(j.snap.links.size());
                 p.load = j.snap.load;
+                p.transfers =
+                    j.snap.staging ? static_cast<unsigned>(j.snap.staging->transfers.size()) : 0;
+                p.replicas =
+                    j.snap.staging ? static_cast<unsigned>(j.snap.staging->replicas.size()) : 0;
                 p.good_url = f.url;
                 p.etag = f.etag;
                 p.last_modified = f.last_modified;
@@ -780,6 +1001,28 @@ ExchangeStatus exchange_round(const Federation& fed, const std::string& state_pa
     for (auto& f : fetches)
         if (f->easy && !f->done) curl_multi_remove_handle(multi.get(), f->easy.get());
 
+    // Peers' staging, written before the links merge moves the snapshots away.
+    if (opt.merge) {
+        const std::string path = peer_staging_path(state_path);
+        PeerStaging held;
+        try {
+            held = read_peer_staging(path);
+        } catch (const std::exception& e) {
+            log::warn("exchange: {}: starting the peers' staging afresh", e.what());
+        }
+        std::vector<const Snapshot*> snaps;
+        for (const auto& [site, j] : verified) snaps.push_back(&j.snap);
+        const std::string before = peer_staging_json(held);
+        const std::string after =
+            peer_staging_json(merge_peer_staging(fed, std::move(held), snaps, now_unix()));
+        std::error_code ec;
+        try {
+            if (after != before || !fs::exists(path, ec))  // unchanged: no write
+                file::write_atomic(path, after, 0644);
+        } catch (const std::exception& e) {
+            log::error("exchange: cannot write {}: {}", path, e.what());
+        }
+    }
     // Merge: links into each verified peer are that peer's word; links into us stay ours.
     if (opt.merge && !verified.empty()) {
         std::vector<Snapshot> snaps;
@@ -808,7 +1051,8 @@ ExchangeStatus exchange_round(const Federation& fed, const std::string& state_pa
         std::set<std::string> have;
         if (fed.exchange.site_state) {
             try {
-                json own = json::parse(file::read_all(*fed.exchange.site_state, 16u << 20));
+                json own =
+                    json::parse(file::read_all(*fed.exchange.site_state, limits::Cap::state_file));
                 for (const auto& e : own.value("sites", json::array()))
                     if (e.is_object() && e.contains("site") && e["site"].is_string()) {
                         have.insert(e["site"].get<std::string>());
@@ -932,7 +1176,7 @@ std::string exchange_prometheus_text(const ExchangeStatus& s, double now) {
 
 void run_exchange_loop(const std::function<Federation()>& get_fed,
                        const std::function<std::string(const Federation&)>& state_path,
-                       const std::atomic<bool>* stop) {
+                       const std::atomic<bool>* stop, const StagingSource& staging) {
     std::mt19937_64 rng(std::random_device{}());
     ExchangeStatus st;
     bool loaded = false;
@@ -949,6 +1193,7 @@ void run_exchange_loop(const std::function<Federation()>& get_fed,
                 }
                 RoundOptions ro;
                 ro.stop = stop;
+                ro.staging = staging;
                 st = exchange_round(fed, sp, std::move(st), ro);
                 std::uniform_real_distribution<double> u(-fed.exchange.jitter, fed.exchange.jitter);
                 wait_s = fed.exchange.interval_s * (1 + u(rng));

@@ -2,6 +2,7 @@
 #include "netplace/network/probing_keys.hpp"
 
 #include "netplace/core/error.hpp"
+#include "netplace/core/limits.hpp"
 #include "netplace/core/yaml.hpp"
 
 #include <cctype>
@@ -309,7 +310,11 @@ void parse_probing(const std::string& file, const YAML::Node& n, ProbeSettings& 
     std::vector<std::string> known;
     for (const auto& row : kProbing) known.emplace_back(row.info.name);
     for (const auto& kv : n) {
-        const std::string key = kv.first.as<std::string>();
+        // A non-scalar key (`[a]: 1`) is the file's error, not yaml-cpp's TypedBadConversion
+        // escaping as "internal error" (found by the federation fuzz harness).
+        if (!kv.first.IsScalar())
+            fail(file, kv.first, "a key in probing must be a plain name (write `name: value`)");
+        const std::string key = kv.first.Scalar();
         const auto row = std::find_if(std::begin(kProbing), std::end(kProbing),
                                       [&](const ProbingRow& r) { return key == r.info.name; });
         if (row == std::end(kProbing)) {
@@ -364,11 +369,42 @@ void parse_exchange(const std::string& file, const YAML::Node& n, ExchangeSettin
     }
 }
 
+// `limits:`: the admin's file size caps, keys and defaults from core/limits.hpp's table.
+std::vector<std::pair<limits::Cap, std::uint64_t>> parse_limits(const std::string& file,
+                                                                const YAML::Node& n) {
+    if (!n.IsMap()) fail(file, n, "limits must be a mapping such as `{state_file: 64MiB}`");
+    std::vector<std::string> known;
+    for (const auto& c : limits::caps()) known.emplace_back(c.name);
+    std::vector<std::pair<limits::Cap, std::uint64_t>> out;
+    for (const auto& kv : n) {
+        if (!kv.first.IsScalar())
+            fail(file, kv.first, "a key in limits must be a plain name (write `name: value`)");
+        const std::string key = kv.first.Scalar();
+        const auto cap = limits::find(key);
+        if (!cap) {
+            std::string msg = "unknown key '" + key + "' in limits";
+            if (auto c = yaml::closest(key, known)) {
+                msg += ": did you mean '" + *c + "'?";
+            } else {
+                msg += ": valid keys are ";
+                for (std::size_t i = 0; i < known.size(); ++i) msg += (i ? ", " : "") + known[i];
+            }
+            fail(file, kv.first, msg);
+        }
+        const std::string what = "limits." + key;
+        const std::uint64_t bytes = as_size(file, kv.second, what);
+        if (bytes < limits::kMinCapBytes) fail(file, kv.second, what + " must be at least 4KiB");
+        out.emplace_back(*cap, bytes);
+    }
+    return out;
+}
+
 Federation parse(const yaml::Doc& doc, const UrlCheck& deep) {
     const std::string& file = doc.file();
     const YAML::Node& root = doc.root();
     check_map(file, root, "federation file",
-              {"federation", "local_site", "defaults", "sites", "links", "probing", "exchange"});
+              {"federation", "local_site", "defaults", "sites", "links", "probing", "exchange",
+               "limits"});
     Federation fed;
     fed.source = file;
     fed.name = as_name(file, yaml::require(file, root, "federation", "federation file"),
@@ -453,6 +489,11 @@ Federation parse(const yaml::Doc& doc, const UrlCheck& deep) {
     }
     if (const auto p = root["probing"]) parse_probing(file, p, fed.probing);
     if (const auto x = root["exchange"]) parse_exchange(file, x, fed.exchange);
+    // Installed only once the whole file is valid: a broken file changes nothing.
+    const auto caps = root["limits"] ? parse_limits(file, root["limits"])
+                                     : std::vector<std::pair<limits::Cap, std::uint64_t>>{};
+    limits::reset();
+    for (const auto& [cap, bytes] : caps) limits::set(cap, bytes);
     return fed;
 }
 

@@ -1,14 +1,17 @@
 #include "netplace/network/importers.hpp"
 
 #include "netplace/core/error.hpp"
+#include "netplace/core/yaml.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/probe.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 namespace netplace::network {
 namespace {
@@ -147,7 +150,9 @@ ImportResult import_iperf3(const std::string& text, const std::string& name,
     s.sample.source = "iperf3";
     std::optional<double> bps = number_at(j, {"end", "sum_received", "bits_per_second"});
     if (!bps) bps = number_at(j, {"end", "sum", "bits_per_second"});  // UDP
-    if (!bps || *bps <= 0)
+    const bool received = number_at(j, {"end", "sum_received", "bits_per_second"}).has_value();
+    // 0 is a measurement (nothing arrived: the link is down), not a missing figure.
+    if (!bps || *bps < 0)
         throw Error(name + ": iperf3 output has no end.sum_received.bits_per_second");
     s.sample.bandwidth_bps = bps;
     if (auto b = number_at(j, {"end", "sum_received", "bytes"}))
@@ -164,6 +169,10 @@ ImportResult import_iperf3(const std::string& text, const std::string& name,
         if (!rtts.empty()) s.sample.latency_s = median(rtts);
     }
     ImportResult r;
+    r.columns.push_back(received ? "bandwidth: end.sum_received.bits_per_second (receiver side)"
+                                 : "bandwidth: end.sum.bits_per_second (UDP)");
+    if (s.sample.latency_s) r.columns.push_back("latency: end.streams[].sender.mean_rtt (median)");
+    if (*bps == 0) r.notes.push_back(from + " -> " + to + ": measured 0 bit/s: recorded as down");
     r.samples.push_back(std::move(s));
     return r;
 }
@@ -189,15 +198,22 @@ ImportResult import_pscheduler(const std::string& text, const std::string& name,
         throw Error(name + ": the pScheduler run failed: " + why);
     }
     ImportedSample s{from, to, {}};
+    ImportResult r;
     s.sample.source = "perfsonar";
     s.sample.at = at;
     if (j.contains("summary") && j["summary"].is_object()) {  // throughput
         auto bps = number_at(j, {"summary", "summary", "receiver-throughput-bits"});
-        if (!bps) bps = number_at(j, {"summary", "summary", "throughput-bits"});
-        if (!bps || *bps <= 0)
+        r.columns.push_back("bandwidth: summary.summary.receiver-throughput-bits");
+        if (!bps) {
+            bps = number_at(j, {"summary", "summary", "throughput-bits"});
+            r.columns.back() = "bandwidth: summary.summary.throughput-bits";
+        }
+        if (!bps || *bps < 0)
             throw Error(name +
                         ": pScheduler throughput result has no summary.summary.throughput-bits");
         s.sample.bandwidth_bps = bps;
+        if (*bps == 0)
+            r.notes.push_back(from + " -> " + to + ": measured 0 bit/s: recorded as down");
         if (auto rtt = number_at(j, {"summary", "summary", "rtt"}); rtt && *rtt > 0) {
             s.sample.latency_s = *rtt / 1e6;  // iperf3's tcpi_rtt, microseconds
         }
@@ -209,6 +225,7 @@ ImportResult import_pscheduler(const std::string& text, const std::string& name,
             }
         }
         if (rtts.empty()) throw Error(name + ": pScheduler rtt result has no answered round trips");
+        r.columns.push_back("latency: roundtrips[].rtt (median)");
         s.sample.latency_s = median(rtts);
         double sum = 0;
         for (size_t i = 1; i < rtts.size(); ++i) sum += std::fabs(rtts[i] - rtts[i - 1]);
@@ -235,38 +252,140 @@ ImportResult import_pscheduler(const std::string& text, const std::string& name,
             }
         }
         s.sample.latency_s = 2 * med / 1e3;  // one-way, assumed symmetric
+        r.columns.push_back("latency: histogram-latency (median one-way, doubled)");
     } else {
         throw Error(name + ": pScheduler result is neither throughput, rtt nor latency");
     }
-    ImportResult r;
     r.samples.push_back(std::move(s));
     return r;
 }
 
+namespace {
+
+struct CsvRole {
+    const char* role;                // what --column calls it
+    std::vector<const char*> names;  // recognised headers, preferred first
+    std::optional<std::string> CsvColumns::*chosen;
+};
+
+const std::vector<CsvRole>& csv_roles() {
+    static const std::vector<CsvRole> roles = {
+        {"from", {"src_region", "from", "src"}, &CsvColumns::from},
+        {"to", {"dst_region", "to", "dst"}, &CsvColumns::to},
+        // Received before sent: what arrived is what a transfer gets (on Skyplane's grid the two
+        // differ by a median 1.33x).
+        {"bandwidth",
+         {"throughput_received", "throughput_sent", "bandwidth_bps"},
+         &CsvColumns::bandwidth},
+        {"latency", {"avg_rtt", "latency_ms"}, &CsvColumns::latency},
+        {"jitter", {"mdev_rtt"}, &CsvColumns::jitter},
+        {"success", {"success"}, &CsvColumns::success},
+    };
+    return roles;
+}
+
+// The documented aliases: spellings other tools write for a column we know (docs/network.md).
+const char* csv_alias_of(std::string_view header) {
+    if (header == "throughput_recieved") return "throughput_received";  // Skyplane's spelling
+    return nullptr;
+}
+
+bool csv_known(std::string_view header) {
+    if (csv_alias_of(header)) return true;
+    for (const auto& r : csv_roles())
+        for (const char* n : r.names)
+            if (header == n) return true;
+    return false;
+}
+
+// The column holding `role`'s figure: the admin's --column choice, else the first recognised
+// header (or documented alias) in order of preference. A header one or two edits away from a
+// recognised name is a typo or another tool's spelling: refused with a did-you-mean instead of
+// falling through silently to a less preferred column (or to none). Appends what was used.
+std::optional<size_t> csv_column(const std::string& header_line,
+                                 const std::vector<std::string>& header, const CsvRole& role,
+                                 const CsvColumns& choose, const std::string& name,
+                                 std::vector<std::string>& used) {
+    if (const auto& want = choose.*role.chosen) {
+        for (size_t i = 0; i < header.size(); ++i) {
+            if (header[i] == *want) {
+                used.push_back(std::string(role.role) + ": " + *want + " (--column)");
+                return i;
+            }
+        }
+        std::string msg = "--column " + std::string(role.role) + "=" + *want +
+                          ": the header has no column '" + *want + "'";
+        if (auto c = yaml::closest(*want, header)) msg += ": did you mean '" + *c + "'?";
+        throw ConfigError(SourceLocation{name, 1, 0}, msg);
+    }
+    for (const char* n : role.names) {
+        for (size_t i = 0; i < header.size(); ++i) {
+            const char* alias = csv_alias_of(header[i]);
+            if (header[i] == n || (alias && std::string_view(alias) == n)) {
+                std::string u = std::string(role.role) + ": " + header[i];
+                if (header[i] != n) u += " (documented alias of " + std::string(n) + ")";
+                used.push_back(std::move(u));
+                return i;
+            }
+        }
+        for (size_t i = 0; i < header.size(); ++i) {
+            const std::string& h = header[i];
+            // Short names (from, to, src, dst) are too close to too many words to guess at.
+            if (csv_known(h) || std::string_view(n).size() < 5) continue;
+            if (yaml::edit_distance(h, n) <= 2) {
+                const size_t at = header_line.find(h);  // character column of the header
+                throw ConfigError(
+                    SourceLocation{name, 1,
+                                   at == std::string::npos
+                                       ? 0
+                                       : static_cast<int>(std::min<size_t>(at + 1, 1u << 30))},
+                    "CSV column '" + h + "' is not one this importer knows: did you mean '" + n +
+                        "'? Rename it, or say which column holds the " + role.role +
+                        " with --column " + role.role + "=" + h);
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+void choose_column(CsvColumns& c, const std::string& spec) {
+    const auto eq = spec.find('=');
+    const std::string role = spec.substr(0, eq);
+    const std::string col = eq == std::string::npos ? "" : spec.substr(eq + 1);
+    for (const auto& r : csv_roles()) {
+        if (role == r.role && !col.empty()) {
+            c.*r.chosen = col;
+            return;
+        }
+    }
+    throw ConfigError("--column '" + spec +
+                      "': expected ROLE=COLUMN with ROLE one of from, to, bandwidth, latency, "
+                      "jitter, success (e.g. --column bandwidth=throughput_sent)");
+}
+
 ImportResult import_csv(const std::string& text, const std::string& name, const Federation& fed,
-                        double at) {
+                        double at, const CsvColumns& choose) {
     std::istringstream in(text);
     std::string line;
     if (!std::getline(in, line)) throw Error(name + ": empty CSV file");
     const auto header = split_csv(line);
-    auto col = [&](std::initializer_list<const char*> names) -> std::optional<size_t> {
-        for (const char* n : names)
-            for (size_t i = 0; i < header.size(); ++i)
-                if (header[i] == n) return i;
-        return std::nullopt;
-    };
-    const auto c_from = col({"src_region", "from", "src"});
-    const auto c_to = col({"dst_region", "to", "dst"});
-    const auto c_bps = col({"throughput_received", "throughput_sent", "bandwidth_bps"});
-    const auto c_rtt = col({"avg_rtt", "latency_ms"});
-    const auto c_jit = col({"mdev_rtt"});
-    const auto c_ok = col({"success"});
+    std::vector<std::string> used;
+    const auto& roles = csv_roles();
+    const auto c_from = csv_column(line, header, roles[0], choose, name, used);
+    const auto c_to = csv_column(line, header, roles[1], choose, name, used);
+    const auto c_bps = csv_column(line, header, roles[2], choose, name, used);
+    const auto c_rtt = csv_column(line, header, roles[3], choose, name, used);
+    const auto c_jit = csv_column(line, header, roles[4], choose, name, used);
+    const auto c_ok = csv_column(line, header, roles[5], choose, name, used);
     if (!c_from || !c_to)
         throw Error(name + ": CSV header needs src_region,dst_region (or from,to) columns");
     if (!c_bps && !c_rtt) {
         throw Error(name +
                     ": CSV header needs a throughput column (throughput_received, throughput_sent, "
-                    "bandwidth_bps) or a latency column (avg_rtt, latency_ms)");
+                    "bandwidth_bps) or a latency column (avg_rtt, latency_ms); choose one with "
+                    "--column bandwidth=NAME or --column latency=NAME");
     }
     struct Acc {
         std::vector<double> bps, rtt_s, jit_s;
@@ -304,22 +423,26 @@ ImportResult import_csv(const std::string& text, const std::string& name, const 
         const double nan = std::nan("");
         const double bps = c_bps ? to_number(f[*c_bps]).value_or(nan) : nan;
         const double rtt = c_rtt ? to_number(f[*c_rtt]).value_or(nan) : nan;
-        if (!(bps > 0) && !(rtt >= 0)) {
+        // 0 bit/s is a measurement (nothing moved: the link is down), not a missing figure.
+        if (!(bps >= 0) && !(rtt >= 0)) {
             ++bad;
             continue;
         }
-        if (bps > 0) x.bps.push_back(bps);
+        if (bps >= 0) x.bps.push_back(bps);
         if (rtt >= 0) x.rtt_s.push_back(rtt / 1e3);
         if (c_jit)
             if (auto j = to_number(f[*c_jit]); j && *j >= 0) x.jit_s.push_back(*j / 1e3);
     }
     ImportResult r;
+    r.columns = std::move(used);
     for (auto& [k, x] : acc) {
         if (x.bps.empty() && x.rtt_s.empty()) continue;
         ImportedSample s{k.first, k.second, {}};
         s.sample.source = "csv";
         s.sample.at = at;
         if (!x.bps.empty()) s.sample.bandwidth_bps = median(x.bps);
+        if (s.sample.bandwidth_bps && *s.sample.bandwidth_bps == 0)
+            r.notes.push_back(k.first + " -> " + k.second + ": measured 0 bit/s: recorded as down");
         if (!x.rtt_s.empty()) s.sample.latency_s = median(x.rtt_s);
         if (!x.jit_s.empty()) s.sample.jitter_s = median(x.jit_s);
         r.samples.push_back(std::move(s));

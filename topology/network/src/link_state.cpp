@@ -234,12 +234,12 @@ void write_link_state(const std::string& path, const LinkState& state) {
 }
 
 LinkState read_link_state(const std::string& path) {
-    return parse_link_state(file::read_all(path, kLinkStateMaxBytes), path);
+    return parse_link_state(file::read_all(path, limits::Cap::link_state), path);
 }
 
 LinkState read_link_state_for_estimates(const std::string& path) {
     // Placement believes this file: checked for symlink, owner and mode before it is read.
-    return parse_link_state(file::read_trusted(path, kLinkStateMaxBytes), path, true);
+    return parse_link_state(file::read_trusted(path, limits::Cap::link_state), path, true);
 }
 
 LinkState update_link_state(const std::string& path, const std::function<void(LinkState&)>& mutate,
@@ -290,7 +290,7 @@ class Estimates {
         out_.reserve(n_ > 1 ? n_ * (n_ - 1) : 0);
         for (size_t i = 0; i < n_; ++i)
             for (size_t j = 0; j < n_; ++j)
-                if (i != j) base(out_.emplace_back(), i, j);
+                if (i != j) base(out_.emplace_back(), i, j, true);
     }
 
     std::optional<size_t> site(std::string_view name) const {
@@ -307,13 +307,14 @@ class Estimates {
         if (i == j) return;
         LinkEstimate& e = out_[i * (n_ - 1) + (j < i ? j : j - 1)];
         if (e.measured || e.age_s || e.health != LinkHealth::unknown)
-            base(e, i, j);  // an earlier record of the same pair
+            base(e, i, j, false);  // an earlier record of the same pair
         const ProbeSettings& p = fed_.probing;
         const bool down = health == LinkHealth::down || failures >= p.failures_down;
         if (last_success) e.age_s = std::max(0.0, now_ - *last_success);
         const bool fresh = e.age_s && *e.age_s <= p.max_age_s;
         if (fresh && (bandwidth_bps || latency_s)) {
-            if (bandwidth_bps && *bandwidth_bps > 0) e.bandwidth_bps = *bandwidth_bps;
+            // A measured 0 is a link that moved nothing: down, never the static figure.
+            if (bandwidth_bps && *bandwidth_bps >= 0) e.bandwidth_bps = *bandwidth_bps;
             if (latency_s) e.latency_s = *latency_s;
             e.jitter_s = jitter_s;
             e.measured = true;
@@ -323,7 +324,7 @@ class Estimates {
         } else if (e.age_s) {
             e.health = LinkHealth::stale;
         }
-        if (down) e.health = LinkHealth::down;
+        if (down || (e.measured && !(e.bandwidth_bps > 0))) e.health = LinkHealth::down;
     }
 
     void apply(const LinkState& st) {
@@ -354,8 +355,9 @@ class Estimates {
     std::vector<LinkEstimate> take() { return std::move(out_); }
 
   private:
-    void base(LinkEstimate& e, size_t i, size_t j) const {
-        e = LinkEstimate{};
+    // `fresh`: e was just default-constructed (every pair, once per call: no reset needed).
+    void base(LinkEstimate& e, size_t i, size_t j, bool fresh) const {
+        if (!fresh) e = LinkEstimate{};
         e.from = fed_.sites[i].name;
         e.to = fed_.sites[j].name;
         const LinkFigures* fig = nullptr;
@@ -364,7 +366,8 @@ class Estimates {
         e.bandwidth_bps =
             fig && fig->bandwidth_bps ? *fig->bandwidth_bps : fed_.default_bandwidth_bps;
         e.latency_s = fig && fig->latency_s ? *fig->latency_s : fed_.default_latency_s;
-        e.source = fig ? "static" : "default";
+        static const std::string kStatic = "static", kDefault = "default";
+        e.source = fig ? kStatic : kDefault;
     }
 
     const Federation& fed_;
@@ -413,7 +416,7 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const std::string
     const std::string peers_path = peer_links_path(state_path);
     try {
         struct stat sb {};
-        if (::stat(peers_path.c_str(), &sb) == 0) peers = map_peer_links(peers_path, fed);
+        if (::stat(peers_path.c_str(), &sb) == 0) peers = view_peer_links(peers_path, fed);
     } catch (const std::exception& e) {
         report("peer-links-bad:" + peers_path, std::string("cannot use peers' links: ") + e.what() +
                                                    "; using this site's own measurements only");

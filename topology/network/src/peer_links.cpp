@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <span>
@@ -197,17 +198,35 @@ PeerLinks read_peer_links(const std::string& path, const Federation& fed) {
     return decode_peer_links(file::read_trusted(path, peer_links_max_bytes(fed)), path);
 }
 
-PeerLinksView map_peer_links(const std::string& path, const Federation& fed) {
+PeerLinksView view_peer_links(const std::string& path, const Federation& fed) {
     check_size(path, fed);
     PeerLinksView v;
-    v.map = file::MappedFile::open_trusted(path, peer_links_max_bytes(fed));
-    const std::string_view bytes = v.map.bytes();
+    struct stat st {};
+    std::string_view bytes;
+    if (::stat(path.c_str(), &st) == 0 &&
+        static_cast<std::uint64_t>(st.st_size) >= kPeerLinksReadBelow) {
+        v.map = file::MappedFile::open_trusted(path, peer_links_max_bytes(fed));
+        bytes = v.map.bytes();
+    } else {
+        v.bytes = std::make_unique<const std::string>(
+            file::read_trusted(path, peer_links_max_bytes(fed)));
+        bytes = *v.bytes;
+    }
     Layout l = parse_layout(bytes, path);
     v.sites = std::move(l.sites);
-    // The mapping is page-aligned and rows start at a multiple of 8: PeerLinkRow (doubles and
-    // integers, trivially copyable) is used in place, as the writer's memcpy laid it out.
-    v.rows = {reinterpret_cast<const PeerLinkRow*>(bytes.data() + l.rows_at),
-              static_cast<std::size_t>(l.rows)};
+    // Rows start at a multiple of 8 and both a mapping (page) and a heap buffer (16 bytes) are
+    // aligned for them: PeerLinkRow (doubles
+    // and integers, trivially copyable) is used in place, as the writer's memcpy laid it out.
+    const char* at = bytes.data() + l.rows_at;
+    if (l.rows == 0) {
+        v.rows = {};
+    } else if (reinterpret_cast<std::uintptr_t>(at) % alignof(PeerLinkRow) == 0) {
+        v.rows = {reinterpret_cast<const PeerLinkRow*>(at), static_cast<std::size_t>(l.rows)};
+    } else {
+        v.copy.resize(l.rows);
+        std::memcpy(v.copy.data(), at, l.rows * sizeof(PeerLinkRow));
+        v.rows = v.copy;
+    }
     check_rows(v.rows, v.sites.size(), path);
     return v;
 }

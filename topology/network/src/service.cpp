@@ -70,8 +70,8 @@ LinkState load_own(const std::string& state_path) {
     }
 }
 
-// kill -9 during a write leaves "<state>.tmp.XXXXXX" (or "<state>.peers.tmp.XXXXXX", the
-// exchange's merge) behind; only this host writes there.
+// kill -9 during a write leaves "<state>.tmp.XXXXXX" (or "<state>.peers.tmp.XXXXXX" and
+// "<state>.staging.tmp.XXXXXX", the exchange's merge) behind; only this host writes there.
 void remove_stale_temps(const std::string& state_path) {
     std::error_code ec;
     const fs::path p(state_path);
@@ -79,10 +79,14 @@ void remove_stale_temps(const std::string& state_path) {
     const std::string prefix = p.filename().string() + ".tmp.";
     const std::string peers_prefix =
         fs::path(peer_links_path(state_path)).filename().string() + ".tmp.";
+    const std::string staging_prefix =
+        fs::path(peer_staging_path(state_path)).filename().string() + ".tmp.";
     const auto cutoff = fs::file_time_type::clock::now() - std::chrono::seconds(60);
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         const std::string name = e.path().filename().string();
-        if (name.rfind(prefix, 0) != 0 && name.rfind(peers_prefix, 0) != 0) continue;
+        if (name.rfind(prefix, 0) != 0 && name.rfind(peers_prefix, 0) != 0 &&
+            name.rfind(staging_prefix, 0) != 0)
+            continue;
         std::error_code ec2;
         if (fs::last_write_time(e.path(), ec2) < cutoff && !ec2) fs::remove(e.path(), ec2);
     }
@@ -138,7 +142,7 @@ int run_service(const ServiceOptions& opt) {
             [&](const Federation& f) {
                 return opt.state_path ? *opt.state_path : f.probing.state_file;
             },
-            &exchange_stop);
+            &exchange_stop, opt.staging);
     });
     struct Join {
         std::atomic<bool>& stop;

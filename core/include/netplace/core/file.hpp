@@ -1,6 +1,8 @@
 #pragma once
 // State files that readers on submission paths depend on: replaced atomically so a reader sees
 // the old file or the new one, never half of one.
+#include "netplace/core/limits.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -15,6 +17,8 @@ void write_atomic(const std::string& path, const std::string& content, unsigned 
 // Reads a whole file, refusing anything larger than `max_bytes` (a corrupt or hostile state file
 // must not exhaust memory on a login node). Throws netplace::Error naming the path.
 std::string read_all(const std::string& path, std::size_t max_bytes = 64u << 20);
+// Same, held to the admin-settable cap `cap` (limits.hpp); the refusal names the setting.
+std::string read_all(const std::string& path, limits::Cap cap);
 
 // read_all for a state file that placement believes (links.json, sites.json, the controllers and
 // accounts caches): not through a symbolic link (O_NOFOLLOW), not writable by everyone nor by a
@@ -22,6 +26,7 @@ std::string read_all(const std::string& path, std::size_t max_bytes = 64u << 20)
 // (the daemon whose state directory it is, e.g. netplace-probed's DynamicUser).
 // Throws netplace::Error naming the file and the fix.
 std::string read_trusted(const std::string& path, std::size_t max_bytes);
+std::string read_trusted(const std::string& path, limits::Cap cap);
 
 // read_all for a file that may be absent (an optional config file, an include): nullopt when
 // `path` does not exist; every other failure (a FIFO, a device, too large, unreadable) throws.

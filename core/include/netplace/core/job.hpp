@@ -89,6 +89,9 @@ struct SiteEstimate {
     // Part of stage_in_s spent waiting for busy links to clear before staging in alone (the
     // policy's wait_for_link); 0: the stage-in starts now.
     double link_wait_s = 0;
+    // Stage-ins read from a copy instead of the data's own site (the nearest replica): (the
+    // data's site, the copy's site). Empty when every stage-in reads from the data's site.
+    std::vector<std::pair<std::string, std::string>> stage_in_sources;
 };
 
 struct PlacementDecision {
@@ -97,7 +100,8 @@ struct PlacementDecision {
     std::string policy;
     std::vector<SiteEstimate> ranking;  // best first, excluded sites last
     // Which runtime the run term used: "requested time (walltime)", "the job's runtime
-    // estimate", or JobRequest::runtime_source.
+    // estimate", JobRequest::runtime_source, or "requested time x R (account ...)" from the
+    // account's accounting history at this host's site (SiteLoad::runtime_ratio_by_account).
     std::string run_basis;
     std::vector<std::string> warnings;  // about this job's request
     // About the cached state (links, site load), the same for every job until the state changes:

@@ -177,6 +177,9 @@ struct SiteLoad {
     // scales the queue-wait estimate, which is built from time limits, by it. 0: unknown (time
     // limits taken at face value).
     double runtime_ratio = 0;
+    // The same per Slurm account (lower case) with enough history of its own: the engine's run
+    // term uses the job's account's figure at this host's site when the job gives no runtime.
+    std::map<std::string, double, std::less<>> runtime_ratio_by_account;
     std::optional<double> age_s;
 };
 

@@ -56,6 +56,8 @@ double as_duration_s(const std::string& file, const YAML::Node& node, std::strin
 std::vector<std::string> as_string_list(const std::string& file, const YAML::Node& node,
                                         std::string_view what);
 
+// Levenshtein distance (insertions, deletions, substitutions) between two names.
+std::size_t edit_distance(std::string_view a, std::string_view b);
 // Levenshtein-closest candidate within distance 3, for "did you mean" hints.
 std::optional<std::string> closest(std::string_view word,
                                    std::initializer_list<std::string_view> options);

@@ -54,7 +54,8 @@ struct SourceGroup {
     std::uint64_t bytes = 0;
     const Dataset* first = nullptr;
     // Bytes of this group that already have a copy at a site (PlacementInputs::replicas), by site
-    // index: that site reads them locally.
+    // index: that site reads them locally, and a site holding all of them is a stage-in source
+    // for other sites as good as the data's own (estimate_site takes the fastest link).
     std::vector<std::pair<std::uint32_t, std::uint64_t>> local;
 };
 
@@ -69,6 +70,18 @@ struct SiteCandidate;
 // A check: why the site may not run the job, or nothing; it may add notes.
 using SiteCheckFn = std::optional<std::string> (*)(const JobFacts&, const SiteCandidate&,
                                                    std::vector<std::string>& notes);
+
+// What a job's hints and its policy's site lists say of one site, resolved once per job
+// (JobFacts::marks): the per-site steps test a bit instead of comparing the site's name with
+// every list; only a marked site goes on to build its note or reason.
+enum SiteMark : std::uint8_t {
+    kNamed = 1,         // the job lists it as allowed or preferred
+    kPreferred = 2,     // the job prefers it
+    kAvoided = 4,       // the job avoids it
+    kJobAllowed = 8,    // among the job's allowed sites
+    kPolicySites = 16,  // an effect in force denies it or leaves it out of its allow list
+    kAdjusted = 32,     // an effect in force has a penalty or bonus for it
+};
 
 // Everything the per-site steps read, computed once per job.
 struct JobFacts {
@@ -94,11 +107,13 @@ struct JobFacts {
     // so the per-site checks look at each effect only for a site that breaks one of them.
     double min_bandwidth_bps = 0;
     double max_stage_in_s = std::numeric_limits<double>::infinity();
-    double run_ref_s = 0;  // runtime at a speed-1 site
+    double run_ref_s = 0;   // runtime at a speed-1 site
+    std::string run_basis;  // where run_ref_s comes from (PlacementDecision::run_basis)
     // How long the job may wait for busy links at a site they would otherwise exclude by
     // max_stage_in (wait_for_link); unset: no waiting.
     std::optional<double> wait_for_link_s;
-    std::uint64_t cores = 0;  // 64-bit: tasks x cpus_per_task
+    std::uint64_t cores = 0;          // 64-bit: tasks x cpus_per_task
+    std::vector<std::uint8_t> marks;  // SiteMark bits by site index
     // The checks that can say anything about this job (a job without residency tags skips the
     // residency check, ...): bit k set = site_checks()[k] runs; the per-site loop runs only
     // these, in site_checks() order.
@@ -120,6 +135,10 @@ struct LinkUse {
     bool measured = false;
     unsigned queued_transfers = 0;  // occupancy: transfers already on the link, their bytes left
     double queued_bytes = 0;
+    // Where the bytes leave from when that is not the data's own site (SourceGroup::site): a
+    // site holding a copy of the whole group whose link is faster (the nearest replica); -1:
+    // the data's own site.
+    int from = -1;
 };
 
 // One site under evaluation: step 3 fills it, step 4 reads it.

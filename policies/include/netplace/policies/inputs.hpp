@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -97,9 +98,18 @@ struct PlacementInputs {
     // until fixed; every decision carries them in PlacementDecision::state_warnings.
     std::vector<std::string> state_warnings;
 
+    // Federation site names to their indices (index_sites(), which make_inputs and load_inputs
+    // call): the engine resolves the site names a job and its policy list once per decision
+    // instead of comparing every site's name with every list.
+    std::map<std::string, std::uint32_t, std::less<>> site_ids;
+
     const SiteLoad* load(std::size_t site) const {
         return site < loads.size() && loads[site] ? &*loads[site] : nullptr;
     }
+    void index_sites();
+    // Index of the site named `name` in federation.sites, -1: none. Correct also when site_ids
+    // was never built or the federation changed since (it then scans the sites).
+    int site_index(std::string_view name) const;
 };
 
 // Site-indexes named state for `fed`: links by (from, to), loads by site; entries naming no site

@@ -58,9 +58,15 @@ PlacementInputs load_inputs(const InputSources& sources, double now_unix_s);
 //   entries updated within 2 minutes) become each link's queued_bytes / queued_transfers;
 // - replica locations: the catalog's replicas beyond each dataset's home, and this site's
 //   replica registry (for datasets the catalog lists), become PlacementInputs::replicas.
+// - the peers' staging the exchange merged (network::peer_staging_path of `link_state`, default
+//   the federation's probing.state_file), while each peer's snapshot has not expired: their
+//   transfers on links into themselves add to those links' occupancy, their replicas of catalog
+//   datasets (same sha256 and size) count as copies at them. Links into this site and replicas
+//   here are only ever this site's own figures.
 // A ledger or registry that cannot be read becomes a state warning, never an exception: the
 // engine then sees idle links (today's figures) or only the catalog's replicas.
-void add_staging_state(PlacementInputs& in, const data::Catalog& catalog, double now_unix_s);
+void add_staging_state(PlacementInputs& in, const data::Catalog& catalog, double now_unix_s,
+                       const std::optional<std::string>& link_state = std::nullopt);
 
 // The link half of load_inputs for a caller holding an already-read link state (the simulator
 // merges JSON and CSV matrices and replays "as of" the state's time): every ordered site pair,

@@ -5,6 +5,7 @@
 #include "netplace/core/site.hpp"
 #include "netplace/slurm/controllers.hpp"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,18 @@ SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_ou
 // time limits, by it. 0 (time limits taken at face value) when fewer than `min_jobs` jobs with a
 // finite limit ended: a handful of test jobs is no history. Throws netplace::Error naming a line
 // it does not understand.
-inline constexpr const char* kSacctRuntimeFormat = "ElapsedRaw,TimelimitRaw,AllocCPUS";
+// The same ratio per account (Slurm's lower-case name) from the same jobs, for each account with
+// `min_jobs` of its own: SiteLoad::runtime_ratio_by_account, the engine's run term for a job of
+// that account that gives no runtime of its own.
+inline constexpr const char* kSacctRuntimeFormat = "ElapsedRaw,TimelimitRaw,AllocCPUS,Account";
 inline constexpr unsigned kMinRuntimeHistory = 20;
+struct RuntimeHistory {
+    double site = 0;  // 0: not enough history
+    std::map<std::string, double, std::less<>> by_account;
+};
+RuntimeHistory parse_runtime_history(const std::string& sacct_out,
+                                     unsigned min_jobs = kMinRuntimeHistory);
+// parse_runtime_history(...).site
 double parse_runtime_ratio(const std::string& sacct_out, unsigned min_jobs = kMinRuntimeHistory);
 
 // `sacctmgr -n -P show cluster where cluster=<names> format=<kSacctmgrClusterFormat>`: the

@@ -41,6 +41,62 @@ struct SigningKey {
 // Refuses a key file that group or others may read or write, or that is not a key.
 SigningKey load_signing_key(const std::string& path);
 
+// ---- staging state carried by snapshots ---------------------------------------------------
+// What a site publishes of its staging state (docs/staging.md, "Across sites"): the transfers
+// into itself its ledger holds (queued or running, recently updated) and the replicas it holds.
+// The wire form lives here, with the exchange; the ledger and the replica registry themselves are
+// netplace::data's, which fills a StagingShare for the daemon (data/share.hpp).
+struct StagingTransfer {
+    std::string dataset;
+    std::string from, to;  // `to` is always the publishing site
+    std::uint64_t bytes_total = 0, bytes_left = 0;
+    double rate_bps = 0;              // recent goodput, 0 while queued
+    double started = 0, updated = 0;  // unix seconds
+    std::string state;                // queued | running
+};
+struct StagingReplica {
+    std::string dataset;
+    std::uint64_t bytes = 0;
+    std::string sha256;  // 64 hex digits: a receiver counts it only when the catalog's matches
+    double last_used = 0;
+};
+struct StagingShare {
+    std::vector<StagingTransfer> transfers;
+    std::vector<StagingReplica> replicas;
+};
+// A peer cannot make a receiver hold more than this per snapshot (beyond exchange.max_bytes):
+// more is rejected as `oversized`.
+inline constexpr std::size_t kMaxStagingTransfers = 4096;
+inline constexpr std::size_t kMaxStagingReplicas = 16384;
+inline constexpr std::size_t kMaxDatasetName = 255;
+
+// The daemon's source of its own share (nullopt: nothing to publish, e.g. no catalog here).
+using StagingSource = std::function<std::optional<StagingShare>(const Federation&, double now)>;
+
+// Peers' shares as merged by the exchange into "<state file>.staging" (JSON, atomic): one entry
+// per peer whose last verified snapshot carried one, with when it was generated and expires.
+struct PeerStagingSite {
+    std::string site;  // origin: the site that published it (links into it, replicas at it)
+    std::uint64_t sequence = 0;
+    double generated_at = 0, expires_at = 0, received_at = 0;
+    StagingShare share;
+};
+struct PeerStaging {
+    std::vector<PeerStagingSite> sites;
+};
+std::string peer_staging_path(const std::string& state_path);
+std::string peer_staging_json(const PeerStaging& p);
+// Throws netplace::Error naming `name`. Entries are re-checked as verify_snapshot checks them.
+PeerStaging parse_peer_staging(const std::string& text, const std::string& name);
+// The exchange's merge: each verified peer's share replaces what `held` had from it (a verified
+// snapshot without one: nothing kept from that peer); the others' stay until their snapshot
+// expires; the local site and sites outside the federation are dropped.
+struct Snapshot;
+PeerStaging merge_peer_staging(const Federation& fed, PeerStaging held,
+                               const std::vector<const Snapshot*>& verified, double now);
+// Missing file: empty. Read through file::read_trusted (placement believes it).
+PeerStaging read_peer_staging(const std::string& path);
+
 // ---- snapshots --------------------------------------------------------------------------
 struct Snapshot {
     std::string federation;
@@ -48,8 +104,9 @@ struct Snapshot {
     std::uint64_t sequence = 0;  // grows with every publication, across restarts
     double generated_at = 0;
     double expires_at = 0;
-    std::vector<LinkRecord> links;       // measured by `site`, into `site`
-    std::optional<nlohmann::json> load;  // the site's own entry of its site-state file
+    std::vector<LinkRecord> links;        // measured by `site`, into `site`
+    std::optional<nlohmann::json> load;   // the site's own entry of its site-state file
+    std::optional<StagingShare> staging;  // its ledger (links into it) and replicas (at it)
 };
 
 // The payload document (compact JSON) and the signed envelope around it.
@@ -71,13 +128,17 @@ class SnapshotRejected : public Error {
 // in the federation file, Ed25519 signature over the payload, payload well-formed (same
 // federation and site), not expired, not generated in the future (> 5 min skew), sequence not
 // below `last_sequence`. Codes: malformed, wrong-site, unknown-key, bad-signature, expired,
-// future, replayed. Returns the snapshot on success.
+// future, replayed; then the staging share: a transfer on a link not into `site` (or from a site
+// outside the federation) is dropped, more than kMaxStagingTransfers / kMaxStagingReplicas entries
+// is `oversized`, a malformed entry `malformed`. Returns the snapshot on success.
 Snapshot verify_snapshot(const std::string& body, const Federation& fed, const std::string& site,
                          double now, std::optional<std::uint64_t> last_sequence);
 
 // Builds this site's snapshot from the link state (links into the local site that this host
 // measured or imported itself) and the site-state file (`exchange.site_state`).
-Snapshot own_snapshot(const Federation& fed, const LinkState& st, double now);
+// `staging`: this site's share (only its transfers into itself are kept).
+Snapshot own_snapshot(const Federation& fed, const LinkState& st, double now,
+                      const StagingSource& staging = {});
 
 // Publishes the own snapshot to exchange.publish_file (atomic, 0644) when its content changed or
 // half its validity has passed (or `force`). The sequence is max(previous + 1, now in ms).
@@ -88,6 +149,7 @@ struct PublishOptions {
     std::optional<double> validity_s;       // default exchange.validity
     std::optional<std::uint64_t> sequence;  // default: the rule above
     bool force = false;
+    StagingSource staging;  // this site's ledger and replicas; unset: none published
 };
 std::optional<std::uint64_t> publish_own_snapshot(const Federation& fed,
                                                   const std::string& state_path, double now,
@@ -111,11 +173,12 @@ struct PeerStatus {
     std::optional<double> last_good;  // when a verified snapshot was last received
     std::uint64_t sequence = 0;       // of the last verified snapshot
     double generated_at = 0, expires_at = 0;
-    unsigned links = 0;                  // links merged from it
-    std::uint64_t bytes = 0;             // body bytes of the last attempt
-    std::string etag, last_modified;     // validators of `url` for conditional GETs
-    std::string good_url;                // URL the last verified snapshot came from
-    std::optional<nlohmann::json> load;  // the peer's load from its last verified snapshot
+    unsigned links = 0;                    // links merged from it
+    std::uint64_t bytes = 0;               // body bytes of the last attempt
+    std::string etag, last_modified;       // validators of `url` for conditional GETs
+    std::string good_url;                  // URL the last verified snapshot came from
+    std::optional<nlohmann::json> load;    // the peer's load from its last verified snapshot
+    unsigned transfers = 0, replicas = 0;  // staging entries in its last verified snapshot
     std::uint64_t fetches = 0, not_modified = 0, rejections = 0;
 };
 
@@ -140,11 +203,13 @@ struct RoundOptions {
     const std::atomic<bool>* stop = nullptr;  // aborts transfers in flight
     bool publish = true;                      // publish the own snapshot first
     bool merge = true;                        // merge into the link state (off: fetch + verify)
+    StagingSource staging;                    // own staging share to publish (see PublishOptions)
 };
 
 // One round: publish own snapshot, fetch every peer (conditional GET, parallel, bounded by
 // exchange.timeout per URL), verify, merge verified links into the state file (under its lock),
-// re-serve verified snapshots from exchange.relay_dir, write the merged site state, the status
+// re-serve verified snapshots from exchange.relay_dir, write the merged site state, the peers'
+// staging (peer_staging_path; a peer's entry is kept until its snapshot expires), the status
 // file and the Prometheus file. Never throws for a peer's fault; returns the new status.
 ExchangeStatus exchange_round(const Federation& fed, const std::string& state_path,
                               ExchangeStatus prev, const RoundOptions& opt);
@@ -157,7 +222,7 @@ std::optional<std::string> exchange_prometheus_path(const Federation& fed);
 // `fed` is called each round (SIGHUP reloads reach it); never throws.
 void run_exchange_loop(const std::function<Federation()>& fed,
                        const std::function<std::string(const Federation&)>& state_path,
-                       const std::atomic<bool>* stop);
+                       const std::atomic<bool>* stop, const StagingSource& staging = {});
 
 // Prometheus text for the exchange (netplace_exchange_*).
 std::string exchange_prometheus_text(const ExchangeStatus& s, double now);

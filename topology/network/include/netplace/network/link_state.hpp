@@ -16,8 +16,8 @@ namespace netplace::network {
 
 inline constexpr const char* kLinkStateSchema = "netplace.links";
 inline constexpr int kLinkStateVersion = 1;
-// A state file larger than this is refused (a corrupt or hostile file must not eat a login node).
-inline constexpr std::size_t kLinkStateMaxBytes = 32u << 20;
+// A state file larger than limits.link_state (core/limits.hpp, 32 MiB by default) is refused: a
+// corrupt or hostile file must not eat a login node.
 
 // Everything known about one directed link from -> to (data flows that way; a probe run at site
 // `to` downloading from `from` measures it).

@@ -2,6 +2,7 @@
 // The probe loop shared by `netplace probe run` and the `netplace-probed` daemon: schedule
 // probes, fold results into the state, write the state file (and the Prometheus file) atomically.
 #include "netplace/core/clock.hpp"
+#include "netplace/network/exchange.hpp"
 #include "netplace/network/scheduler.hpp"
 
 #include <atomic>
@@ -31,6 +32,7 @@ struct ServiceOptions {
     const std::atomic<bool>* stop = nullptr;     // SIGTERM/SIGINT: finish/abort and exit cleanly
     std::atomic<bool>* reload = nullptr;  // SIGHUP: reload the federation file (cleared here)
     std::function<void(const ProbeEvent&)> on_event;
+    StagingSource staging;  // this site's ledger and replicas for its snapshot (data/share.hpp)
 };
 
 // One forced round: every target's latency then bandwidth, once. Writes the state.
