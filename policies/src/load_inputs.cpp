@@ -7,6 +7,7 @@
 #include "netplace/data/replicas.hpp"
 #include "netplace/network/exchange.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/importers.hpp"
 #include "netplace/network/link_state.hpp"
 #include "netplace/policies/site_state.hpp"
 
@@ -62,8 +63,28 @@ PlacementInputs load_inputs(const InputSources& src, double now) {
 
     // The same link-state file the probe daemon writes, unless the caller names another.
     const std::string& link_path = src.links ? *src.links : fed.probing.state_file;
-    in.links =
-        LinkMatrix::index(fed, network::current_links(fed, link_path, now, &in.state_warnings));
+    if (network::is_csv_matrix(link_path)) {
+        // A measured matrix the caller names (`place --links grid.csv`, as `sim` takes): its
+        // figures count as measured now. Unusable, it is what a bad state file is: static figures.
+        network::LinkState st;
+        st.federation = fed.name;
+        try {
+            const auto r = network::import_csv_file(link_path, fed, now);
+            network::apply_imports(st, r, fed.probing);
+            if (r.samples.empty())
+                in.state_warnings.push_back(fmt::format(
+                    "{}: no row maps to a pair of this federation's sites ({} skipped): static "
+                    "link figures",
+                    link_path, r.notes.size()));
+        } catch (const std::exception& e) {
+            in.state_warnings.push_back(fmt::format(
+                "cannot use link matrix: {}; using static link figures", e.what()));
+        }
+        in.links = LinkMatrix::index(fed, network::current_links(fed, &st, now));
+    } else {
+        in.links = LinkMatrix::index(
+            fed, network::current_links(fed, link_path, now, &in.state_warnings));
+    }
 
     if (src.sites) {
         auto loads = read_site_state(*src.sites, now, &in.state_warnings);

@@ -335,7 +335,8 @@ Registration reg(40, [](CLI::App& app) -> std::function<int()> {
         ->required();
     cmd->add_option("--links", o->links,
                     "link-state file (default: the federation's probing.state_file; "
-                    "static figures when missing)");
+                    "static figures when missing); a *.csv file is a measured matrix "
+                    "(Skyplane's throughput.csv, as `sim --links` reads), taken as measured now");
     cmd->add_option("--sites-state", o->sites_state,
                     "site-state file (queue load); default: static waits");
     cmd->add_option("--max-state-age", o->max_state_age_s,

@@ -54,7 +54,7 @@ int run_sim(const SimArgs& a) {
     std::optional<network::LinkState> state;
     std::vector<std::string> csvs;
     for (const auto& path : a.links) {
-        if (path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0) {
+        if (network::is_csv_matrix(path)) {
             csvs.push_back(path);
         } else if (state) {
             throw ConfigError(
@@ -69,8 +69,7 @@ int run_sim(const SimArgs& a) {
     }
     const double at = state->written_at;
     for (const auto& path : csvs) {
-        const auto r =
-            network::import_csv(file::read_all(path, limits::Cap::import_file), path, fed, at);
+        const auto r = network::import_csv_file(path, fed, at);
         network::apply_imports(*state, r, fed.probing);
         std::size_t skipped = r.notes.size();
         info.notes.push_back(fmt::format(

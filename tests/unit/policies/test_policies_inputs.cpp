@@ -146,6 +146,43 @@ TEST_CASE("loader: the link-state path is the federation's probing.state_file un
     CHECK_FALSE(in.load(0));
 }
 
+TEST_CASE("loader: a links file named .csv is a measured matrix, as sim reads it",
+          "[policies][inputs]") {
+    test::TempDir dir;
+    const std::string csv = (dir.path / "grid.csv").string();
+    // Two measured pairs, sites named directly; a -> c is not in the matrix: static figures.
+    file::write_atomic(csv,
+                       "from,to,bandwidth_bps,latency_ms\n"
+                       "b,a,250000000,40\n"
+                       "a,b,500000000,40\n");
+    policies::InputSources src;
+    src.federation = kFed;
+    src.links = csv;
+    const auto in = policies::load_inputs(src, 5000.0);
+    CHECK(in.state_warnings.empty());
+    const auto* ba = in.links.get(1, 0);
+    REQUIRE(ba);
+    CHECK(ba->measured);
+    CHECK(ba->source == "csv");
+    CHECK(ba->bandwidth_bps == Approx(250e6));
+    CHECK(ba->latency_s == Approx(0.040));
+    CHECK(in.links.get(0, 1)->bandwidth_bps == Approx(500e6));
+    CHECK_FALSE(in.links.get(0, 2)->measured);  // not in the matrix: the federation's figure
+    // A CSV that cannot be read is what a bad state file is: static figures and a warning that
+    // names the file and the importer's reason.
+    file::write_atomic(csv, "site,peer,rate\nb,a,1\n");
+    const auto bad = policies::load_inputs(src, 5000.0);
+    REQUIRE(bad.state_warnings.size() == 1);
+    CHECK(bad.state_warnings[0].find("cannot use link matrix: " + csv) == 0);
+    CHECK_FALSE(bad.links.get(1, 0)->measured);
+    // Rows of sites this federation does not have: said, not silently static.
+    file::write_atomic(csv, "from,to,bandwidth_bps\nx,y,1000\n");
+    const auto none = policies::load_inputs(src, 5000.0);
+    REQUIRE(none.state_warnings.size() == 1);
+    CHECK(none.state_warnings[0].find("no row maps to a pair of this federation's sites") !=
+          std::string::npos);
+}
+
 TEST_CASE("loader: says which file is wrong", "[policies][inputs]") {
     test::TempDir dir;
     policies::InputSources src;

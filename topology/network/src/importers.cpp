@@ -1,6 +1,8 @@
 #include "netplace/network/importers.hpp"
 
 #include "netplace/core/error.hpp"
+#include "netplace/core/file.hpp"
+#include "netplace/core/limits.hpp"
 #include "netplace/core/yaml.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/probe.hpp"
@@ -155,8 +157,13 @@ ImportResult import_iperf3(const std::string& text, const std::string& name,
     if (!bps || *bps < 0)
         throw Error(name + ": iperf3 output has no end.sum_received.bits_per_second");
     s.sample.bandwidth_bps = bps;
-    if (auto b = number_at(j, {"end", "sum_received", "bytes"}))
+    if (auto b = number_at(j, {"end", "sum_received", "bytes"})) {
+        // Converting a double outside [0, 2^64) to uint64 is undefined: refuse it by name.
+        if (!(*b >= 0 && *b < 18446744073709551616.0))
+            throw Error(name + ": end.sum_received.bytes is " + std::to_string(*b) +
+                        ": not a byte count (0 to 2^64-1); check the file is iperf3 -J output");
         s.sample.bytes = static_cast<std::uint64_t>(*b);
+    }
     const auto t = number_at(j, {"start", "timestamp", "timesecs"});
     if (!t) throw Error(name + ": iperf3 output has no start.timestamp.timesecs");
     s.sample.at = *t;
@@ -363,6 +370,15 @@ void choose_column(CsvColumns& c, const std::string& spec) {
     throw ConfigError("--column '" + spec +
                       "': expected ROLE=COLUMN with ROLE one of from, to, bandwidth, latency, "
                       "jitter, success (e.g. --column bandwidth=throughput_sent)");
+}
+
+bool is_csv_matrix(const std::string& path) {
+    return path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
+}
+
+ImportResult import_csv_file(const std::string& path, const Federation& fed, double at,
+                             const CsvColumns& choose) {
+    return import_csv(file::read_all(path, limits::Cap::import_file), path, fed, at, choose);
 }
 
 ImportResult import_csv(const std::string& text, const std::string& name, const Federation& fed,

@@ -53,6 +53,13 @@ ImportResult import_pscheduler(const std::string& text, const std::string& name,
 ImportResult import_csv(const std::string& text, const std::string& name, const Federation& fed,
                         double at, const CsvColumns& choose = {});
 
+// A `--links` file named *.csv is a measured matrix (Skyplane's throughput/latency grids), read
+// with import_csv; any other name is a link-state JSON file. One rule for `place` and `sim`.
+bool is_csv_matrix(const std::string& path);
+// import_csv on a file, read under the import_file cap. Throws netplace::Error (file:line: ...).
+ImportResult import_csv_file(const std::string& path, const Federation& fed, double at,
+                             const CsvColumns& choose = {});
+
 // Folds imported samples into the state (as record_success with the sample's source).
 void apply_imports(LinkState& st, const ImportResult& r, const ProbeSettings& p);
 
