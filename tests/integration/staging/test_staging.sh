@@ -202,7 +202,8 @@ out=$(stage in small) || np_fail "stage in small: $out"
 [ ! -e "$work/data/ds1" ] || np_fail "ds1 should have been evicted (LRU)"
 jq -e '[.replicas[].dataset] | index("ds1") == null' "$work/state/replicas.json" >/dev/null || np_fail "ds1 still registered"
 out=$(stage in huge) && np_fail "100 MiB cannot fit an 80 MiB quota"
-grep -q "quota" <<<"$out" || np_fail "no quota reason: $out"
+grep -q "^netplace: quota: .*replica quota" <<<"$out" || np_fail "no quota reason: $out"
+grep -q "quota: quota" <<<"$out" && np_fail "the quota reason says 'quota' twice: $out"
 ok "quota: least recently used ds1 evicted for small; huge refused with 'quota'"
 
 # The stager itself killed (SIGKILL: no handler runs, nothing is cleaned up) part-way: the range

@@ -100,8 +100,10 @@ TEST_CASE("replicas: quota and least-recently-used eviction", "[data]") {
     ev = data::evict_for(l, "alpha", 600, 1000, "new");
     REQUIRE(ev.size() == 1);
     CHECK(ev[0].dataset == "mid");
-    CHECK_THROWS_WITH(data::evict_for(l, "alpha", 700, 1000, "new"), Catch::StartsWith("quota:"));
-    CHECK_THROWS_WITH(data::evict_for(l, "alpha", 2000, 1000), Catch::StartsWith("quota:"));
+    CHECK_THROWS_WITH(data::evict_for(l, "alpha", 700, 1000, "new"),
+                      Catch::StartsWith("no room for") && Catch::Contains("replica quota"));
+    CHECK_THROWS_WITH(data::evict_for(l, "alpha", 2000, 1000),
+                      Catch::Contains("do not fit in the replica quota"));
     CHECK(data::evict_for(l, "beta", 1000, 1000).empty());
 
     TempDir t;

@@ -84,7 +84,7 @@ std::vector<ReplicaRecord> evict_for(ReplicaList& list, const std::string& site,
                                      std::uint64_t bytes, std::uint64_t quota_bytes,
                                      const std::string& keep) {
     if (bytes > quota_bytes)
-        throw Error(fmt::format("quota: {} do not fit in the replica quota of {} at '{}'",
+        throw Error(fmt::format("{} do not fit in the replica quota of {} at '{}'",
                                 units::format_size(bytes), units::format_size(quota_bytes), site));
     std::vector<ReplicaRecord> evicted;
     while (list.bytes_at(site) + bytes > quota_bytes) {
@@ -94,7 +94,7 @@ std::vector<ReplicaRecord> evict_for(ReplicaList& list, const std::string& site,
             if (victim == list.replicas.end() || it->last_used < victim->last_used) victim = it;
         }
         if (victim == list.replicas.end())
-            throw Error(fmt::format("quota: no room for {} at '{}' (quota {})",
+            throw Error(fmt::format("no room for {} at '{}' (replica quota {})",
                                     units::format_size(bytes), site,
                                     units::format_size(quota_bytes)));
         evicted.push_back(*victim);

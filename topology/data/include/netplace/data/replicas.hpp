@@ -37,7 +37,8 @@ void update_replicas(const std::string& path, const std::function<void(ReplicaLi
 
 // Makes room for `bytes` more at `site` under `quota_bytes`: removes the least recently used
 // records of that site (never `keep`) until it fits and returns them (the caller deletes their
-// files). Throws netplace::Error "quota" when even an empty site could not hold the dataset.
+// files). Throws netplace::Error naming the replica quota when even an empty site could not hold
+// the dataset (staging wraps it as StageFailure::quota, which adds the "quota: " prefix).
 std::vector<ReplicaRecord> evict_for(ReplicaList& list, const std::string& site,
                                      std::uint64_t bytes, std::uint64_t quota_bytes,
                                      const std::string& keep = {});
