@@ -7,6 +7,7 @@
 #include "netplace/slurm/rest.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -90,44 +91,94 @@ unsigned gpus_in(const std::string& s) {
 
 }  // namespace
 
+bool PartitionScope::counts(std::string_view partition) const {
+    return listed.empty() || std::find(listed.begin(), listed.end(), partition) != listed.end();
+}
+
+bool PartitionScope::counts_any(std::string_view comma_list) const {
+    if (listed.empty()) return true;
+    while (!comma_list.empty()) {
+        const auto c = comma_list.find(',');
+        if (counts(comma_list.substr(0, c))) return true;
+        if (c == std::string_view::npos) break;
+        comma_list.remove_prefix(c + 1);
+    }
+    return false;
+}
+
+void PartitionScope::require_present(const std::vector<std::string>& present,
+                                     const std::string& site) const {
+    std::vector<std::string> missing;
+    for (const auto& p : listed)
+        if (std::find(present.begin(), present.end(), p) == present.end()) missing.push_back(p);
+    if (!missing.empty())
+        throw Error(fmt::format(
+            "partition(s) {} listed for site '{}' in the federation file do not exist on its "
+            "cluster (it has: {}): correct the site's `partitions:` list",
+            fmt::join(missing, ", "), site, present.empty() ? "none" : fmt::format("{}", fmt::join(present, ", "))));
+}
+
 SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out,
-                            const std::string& squeue_out) {
+                            const std::string& squeue_out, const PartitionScope& scope) {
     SiteLoad l;
     l.site = site;
-    std::set<std::string> seen;  // sinfo -N lists a node once per partition
+    // sinfo -N lists a node once per partition: gather each node's rows first.
+    struct Node {
+        std::array<unsigned, 4> cpu{};  // CPUs allocated/idle/other(down, drained)/total
+        std::string state, gres;
+        bool counted = false, up = false;
+    };
+    std::map<std::string, Node> nodes;
+    std::vector<std::string> present;
     std::istringstream in(sinfo_out);
     std::string line;
     while (std::getline(in, line)) {
         if (line.empty()) continue;
-        auto f = fields(line, 4, "sinfo");
-        if (!seen.insert(f[0]).second) continue;
-        // CPUs "allocated/idle/other/total": other = down/drained, not free.
-        std::array<unsigned, 4> cpu{};
-        std::istringstream c(f[1]);
-        std::string part;
-        for (size_t i = 0; i < 4; ++i) {
-            if (!std::getline(c, part, '/'))
-                throw Error(fmt::format("sinfo: CPUs '{}' in '{}' is not A/I/O/T", f[1], line));
-            cpu[i] = to_u(part, line);
+        auto f = fields(line, 6, "sinfo");
+        std::string partition = f[4];
+        if (!partition.empty() && partition.back() == '*') partition.pop_back();  // the default
+        if (std::find(present.begin(), present.end(), partition) == present.end())
+            present.push_back(partition);
+        auto [it, first] = nodes.try_emplace(f[0]);
+        Node& n = it->second;
+        if (first) {
+            std::istringstream c(f[1]);
+            std::string part;
+            for (size_t i = 0; i < 4; ++i) {
+                if (!std::getline(c, part, '/'))
+                    throw Error(
+                        fmt::format("sinfo: CPUs '{}' in '{}' is not A/I/O/T", f[1], line));
+                n.cpu[i] = to_u(part, line);
+            }
+            n.state = f[2];
+            while (!n.state.empty() &&
+                   (n.state.back() == '*' || n.state.back() == '~' || n.state.back() == '#'))
+                n.state.pop_back();
+            n.gres = f[3];
         }
+        if (scope.counts(partition)) {
+            n.counted = true;
+            n.up = n.up || f[5] == "up";
+        }
+    }
+    scope.require_present(present, site);
+    for (const auto& [name, n] : nodes) {
+        if (!n.counted) continue;
         ++l.nodes_total;
-        l.cores_total += cpu[3];
-        l.cores_free += cpu[1];
-        std::string state = f[2];
-        while (!state.empty() &&
-               (state.back() == '*' || state.back() == '~' || state.back() == '#'))
-            state.pop_back();
-        if (state == "idle") ++l.nodes_idle;
-        if (f[3] != "(null)") l.gpus_total += gpus_in(f[3]);
+        l.cores_total += n.cpu[3];
+        if (n.up) l.cores_free += n.cpu[1];
+        if (n.state == "idle") ++l.nodes_idle;
+        if (n.gres != "(null)") l.gpus_total += gpus_in(n.gres);
     }
     unsigned gpus_used = 0;
     std::istringstream q(squeue_out);
     while (std::getline(q, line)) {
         if (line.empty()) continue;
-        auto f = fields(line, 6, "squeue");
+        auto f = fields(line, 7, "squeue");
         const unsigned cpus = to_u(f[1], line);
-        const unsigned nodes = to_u(f[5], line);
-        const unsigned gpus = gpus_in(f[4]) * std::max(1u, nodes);
+        const unsigned job_nodes = to_u(f[5], line);
+        if (!scope.counts_any(f[6])) continue;
+        const unsigned gpus = gpus_in(f[4]) * std::max(1u, job_nodes);
         if (f[0] == "PENDING") {
             ++l.jobs_pending;
             // No limit (UNLIMITED): count a day, so an unlimited backlog still weighs something.
@@ -301,7 +352,7 @@ CollectResult collect_sites(const Federation& fed, double timeout_s, const std::
             auto a = run_command({sinfo, "-M", cluster, "-h", "-N", "-o", kSinfoFormat}, timeout_s);
             auto b = run_command(
                 {squeue, "-M", cluster, "-h", "-t", "PD,R,CF", "-o", kSqueueFormat}, timeout_s);
-            r.loads.push_back(parse_cluster_load(s.name, a, b));
+            r.loads.push_back(parse_cluster_load(s.name, a, b, PartitionScope{s.partitions}));
             r.answered.push_back(cluster);
             try {
                 RuntimeHistory h = parse_runtime_history(

@@ -2,6 +2,7 @@
 // sinfo/squeue path gives for multi-cluster sites (collect.cpp), so the engine cannot tell them
 // apart.
 #include "netplace/core/error.hpp"
+#include "netplace/slurm/collect.hpp"
 #include "netplace/slurm/rest.hpp"
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 
 namespace netplace::slurm {
 namespace {
@@ -61,20 +63,43 @@ std::optional<double> limit_s(const json& job) {
 
 }  // namespace
 
-SiteLoad parse_rest_load(const std::string& site, const std::string& nodes_json,
-                         const std::string& jobs_json, double now) {
+SiteLoad parse_rest_load(const std::string& site, const std::string& partitions_json,
+                         const std::string& nodes_json, const std::string& jobs_json, double now,
+                         const PartitionScope& scope) {
     SiteLoad l;
     l.site = site;
+    const json partitions = json::parse(partitions_json, nullptr, false);
     const json nodes = json::parse(nodes_json, nullptr, false);
     const json jobs = json::parse(jobs_json, nullptr, false);
+    // Partition name -> accepting new jobs (state UP; DOWN, DRAIN and INACTIVE start none).
+    std::map<std::string, bool> up;
+    std::vector<std::string> present;
+    for (const auto& p : list(partitions, "partitions", "partitions")) {
+        const std::string name = str(p, "name");
+        if (name.empty()) throw Error("REST partitions: a partition has no name");
+        up[name] = str(p, "state") == "UP";
+        present.push_back(name);
+    }
+    scope.require_present(present, site);
     for (const auto& n : list(nodes, "nodes", "nodes")) {
         const unsigned cpus = count(n, "cpus", "nodes"), alloc = count(n, "alloc_cpus", "nodes");
+        // slurmrestd lists each node's partitions (as sinfo -N lists a row per partition).
+        bool counted = false, accepting = false;
+        if (n.contains("partitions") && n["partitions"].is_array()) {
+            for (const auto& p : n["partitions"]) {
+                if (!p.is_string() || !scope.counts(p.get<std::string>())) continue;
+                counted = true;
+                if (auto it = up.find(p.get<std::string>()); it != up.end() && it->second)
+                    accepting = true;
+            }
+        }
+        if (!counted) continue;
         std::string state = str(n, "state");
         ++l.nodes_total;
         l.cores_total += cpus;
         // Down, drained or failing nodes offer nothing (sinfo's "other" CPUs).
         const bool usable = state == "idle" || state == "mixed" || state == "allocated";
-        if (usable) l.cores_free += cpus > alloc ? cpus - alloc : 0;
+        if (usable && accepting) l.cores_free += cpus > alloc ? cpus - alloc : 0;
         if (state == "idle") ++l.nodes_idle;
         l.gpus_total += gpus_in(str(n, "gres"));
     }
@@ -82,6 +107,7 @@ SiteLoad parse_rest_load(const std::string& site, const std::string& nodes_json,
     for (const auto& j : list(jobs, "jobs", "jobs")) {
         const std::string state = str(j, "job_state");
         if (state != "PENDING" && state != "RUNNING" && state != "CONFIGURING") continue;
+        if (!scope.counts_any(str(j, "partition"))) continue;
         const unsigned cpus = count(j, "cpus", "jobs");
         const unsigned job_nodes = std::max(1u, count(j, "node_count", "jobs"));
         const unsigned gpus = gpus_in(str(j, "tres_per_node")) * job_nodes;
@@ -114,9 +140,10 @@ SiteLoad collect_rest_site(const Site& site, double timeout_s, double now) {
     SlurmRestClient c(
         site.rest, site.name,
         {site.rest.service_user, read_token_file(site.rest.service_token, ::geteuid(), now)});
+    const auto partitions = c.get("partitions", timeout_s);
     const auto nodes = c.get("nodes", timeout_s);
     const auto jobs = c.get("jobs", timeout_s);
-    return parse_rest_load(site.name, nodes, jobs, now);
+    return parse_rest_load(site.name, partitions, nodes, jobs, now, PartitionScope{site.partitions});
 }
 
 }  // namespace netplace::slurm

@@ -3,7 +3,9 @@
 network shows: a submission whose answer arrives too late (the centre has the job, the client
 timed out) and error answers. Test-only; the requests themselves go to the real slurmrestd.
 
-  fault_proxy.py LISTEN_PORT UPSTREAM_HOST:PORT MODE_FILE COUNT_FILE
+  fault_proxy.py [LISTEN_ADDR:]LISTEN_PORT UPSTREAM_HOST:PORT MODE_FILE COUNT_FILE
+
+LISTEN_ADDR defaults to 127.0.0.1 (the rig gives the centre's own address inside its namespace).
 
 MODE_FILE (read per request, missing = pass):
   pass                  forward everything
@@ -16,8 +18,9 @@ import socketserver
 import sys
 import time
 
-LISTEN, UPSTREAM, MODE_FILE, COUNT_FILE = (int(sys.argv[1]), sys.argv[2], sys.argv[3],
-                                           sys.argv[4])
+LISTEN_ADDR, _, LISTEN_PORT = sys.argv[1].rpartition(":")
+LISTEN = (LISTEN_ADDR or "127.0.0.1", int(LISTEN_PORT))
+UPSTREAM, MODE_FILE, COUNT_FILE = sys.argv[2], sys.argv[3], sys.argv[4]
 
 
 def mode():
@@ -87,5 +90,5 @@ class Server(socketserver.ThreadingTCPServer):
 
 
 if __name__ == "__main__":
-    with Server(("127.0.0.1", LISTEN), Handler) as s:
+    with Server(LISTEN, Handler) as s:
         s.serve_forever()

@@ -21,7 +21,10 @@ port0=${NETPLACE_REST_PORT_BASE:-26840}
 host=$(hostname -s)
 T=10
 ns=()
-[ -n "${NETPLACE_NETNS:-}" ] && ns=(ip netns exec "$NETPLACE_NETNS")
+# nsenter, not `ip netns exec`: that one also remounts /sys for the namespace, which leaves no
+# /sys/fs/cgroup and slurmd then fails ("Unable to initialize cgroup plugin"). Only the network
+# namespace changes; nsenter execs, so a recorded PID is the daemon's.
+[ -n "${NETPLACE_NETNS:-}" ] && ns=(nsenter "--net=/run/netns/$NETPLACE_NETNS")
 
 log() { printf '[restsite %s] %s\n' "$(date +%H:%M:%S.%N | cut -c1-12)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -146,6 +146,23 @@ check "collector: all three sites written (delta over REST)" \
 dtot=$(SLURM_CONF=$delta_conf timeout $T sinfo -h -N -o %C | head -1 | cut -d/ -f4)
 check "collector: delta's cores as its own sinfo counts them ($dtot)" \
   test "$(jq -r '.sites[] | select(.site == "delta") | .cores_total' "$state/sites.json")" = "$dtot"
+# The centre's partition batch DOWN (its admin's scontrol): nodes and cores still counted, none
+# free, exactly as sinfo's availability says; back UP afterwards.
+SLURM_CONF=$delta_conf timeout $T scontrol update PartitionName=batch State=DOWN
+timeout 60 "$cli" sites collect --federation "$fed" --output "$base/out/sites-down.json" \
+  --controllers none --accounts none 2>/dev/null
+check "collector: delta's partition batch DOWN (read over REST): $dtot cores, 0 free" \
+  test "$(jq -r '.sites[] | select(.site == "delta") | "\(.cores_total) \(.cores_free)"' "$base/out/sites-down.json")" = "$dtot 0"
+SLURM_CONF=$delta_conf timeout $T scontrol update PartitionName=batch State=UP
+# A partition the centre does not have, listed for it: said by name, delta's load left out.
+sed 's/^    partitions: \[batch\].*/    partitions: [batch, nosuch]/' "$fed" >"$base/out/fed-nosuch.yaml"
+err=$(timeout 60 "$cli" sites collect --federation "$base/out/fed-nosuch.yaml" \
+  --output "$base/out/sites-nosuch.json" --controllers none --accounts none 2>&1 >/dev/null)
+check "collector: a listed partition delta lacks is named with delta's own partitions" \
+  has "$err" "site delta (REST): partition(s) nosuch listed for site 'delta' in the federation file do not exist on its cluster (it has: batch)"
+check "collector: delta left out (static wait), the other sites written" \
+  test "$(jq -r '[.sites[].site] | sort | join(",")' "$base/out/sites-nosuch.json")" = "alpha,beta"
+
 n0=$(delta_count)
 sub compute --place-explain -o /dev/null --wrap true
 check "compute-only job, home idle: stays home (no 'on cluster')" \
@@ -180,16 +197,16 @@ settok() { (umask 077; rm -f "$tokfile"; printf "%s\n" "$1" >"$tokfile"); }
 setup() {
   case $1 in
     bad-token) settok "${goodtok%.*}.c2lnbmVkIGJ5IGFub3RoZXIga2V5"; want="refused" ;;
-    expired-token) settok "$("$rig_here/restsite.sh" token "$base/delta" root 1)"; sleep 2
+    expired-token) settok "$(NETPLACE_NETNS=$rig_ns "$rig_here/restsite.sh" token "$base/delta" root 1)"; sleep 2
                    want="expired at" ;;
     unsafe-token-file) chmod 644 "$tokfile"; want="chmod 600" ;;
-    centre-down) rig_federation "$2" "http://127.0.0.1:$closed_port"; want="no connection\|Couldn't connect" ;;
+    centre-down) rig_federation "$2" "http://$delta_addr:$closed_port"; want="no connection\|Couldn't connect" ;;
     rest-errors) echo error >"$base/proxy.mode"; want="injected failure" ;;
   esac
 }
 for mode in home fail; do
   for name in bad-token expired-token unsafe-token-file centre-down rest-errors; do
-    rig_federation "$mode" "http://127.0.0.1:$proxy_port"
+    rig_federation "$mode" "$delta_url"
     setup "$name" "$mode"
     n0=$(delta_count)
     t1=$(date +%s%N)
@@ -210,13 +227,13 @@ for mode in home fail; do
     settok "$goodtok"
   done
 done
-rig_federation fail "http://127.0.0.1:$proxy_port"
+rig_federation fail "$delta_url"
 sub rest-error-real --place-data=ds@delta:2T --partition=nosuch -o /dev/null job.sh
 check "a real slurmrestd error (unknown partition at the centre) is shown, fail mode" \
   has "$err" "Invalid partition name specified"
 
 # --- 7. a retry after a timeout submits once --------------------------------------------------
-rig_federation fail "http://127.0.0.1:$proxy_port"
+rig_federation fail "$delta_url"
 echo "delay-submit 12" >"$base/proxy.mode"
 n0=$(delta_count)
 c0=$(grep -c . "$base/proxy.count")

@@ -159,15 +159,15 @@ TEST_CASE("collector parses sinfo and squeue output", "[slurm]") {
     // Lines as Slurm 22.05 prints them for kSinfoFormat / kSqueueFormat (node listed once per
     // partition; times as D-HH:MM:SS, MM:SS; pending jobs have INVALID time left).
     const std::string sinfo =
-        "n1|1/1/0/2|mixed|(null)\n"
-        "n1|1/1/0/2|mixed|(null)\n"
-        "n2|0/4/0/4|idle|gpu:a100:4(S:0-1)\n"
-        "n3|0/0/8/8|drained*|(null)\n";
+        "n1|1/1/0/2|mixed|(null)|batch*|up\n"
+        "n1|1/1/0/2|mixed|(null)|debug|up\n"
+        "n2|0/4/0/4|idle|gpu:a100:4(S:0-1)|batch*|up\n"
+        "n3|0/0/8/8|drained*|(null)|batch*|up\n";
     const std::string squeue =
-        "RUNNING|1|5:00|4:00|N/A|1\n"
-        "PENDING|2|1:00:00|INVALID|N/A|1\n"
-        "PENDING|4|2-00:00:00|INVALID|gres:gpu:2|2\n"
-        "RUNNING|2|UNLIMITED|UNLIMITED|gres/gpu:1|1\n";
+        "RUNNING|1|5:00|4:00|N/A|1|batch\n"
+        "PENDING|2|1:00:00|INVALID|N/A|1|batch\n"
+        "PENDING|4|2-00:00:00|INVALID|gres:gpu:2|2|debug,batch\n"
+        "RUNNING|2|UNLIMITED|UNLIMITED|gres/gpu:1|1|batch\n";
     auto l = parse_cluster_load("beta", sinfo, squeue);
     CHECK(l.site == "beta");
     CHECK(l.nodes_total == 3);
@@ -181,10 +181,49 @@ TEST_CASE("collector parses sinfo and squeue output", "[slurm]") {
     CHECK(l.pending_core_seconds == Approx(2 * 3600.0 + 4 * 172800.0));
     CHECK(l.pending_gpu_seconds == Approx(4 * 172800.0));
     CHECK(l.running_core_seconds_left == Approx(1 * 240.0 + 2 * 86400.0));
-    CHECK_THROWS_WITH(parse_cluster_load("x", "n1|1/1/2|idle|(null)\n", ""),
+    CHECK_THROWS_WITH(parse_cluster_load("x", "n1|1/1/2|idle|(null)|b|up\n", ""),
                       Catch::Contains("not A/I/O/T"));
-    CHECK_THROWS_WITH(parse_cluster_load("x", "", "RUNNING|x|5:00|4:00|N/A|1\n"),
+    CHECK_THROWS_WITH(parse_cluster_load("x", "", "RUNNING|x|5:00|4:00|N/A|1|b\n"),
                       Catch::Contains("not a count"));
+}
+
+TEST_CASE("collector: only the partitions the federation lists for the site, and only up ones "
+          "offer free cores",
+          "[slurm]") {
+    // The site lists `partitions: [debug]`: n1 (batch and debug) counts, n2 and n3 (batch only)
+    // do not, and neither do jobs sent to batch alone.
+    const std::string sinfo =
+        "n1|1/1/0/2|mixed|(null)|batch*|up\n"
+        "n1|1/1/0/2|mixed|(null)|debug|up\n"
+        "n2|0/4/0/4|idle|(null)|batch*|up\n"
+        "n3|0/8/0/8|idle|(null)|batch*|up\n";
+    const std::string squeue =
+        "RUNNING|1|5:00|4:00|N/A|1|debug\n"
+        "PENDING|4|1:00:00|INVALID|N/A|1|batch\n"
+        "PENDING|2|1:00:00|INVALID|N/A|1|batch,debug\n";
+    const slurm::PartitionScope debug{{"debug"}};
+    auto l = parse_cluster_load("beta", sinfo, squeue, debug);
+    CHECK(l.nodes_total == 1);
+    CHECK(l.cores_total == 2);
+    CHECK(l.cores_free == 1);
+    CHECK(l.jobs_running == 1);
+    CHECK(l.jobs_pending == 1);  // the one that may run in debug
+    CHECK(l.pending_core_seconds == Approx(2 * 3600.0));
+    // Every partition when the site lists none.
+    CHECK(parse_cluster_load("beta", sinfo, squeue).cores_total == 2 + 4 + 8);
+    // A partition that accepts no new job (sinfo's %a: down, drain, inactive) offers no free
+    // cores; its nodes still count in the totals.
+    const std::string down =
+        "n1|1/1/0/2|mixed|(null)|debug|down\n"
+        "n2|0/4/0/4|idle|(null)|batch*|inact\n";
+    auto d = parse_cluster_load("beta", down, "");
+    CHECK(d.cores_total == 6);
+    CHECK(d.cores_free == 0);
+    // A listed partition the cluster lacks is a mistake in the federation file, said by name.
+    CHECK_THROWS_WITH(parse_cluster_load("beta", sinfo, squeue, slurm::PartitionScope{{"gpu"}}),
+                      Catch::Contains("partition(s) gpu listed for site 'beta'") &&
+                          Catch::Contains("it has: batch, debug") &&
+                          Catch::Contains("`partitions:`"));
 }
 
 TEST_CASE("accounting history: actual over requested core-seconds of ended jobs", "[slurm]") {

@@ -192,17 +192,26 @@ TEST_CASE("sbatch options become a REST job description", "[slurm][rest]") {
 
 TEST_CASE("REST nodes and jobs give the sinfo and squeue figures", "[slurm][rest]") {
     // Field names and values as slurmrestd 22.05 (openapi/v0.0.38) answers.
+    const std::string partitions = R"({"partitions":[
+      {"name":"batch","state":"UP","nodes":"d[1-3]"},
+      {"name":"gpu","state":"DOWN","nodes":"d2,d4"}]})";
     const std::string nodes = R"J({"nodes":[
-      {"name":"d1","state":"mixed","cpus":4,"alloc_cpus":1,"gres":""},
-      {"name":"d2","state":"idle","cpus":8,"alloc_cpus":0,"gres":"gpu:a100:4(S:0-1)"},
-      {"name":"d3","state":"drained","cpus":8,"alloc_cpus":0,"gres":""}]})J";
+      {"name":"d1","state":"mixed","cpus":4,"alloc_cpus":1,"gres":"","partitions":["batch"]},
+      {"name":"d2","state":"idle","cpus":8,"alloc_cpus":0,"gres":"gpu:a100:4(S:0-1)","partitions":["batch","gpu"]},
+      {"name":"d3","state":"drained","cpus":8,"alloc_cpus":0,"gres":"","partitions":["batch"]},
+      {"name":"d4","state":"idle","cpus":16,"alloc_cpus":0,"gres":"","partitions":["gpu"]},
+      {"name":"d5","state":"idle","cpus":32,"alloc_cpus":0,"gres":"","partitions":[]}]})J";
     const double now = 1000000;
     const std::string jobs = R"({"jobs":[
-      {"job_state":"RUNNING","cpus":1,"time_limit":5,"start_time":999940,"node_count":1,"tres_per_node":""},
-      {"job_state":"PENDING","cpus":2,"time_limit":60,"node_count":1,"tres_per_node":"gres:gpu:2"},
-      {"job_state":"PENDING","cpus":2,"time_limit":4294967294,"node_count":1,"tres_per_node":""},
-      {"job_state":"COMPLETED","cpus":64,"time_limit":60,"node_count":1}]})";
-    auto l = parse_rest_load("delta", nodes, jobs, now);
+      {"job_state":"RUNNING","cpus":1,"time_limit":5,"start_time":999940,"node_count":1,"tres_per_node":"","partition":"batch"},
+      {"job_state":"PENDING","cpus":2,"time_limit":60,"node_count":1,"tres_per_node":"gres:gpu:2","partition":"batch"},
+      {"job_state":"PENDING","cpus":2,"time_limit":4294967294,"node_count":1,"tres_per_node":"","partition":"gpu,batch"},
+      {"job_state":"PENDING","cpus":16,"time_limit":60,"node_count":1,"tres_per_node":"","partition":"gpu"},
+      {"job_state":"COMPLETED","cpus":64,"time_limit":60,"node_count":1,"partition":"batch"}]})";
+    // The site lists `partitions: [batch]`: d4 (gpu only), d5 (no partition) and the job sent to
+    // gpu alone are not the site's.
+    const slurm::PartitionScope batch{{"batch"}};
+    auto l = parse_rest_load("delta", partitions, nodes, jobs, now, batch);
     CHECK(l.site == "delta");
     CHECK(l.nodes_total == 3);
     CHECK(l.nodes_idle == 1);
@@ -215,8 +224,20 @@ TEST_CASE("REST nodes and jobs give the sinfo and squeue figures", "[slurm][rest
     CHECK(l.pending_core_seconds == Approx(2 * 3600.0 + 2 * 86400.0));
     CHECK(l.pending_gpu_seconds == Approx(2 * 3600.0));
     CHECK(l.running_core_seconds_left == Approx(240.0));
-    CHECK_THROWS_WITH(parse_rest_load("d", "{}", jobs, now), Catch::Contains("nodes[]"));
-    CHECK_THROWS_WITH(parse_rest_load("d", R"({"nodes":[{"cpus":"x"}]})", jobs, now),
+    // No list: every partition. d4 counts, but its only partition (gpu) is DOWN: no free cores;
+    // d5 is in no partition and runs nothing (sinfo does not list it either).
+    auto all = parse_rest_load("delta", partitions, nodes, jobs, now);
+    CHECK(all.nodes_total == 4);
+    CHECK(all.cores_total == 36);
+    CHECK(all.cores_free == 3 + 8);
+    CHECK(all.jobs_pending == 3);
+    CHECK_THROWS_WITH(parse_rest_load("d", partitions, nodes, jobs, now, {{"batch", "short"}}),
+                      Catch::Contains("partition(s) short listed for site 'd'") &&
+                          Catch::Contains("it has: batch, gpu"));
+    CHECK_THROWS_WITH(parse_rest_load("d", "{}", nodes, jobs, now),
+                      Catch::Contains("partitions[]"));
+    CHECK_THROWS_WITH(parse_rest_load("d", partitions, "{}", jobs, now), Catch::Contains("nodes[]"));
+    CHECK_THROWS_WITH(parse_rest_load("d", partitions, R"({"nodes":[{"cpus":"x"}]})", jobs, now),
                       Catch::Contains("cpus is not a count"));
 
     auto j = parse_remote_job(

@@ -7,19 +7,37 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace netplace::slurm {
 
 // What the collector asks Slurm (fixed formats, so parsing never depends on a user's SINFO_FORMAT).
-inline constexpr const char* kSinfoFormat = "%N|%C|%T|%G";  // node, CPUs A/I/O/T, state, gres
-inline constexpr const char* kSqueueFormat =
-    "%T|%C|%l|%L|%b|%D";  // state, cpus, limit, left, tres/node, nodes
+// node, CPUs A/I/O/T, state, gres, partition (default marked '*'), partition availability
+inline constexpr const char* kSinfoFormat = "%N|%C|%T|%G|%P|%a";
+// state, cpus, limit, left, tres/node, nodes, partition(s) ("p1,p2" for a pending job)
+inline constexpr const char* kSqueueFormat = "%T|%C|%l|%L|%b|%D|%P";
+
+// Which of a cluster's partitions count as the site's: those the federation file lists under the
+// site's `partitions:` (what the federation's jobs may use there), every partition when it lists
+// none. The same rule on both collector paths (sinfo/squeue and REST):
+// - a node counts when it is in a counted partition (a node in no partition runs nothing);
+// - its idle cores count as free only when one of those partitions is up (a DOWN, DRAIN or
+//   INACTIVE partition starts no new job);
+// - a job counts when it was submitted to a counted partition.
+struct PartitionScope {
+    std::vector<std::string> listed;  // empty: every partition
+    bool counts(std::string_view partition) const;
+    bool counts_any(std::string_view comma_list) const;  // a pending job's "p1,p2"
+    // Throws Error when a listed partition is not among `present` (a typo in the federation
+    // file would otherwise count nothing there, silently).
+    void require_present(const std::vector<std::string>& present, const std::string& site) const;
+};
 
 // Parses `sinfo -h -N -o kSinfoFormat` and `squeue -h -t PD,R,CF -o kSqueueFormat` output of one
 // cluster. Throws netplace::Error naming the line for output it does not understand.
 SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out,
-                            const std::string& squeue_out);
+                            const std::string& squeue_out, const PartitionScope& scope = {});
 
 // `sacct -M <cluster> -a -X -n -P -S now-7days -E now -s CD,TO -o kSacctRuntimeFormat`: the jobs
 // that ended (completed or hit their limit) in the last week. Their actual over requested

@@ -8,6 +8,7 @@
 // in messages, logs, command lines or job environments.
 #include "netplace/core/error.hpp"
 #include "netplace/core/site.hpp"
+#include "netplace/slurm/collect.hpp"
 
 #include <sys/types.h>
 #include <functional>
@@ -71,10 +72,13 @@ class SlurmRestClient {
 };
 
 // --- collector -----------------------------------------------------------------------------------
-// `GET nodes` and `GET jobs` bodies of one centre → the same figures the sinfo/squeue path
-// gives for multi-cluster sites. Throws Error naming the list or field it cannot read.
-SiteLoad parse_rest_load(const std::string& site, const std::string& nodes_json,
-                         const std::string& jobs_json, double now_unix_s);
+// `GET partitions`, `GET nodes` and `GET jobs` bodies of one centre → the same figures the
+// sinfo/squeue path gives for multi-cluster sites, over the same partitions (PartitionScope in
+// collect.hpp). Throws Error naming the list or field it cannot read, or the listed partition
+// the centre does not have.
+SiteLoad parse_rest_load(const std::string& site, const std::string& partitions_json,
+                         const std::string& nodes_json, const std::string& jobs_json,
+                         double now_unix_s, const PartitionScope& scope = {});
 // The whole read of one centre with its service token, every call bounded by `timeout_s`.
 SiteLoad collect_rest_site(const Site& site, double timeout_s, double now_unix_s);
 
