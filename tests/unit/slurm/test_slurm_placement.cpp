@@ -280,7 +280,7 @@ TEST_CASE("collect_sites: the accounting history sets runtime_ratio, its failure
         std::filesystem::permissions(p, std::filesystem::perms::owner_all);
         return p.string();
     };
-    const std::string sinfo = script("sinfo", "echo 'n1|0/4/0/4|idle|(null)'");
+    const std::string sinfo = script("sinfo", "echo 'n1|0/4/0/4|idle|(null)|batch*|up'");
     const std::string squeue = script("squeue", ":");
     // 20 jobs of 1800 s of a 60 min limit on 10 CPUs: ratio 0.5. The arguments are kept to check
     // the query.
