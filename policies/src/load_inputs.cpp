@@ -77,13 +77,13 @@ PlacementInputs load_inputs(const InputSources& src, double now) {
                     "link figures",
                     link_path, r.notes.size()));
         } catch (const std::exception& e) {
-            in.state_warnings.push_back(fmt::format(
-                "cannot use link matrix: {}; using static link figures", e.what()));
+            in.state_warnings.push_back(
+                fmt::format("cannot use link matrix: {}; using static link figures", e.what()));
         }
         in.links = LinkMatrix::index(fed, network::current_links(fed, &st, now));
     } else {
-        in.links = LinkMatrix::index(
-            fed, network::current_links(fed, link_path, now, &in.state_warnings));
+        in.links =
+            LinkMatrix::index(fed, network::current_links(fed, link_path, now, &in.state_warnings));
     }
 
     if (src.sites) {

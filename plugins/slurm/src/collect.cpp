@@ -115,7 +115,8 @@ void PartitionScope::require_present(const std::vector<std::string>& present,
         throw Error(fmt::format(
             "partition(s) {} listed for site '{}' in the federation file do not exist on its "
             "cluster (it has: {}): correct the site's `partitions:` list",
-            fmt::join(missing, ", "), site, present.empty() ? "none" : fmt::format("{}", fmt::join(present, ", "))));
+            fmt::join(missing, ", "), site,
+            present.empty() ? "none" : fmt::format("{}", fmt::join(present, ", "))));
 }
 
 SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_out,
@@ -146,8 +147,7 @@ SiteLoad parse_cluster_load(const std::string& site, const std::string& sinfo_ou
             std::string part;
             for (size_t i = 0; i < 4; ++i) {
                 if (!std::getline(c, part, '/'))
-                    throw Error(
-                        fmt::format("sinfo: CPUs '{}' in '{}' is not A/I/O/T", f[1], line));
+                    throw Error(fmt::format("sinfo: CPUs '{}' in '{}' is not A/I/O/T", f[1], line));
                 n.cpu[i] = to_u(part, line);
             }
             n.state = f[2];

@@ -143,7 +143,8 @@ SiteLoad collect_rest_site(const Site& site, double timeout_s, double now) {
     const auto partitions = c.get("partitions", timeout_s);
     const auto nodes = c.get("nodes", timeout_s);
     const auto jobs = c.get("jobs", timeout_s);
-    return parse_rest_load(site.name, partitions, nodes, jobs, now, PartitionScope{site.partitions});
+    return parse_rest_load(site.name, partitions, nodes, jobs, now,
+                           PartitionScope{site.partitions});
 }
 
 }  // namespace netplace::slurm

@@ -187,9 +187,10 @@ TEST_CASE("collector parses sinfo and squeue output", "[slurm]") {
                       Catch::Contains("not a count"));
 }
 
-TEST_CASE("collector: only the partitions the federation lists for the site, and only up ones "
-          "offer free cores",
-          "[slurm]") {
+TEST_CASE(
+    "collector: only the partitions the federation lists for the site, and only up ones "
+    "offer free cores",
+    "[slurm]") {
     // The site lists `partitions: [debug]`: n1 (batch and debug) counts, n2 and n3 (batch only)
     // do not, and neither do jobs sent to batch alone.
     const std::string sinfo =

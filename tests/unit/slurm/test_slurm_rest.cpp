@@ -236,7 +236,8 @@ TEST_CASE("REST nodes and jobs give the sinfo and squeue figures", "[slurm][rest
                           Catch::Contains("it has: batch, gpu"));
     CHECK_THROWS_WITH(parse_rest_load("d", "{}", nodes, jobs, now),
                       Catch::Contains("partitions[]"));
-    CHECK_THROWS_WITH(parse_rest_load("d", partitions, "{}", jobs, now), Catch::Contains("nodes[]"));
+    CHECK_THROWS_WITH(parse_rest_load("d", partitions, "{}", jobs, now),
+                      Catch::Contains("nodes[]"));
     CHECK_THROWS_WITH(parse_rest_load("d", partitions, R"({"nodes":[{"cpus":"x"}]})", jobs, now),
                       Catch::Contains("cpus is not a count"));
 
