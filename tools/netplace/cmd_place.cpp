@@ -174,8 +174,15 @@ std::vector<LinkUsed> links_used(const JobRequest& job, const PlacementDecision&
     };
     std::vector<LinkUsed> out;
     for (const auto& ds : job.inputs) {
+        const auto copies = in.replicas.find(ds.name);
         for (const auto& e : d.ranking) {
             if (e.excluded || e.site == ds.site) continue;
+            // A candidate holding a copy reads it there: no link carries this dataset to it.
+            if (const auto at = index(e.site);
+                at && copies != in.replicas.end() &&
+                std::find(copies->second.begin(), copies->second.end(),
+                          static_cast<std::uint32_t>(*at)) != copies->second.end())
+                continue;
             // The engine's source for this data at this site: a copy's site (nearest replica)
             // or the data's own.
             const std::string* source = &ds.site;

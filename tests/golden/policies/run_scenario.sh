@@ -7,6 +7,7 @@
 # it), args (extra CLI arguments), and the expectations:
 #   expect.json  subset the --json output must match (numbers computed by hand)
 #   expect.txt   lines that must each appear in the --explain output (stdout + stderr)
+#   absent.txt   lines that must not appear in it (a link the job's data does not take, ...)
 #   expect-explain.json  subset the --json --explain output must match
 #   exit         expected exit status (default 0)
 set -euo pipefail
@@ -63,5 +64,13 @@ if [[ -f $dir/expect.txt ]]; then
       echo "FAIL: explanation lacks: $line"; echo "--- actual:"; cat "$tmp/explain.txt"; exit 1
     fi
   done < "$dir/expect.txt"
+fi
+if [[ -f $dir/absent.txt ]]; then
+  while IFS= read -r line; do
+    [[ -z $line || $line == \#* ]] && continue
+    if grep -qF -- "$line" "$tmp/explain.txt"; then
+      echo "FAIL: explanation has what it must not: $line"; echo "--- actual:"; cat "$tmp/explain.txt"; exit 1
+    fi
+  done < "$dir/absent.txt"
 fi
 cat "$tmp/explain.txt"
