@@ -185,8 +185,13 @@ void fail(const std::string& file, const YAML::Node& node, const std::string& me
     throw ConfigError(where(file, node), message);
 }
 
-void check_map(const std::string& file, const YAML::Node& node, std::string_view what,
-               std::initializer_list<std::string_view> allowed) {
+namespace {
+
+// One message for every "unknown key" in every file: the closest valid key when one is near,
+// else the whole list. `Keys` is the initializer_list of a fixed section or a table's names.
+template <class Keys>
+void check_map_keys(const std::string& file, const YAML::Node& node, std::string_view what,
+                    const Keys& allowed) {
     if (!node.IsMap())
         fail(file, node, std::string(what) + " must be a mapping, found " + kind_name(node));
     for (const auto& kv : node) {
@@ -203,13 +208,25 @@ void check_map(const std::string& file, const YAML::Node& node, std::string_view
         } else {
             msg += ": valid keys are ";
             bool first = true;
-            for (auto a : allowed) {
+            for (const auto& a : allowed) {
                 msg += (first ? "" : ", ") + std::string(a);
                 first = false;
             }
         }
         fail(file, kv.first, msg);
     }
+}
+
+}  // namespace
+
+void check_map(const std::string& file, const YAML::Node& node, std::string_view what,
+               std::initializer_list<std::string_view> allowed) {
+    check_map_keys(file, node, what, allowed);
+}
+
+void check_map(const std::string& file, const YAML::Node& node, std::string_view what,
+               const std::vector<std::string>& allowed) {
+    check_map_keys(file, node, what, allowed);
 }
 
 const YAML::Node require(const std::string& file, const YAML::Node& map, std::string_view key,

@@ -309,24 +309,11 @@ void parse_probing(const std::string& file, const YAML::Node& n, ProbeSettings& 
     if (!n.IsMap()) fail(file, n, "probing must be a mapping such as `{interval: 10m}`");
     std::vector<std::string> known;
     for (const auto& row : kProbing) known.emplace_back(row.info.name);
+    check_map(file, n, "probing", known);
     for (const auto& kv : n) {
-        // A non-scalar key (`[a]: 1`) is the file's error, not yaml-cpp's TypedBadConversion
-        // escaping as "internal error" (found by the federation fuzz harness).
-        if (!kv.first.IsScalar())
-            fail(file, kv.first, "a key in probing must be a plain name (write `name: value`)");
         const std::string key = kv.first.Scalar();
         const auto row = std::find_if(std::begin(kProbing), std::end(kProbing),
                                       [&](const ProbingRow& r) { return key == r.info.name; });
-        if (row == std::end(kProbing)) {
-            std::string msg = "unknown key '" + key + "' in probing";
-            if (auto c = yaml::closest(key, known)) {
-                msg += ": did you mean '" + *c + "'?";
-            } else {
-                msg += ": valid keys are ";
-                for (std::size_t i = 0; i < known.size(); ++i) msg += (i ? ", " : "") + known[i];
-            }
-            fail(file, kv.first, msg);
-        }
         row->apply(file, kv.second, p);
     }
 }
@@ -375,22 +362,11 @@ std::vector<std::pair<limits::Cap, std::uint64_t>> parse_limits(const std::strin
     if (!n.IsMap()) fail(file, n, "limits must be a mapping such as `{state_file: 64MiB}`");
     std::vector<std::string> known;
     for (const auto& c : limits::caps()) known.emplace_back(c.name);
+    check_map(file, n, "limits", known);
     std::vector<std::pair<limits::Cap, std::uint64_t>> out;
     for (const auto& kv : n) {
-        if (!kv.first.IsScalar())
-            fail(file, kv.first, "a key in limits must be a plain name (write `name: value`)");
         const std::string key = kv.first.Scalar();
-        const auto cap = limits::find(key);
-        if (!cap) {
-            std::string msg = "unknown key '" + key + "' in limits";
-            if (auto c = yaml::closest(key, known)) {
-                msg += ": did you mean '" + *c + "'?";
-            } else {
-                msg += ": valid keys are ";
-                for (std::size_t i = 0; i < known.size(); ++i) msg += (i ? ", " : "") + known[i];
-            }
-            fail(file, kv.first, msg);
-        }
+        const auto cap = limits::find(key);  // check_map let only known names through
         const std::string what = "limits." + key;
         const std::uint64_t bytes = as_size(file, kv.second, what);
         if (bytes < limits::kMinCapBytes) fail(file, kv.second, what + " must be at least 4KiB");

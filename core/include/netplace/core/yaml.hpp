@@ -37,6 +37,9 @@ SourceLocation where(const std::string& file, const YAML::Node& node);
 // ("site 'alpha'") for the message.
 void check_map(const std::string& file, const YAML::Node& node, std::string_view what,
                std::initializer_list<std::string_view> allowed);
+// The same for a section whose keys come from a table (probing settings, limits).
+void check_map(const std::string& file, const YAML::Node& node, std::string_view what,
+               const std::vector<std::string>& allowed);
 // Fails when `key` is missing from the map.
 const YAML::Node require(const std::string& file, const YAML::Node& map, std::string_view key,
                          std::string_view what);
