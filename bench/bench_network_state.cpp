@@ -3,11 +3,13 @@
 // ordered site pair.
 #include "netplace/network/federation.hpp"
 #include "netplace/network/link_state.hpp"
+#include "netplace/network/peer_links.hpp"
 
 #include <benchmark/benchmark.h>
 
 #include <unistd.h>
 
+#include <cmath>
 #include <string>
 
 using namespace netplace;
@@ -59,6 +61,50 @@ void BM_current_links_local_view(benchmark::State& state) {
     ::unlink(path.c_str());
 }
 BENCHMARK(BM_current_links_local_view)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// The same own state plus what the signed exchange merged: every other site's links into itself,
+// measured by that site, in the peers file (9,801 rows at 100 sites). Issue 12's decision-path
+// figure: compare with BM_current_links_local_view of this binary and of the code before the
+// exchange existed (042af13^, whose bench has the same local_view case over the same state).
+void BM_current_links_merged_view(benchmark::State& state) {
+    const int n = static_cast<int>(state.range(0));
+    const Federation fed = make_federation(n);
+    const std::string path = make_state(n, false);
+    network::PeerLinks peers;
+    for (int i = 0; i < n; ++i) peers.sites.push_back("s" + std::to_string(i));
+    for (int b = 1; b < n; ++b) {
+        for (int a = 0; a < n; ++a) {
+            if (a == b) continue;
+            network::PeerLinkRow r{};
+            r.from = static_cast<std::uint32_t>(a);
+            r.to = static_cast<std::uint32_t>(b);
+            r.samples = 42;
+            r.health = static_cast<std::uint8_t>(LinkHealth::up);
+            r.source = 0;  // "probe"
+            r.bandwidth_bps = 1e9 + a;
+            r.latency_s = 0.01;
+            r.jitter_s = 0.0001;
+            r.last_success = 1e9;
+            r.received_at = 1e9;
+            peers.rows.push_back(r);
+        }
+    }
+    const std::string peers_path = network::peer_links_path(path);
+    network::write_peer_links(peers_path, peers);
+    // Timed exactly like the local view (the result built and freed per call).
+    for (auto _ : state) benchmark::DoNotOptimize(network::current_links(fed, path, 1e9 + 10));
+    std::size_t measured = 0;
+    for (const auto& e : network::current_links(fed, path, 1e9 + 10)) measured += e.measured;
+    state.counters["measured"] = static_cast<double>(measured);
+    state.counters["estimates"] = static_cast<double>(n) * (n - 1);
+    ::unlink(peers_path.c_str());
+    ::unlink(path.c_str());
+}
+BENCHMARK(BM_current_links_merged_view)
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Unit(benchmark::kMillisecond);
 
 // A merged view: every ordered pair measured (importers, several daemons' files merged).
 void BM_current_links_full_matrix(benchmark::State& state) {

@@ -195,4 +195,18 @@ TEST_CASE("peer links: a bad or oversized peers file is refused with a reason, o
     const PeerLinks back = decode_peer_links(good, "p");
     CHECK(back.rows.size() == 2u);
     CHECK(encode_peer_links(back) == good);
+
+    // The decision path checks rows while it places them: one bad row, even the last, and no row
+    // of the file is believed (the first would already be placed if it were applied as checked).
+    for (const std::size_t at : {rows_at + 16 + 7, rows_at + sizeof(PeerLinkRow) + 16 + 7}) {
+        file::write_atomic(peers, damaged(at, '\xbf'), 0644);  // a negative bandwidth
+        warnings.clear();
+        est = current_links(fed, state, kNow, &warnings);
+        REQUIRE(warnings.size() == 1u);
+        CHECK_THAT(warnings[0],
+                   Catch::Contains(" is out of range") && Catch::Contains("own measurements only"));
+        CHECK(find(est, "s1", "s0")->measured);        // own
+        CHECK_FALSE(find(est, "s0", "s2")->measured);  // no peer row believed
+        CHECK_FALSE(find(est, "s1", "s2")->measured);
+    }
 }

@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include <sys/stat.h>
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <set>
+#include <limits>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <unordered_map>
@@ -183,13 +185,16 @@ LinkState parse_link_state(const std::string& text, const std::string& name, boo
     try {
         if (estimates_only) {
             // Skip the writer's bookkeeping while parsing: less to allocate on the hot path.
-            static const std::set<std::string, std::less<>> skip = {
+            // A flat list: most keys differ from most entries in length, so a miss costs a few
+            // size comparisons (a std::set cost string compares on every key of every link).
+            static constexpr std::string_view skip[] = {
                 "recent_bps",   "recent_latency_s", "next_bandwidth_due", "next_latency_due",
                 "bytes_today",  "budget_day",       "backoff_s",          "usual_bandwidth_bps",
                 "last_attempt", "last_error"};
             doc = json::parse(text, [](int depth, json::parse_event_t ev, json& parsed) {
-                return !(depth == 3 && ev == json::parse_event_t::key &&
-                         skip.count(parsed.get_ref<const std::string&>()));
+                if (depth != 3 || ev != json::parse_event_t::key) return true;
+                const std::string_view key = parsed.get_ref<const std::string&>();
+                return std::find(std::begin(skip), std::end(skip), key) == std::end(skip);
             });
         } else {
             doc = json::parse(text);
@@ -275,7 +280,8 @@ namespace {
 // Builds current_links()'s answer: one estimate per ordered pair, row-major over fed.sites with no
 // diagonal, so a pair's position is computed, not looked up. Placement calls this on every
 // decision and a large federation has n(n-1) pairs (999,000 at 1,000 sites): measurements are
-// applied by position, with no per-pair hashing.
+// found by position, with no per-pair hashing, and applied while their pair's estimate is built:
+// one pass over the estimates, which are ~200 bytes each (2 MB at 100 sites).
 class Estimates {
   public:
     Estimates(const Federation& fed, double now) : fed_(fed), n_(fed.sites.size()), now_(now) {
@@ -287,87 +293,149 @@ class Estimates {
             if (a != index_.end() && b != index_.end() && a->second != b->second)
                 statics_[a->second * n_ + b->second] = &l;
         }
-        out_.reserve(n_ > 1 ? n_ * (n_ - 1) : 0);
-        for (size_t i = 0; i < n_; ++i)
-            for (size_t j = 0; j < n_; ++j)
-                if (i != j) base(out_.emplace_back(), i, j, true);
     }
 
+    // The peers' rows, checked, by pair: a table of the last row per pair (they cover almost
+    // every pair). Throws for a row peer_link_row_ok() refuses, before any is used: the file is
+    // then not believed at all.
+    void index_rows(const std::vector<std::string>& peer_sites, std::span<const PeerLinkRow> rows,
+                    const std::string& name) {
+        row_at_.clear();
+        if (rows.empty()) return;
+        std::vector<std::optional<size_t>> remap;
+        remap.reserve(peer_sites.size());
+        for (const auto& s : peer_sites) remap.push_back(site(s));
+        std::vector<const PeerLinkRow*> at(n_ > 1 ? n_ * (n_ - 1) : 0, nullptr);
+        const size_t nsrc = peer_link_sources().size();
+        for (size_t k = 0; k < rows.size(); ++k) {
+            const PeerLinkRow& r = rows[k];
+            if (!peer_link_row_ok(r, remap.size(), nsrc)) throw peer_links_bad_row(name, k);
+            const auto& a = remap[r.from];
+            const auto& b = remap[r.to];
+            // A name listed twice in the file's table could map both ends to one site.
+            if (a && b && *a != *b) at[pos(*a, *b)] = &r;
+        }
+        row_at_ = std::move(at);
+    }
+
+    // Every pair's estimate: the own state's records, then the peer's row of index_rows() (a
+    // peer's figure for a link into itself replaces an import of the pair); for each pair the
+    // last measurement wins.
+    std::vector<LinkEstimate> build(const LinkState* own) {
+        const size_t pairs = n_ > 1 ? n_ * (n_ - 1) : 0;
+        // Own records by pair position, in file order within a pair (a stable sort): usually the
+        // n-1 links into this site, so a sorted list costs less than a table of every pair.
+        std::vector<std::pair<size_t, const LinkRecord*>> own_at;
+        if (own) {
+            own_at.reserve(own->links.size());
+            for (const auto& r : own->links) {
+                const auto a = site(r.from), b = site(r.to);
+                if (a && b && *a != *b) own_at.emplace_back(pos(*a, *b), &r);
+            }
+            std::stable_sort(own_at.begin(), own_at.end(),
+                             [](const auto& x, const auto& y) { return x.first < y.first; });
+        }
+        const auto& sources = peer_link_sources();
+        auto nan_if_unknown = [](const std::optional<double>& d) {
+            return d ? *d : std::numeric_limits<double>::quiet_NaN();
+        };
+        out_.clear();
+        out_.reserve(pairs);
+        auto next_own = own_at.cbegin();
+        for (size_t i = 0; i < n_; ++i) {
+            for (size_t j = 0; j < n_; ++j) {
+                if (i == j) continue;
+                const size_t p = out_.size();
+                const PeerLinkRow* row = row_at_.empty() ? nullptr : row_at_[p];
+                // Built in place from its figures (not zeroed, then assigned: this loop is most of
+                // the call). A row almost always replaces the static source: written once, below.
+                const auto [bandwidth, latency] = static_figures(i, j);
+                LinkEstimate& e =
+                    out_.emplace_back(fed_.sites[i].name, fed_.sites[j].name, bandwidth, latency);
+                if (!row) e.source = static_source(i, j);
+                for (; next_own != own_at.cend() && next_own->first == p; ++next_own) {
+                    const LinkRecord& r = *next_own->second;
+                    apply(e, i, j, r.health, r.consecutive_failures, nan_if_unknown(r.last_success),
+                          nan_if_unknown(r.bandwidth_bps), nan_if_unknown(r.latency_s),
+                          nan_if_unknown(r.jitter_s), r.source, r.origin ? &*r.origin : nullptr);
+                }
+                if (row) {
+                    apply(e, i, j, static_cast<LinkHealth>(row->health), row->consecutive_failures,
+                          row->last_success, row->bandwidth_bps, row->latency_s, row->jitter_s,
+                          sources[row->source], &fed_.sites[j].name);
+                    if (e.source.empty()) e.source = static_source(i, j);
+                }
+            }
+        }
+        return std::move(out_);
+    }
+
+  private:
     std::optional<size_t> site(std::string_view name) const {
         const auto it = index_.find(name);
         if (it == index_.end()) return std::nullopt;
         return it->second;
     }
 
-    // One measurement of i -> j; replaces whatever was applied to the pair before (last wins).
-    void apply(size_t i, size_t j, LinkHealth health, unsigned failures,
-               std::optional<double> last_success, std::optional<double> bandwidth_bps,
-               std::optional<double> latency_s, std::optional<double> jitter_s,
-               const std::string& source, const std::string* origin) {
-        if (i == j) return;
-        LinkEstimate& e = out_[i * (n_ - 1) + (j < i ? j : j - 1)];
+    size_t pos(size_t i, size_t j) const { return i * (n_ - 1) + (j < i ? j : j - 1); }
+
+    // One measurement of i -> j into its estimate e; replaces whatever was applied to the pair
+    // before (last wins). Figures are NaN where unknown, as in the peers file's rows: passing
+    // std::optional<double>s built in the loop made the compiler write each flag byte to the stack
+    // and read it back within a wider load, a store-forwarding stall per figure that was ~20% of
+    // the merged 100-site call.
+    void apply(LinkEstimate& e, size_t i, size_t j, LinkHealth health, unsigned failures,
+               double last_success, double bandwidth_bps, double latency_s, double jitter_s,
+               const std::string& source, const std::string* origin) const {
         if (e.measured || e.age_s || e.health != LinkHealth::unknown)
-            base(e, i, j, false);  // an earlier record of the same pair
+            reset(e, i, j);  // an earlier record of the same pair
         const ProbeSettings& p = fed_.probing;
         const bool down = health == LinkHealth::down || failures >= p.failures_down;
-        if (last_success) e.age_s = std::max(0.0, now_ - *last_success);
-        const bool fresh = e.age_s && *e.age_s <= p.max_age_s;
-        if (fresh && (bandwidth_bps || latency_s)) {
+        const bool seen = !std::isnan(last_success);
+        const double age = seen ? std::max(0.0, now_ - last_success) : 0;
+        if (seen) e.age_s = age;
+        if (seen && age <= p.max_age_s && (!std::isnan(bandwidth_bps) || !std::isnan(latency_s))) {
             // A measured 0 is a link that moved nothing: down, never the static figure.
-            if (bandwidth_bps && *bandwidth_bps >= 0) e.bandwidth_bps = *bandwidth_bps;
-            if (latency_s) e.latency_s = *latency_s;
-            e.jitter_s = jitter_s;
+            if (bandwidth_bps >= 0) e.bandwidth_bps = bandwidth_bps;  // false for NaN
+            if (!std::isnan(latency_s)) e.latency_s = latency_s;
+            if (!std::isnan(jitter_s)) e.jitter_s = jitter_s;
             e.measured = true;
             e.source = source;
             if (origin) e.origin = *origin;
             e.health = health == LinkHealth::degraded ? LinkHealth::degraded : LinkHealth::up;
-        } else if (e.age_s) {
+        } else if (seen) {
             e.health = LinkHealth::stale;
         }
         if (down || (e.measured && !(e.bandwidth_bps > 0))) e.health = LinkHealth::down;
     }
 
-    void apply(const LinkState& st) {
-        for (const auto& r : st.links) {
-            const auto a = site(r.from), b = site(r.to);
-            if (!a || !b) continue;
-            apply(*a, *b, r.health, r.consecutive_failures, r.last_success, r.bandwidth_bps,
-                  r.latency_s, r.jitter_s, r.source, r.origin ? &*r.origin : nullptr);
-        }
+    const LinkFigures* statics(size_t i, size_t j) const {
+        if (statics_.empty()) return nullptr;
+        const auto st = statics_.find(i * n_ + j);
+        return st == statics_.end() ? nullptr : st->second;
     }
 
-    // After the own state: a peer's figure for a link into itself replaces an import of the pair.
-    void apply(const std::vector<std::string>& sites, std::span<const PeerLinkRow> rows) {
-        std::vector<std::optional<size_t>> remap(sites.size());
-        for (size_t k = 0; k < sites.size(); ++k) remap[k] = site(sites[k]);
-        const auto& sources = peer_link_sources();
-        auto opt = [](double d) { return std::isnan(d) ? std::nullopt : std::optional<double>(d); };
-        for (const auto& r : rows) {
-            const auto& a = remap[r.from];
-            const auto& b = remap[r.to];
-            if (!a || !b) continue;
-            apply(*a, *b, static_cast<LinkHealth>(r.health), r.consecutive_failures,
-                  opt(r.last_success), opt(r.bandwidth_bps), opt(r.latency_s), opt(r.jitter_s),
-                  sources[r.source], &fed_.sites[*b].name);
-        }
+    const std::string& static_source(size_t i, size_t j) const {
+        static const std::string kStatic = "static", kDefault = "default";
+        return statics(i, j) ? kStatic : kDefault;
     }
 
-    std::vector<LinkEstimate> take() { return std::move(out_); }
+    // The pair's figures before any measurement: federation.yaml's static link, else its defaults.
+    std::pair<double, double> static_figures(size_t i, size_t j) const {
+        const LinkFigures* fig = statics(i, j);
+        return {fig && fig->bandwidth_bps ? *fig->bandwidth_bps : fed_.default_bandwidth_bps,
+                fig && fig->latency_s ? *fig->latency_s : fed_.default_latency_s};
+    }
 
-  private:
-    // `fresh`: e was just default-constructed (every pair, once per call: no reset needed).
-    void base(LinkEstimate& e, size_t i, size_t j, bool fresh) const {
-        if (!fresh) e = LinkEstimate{};
+    // Back to the unmeasured estimate (an earlier record of the same pair is replaced).
+    void reset(LinkEstimate& e, size_t i, size_t j) const {
+        const auto [bandwidth, latency] = static_figures(i, j);
+        e = LinkEstimate{};
         e.from = fed_.sites[i].name;
         e.to = fed_.sites[j].name;
-        const LinkFigures* fig = nullptr;
-        if (!statics_.empty())
-            if (const auto st = statics_.find(i * n_ + j); st != statics_.end()) fig = st->second;
-        e.bandwidth_bps =
-            fig && fig->bandwidth_bps ? *fig->bandwidth_bps : fed_.default_bandwidth_bps;
-        e.latency_s = fig && fig->latency_s ? *fig->latency_s : fed_.default_latency_s;
-        static const std::string kStatic = "static", kDefault = "default";
-        e.source = fig ? kStatic : kDefault;
+        e.bandwidth_bps = bandwidth;
+        e.latency_s = latency;
+        e.source = static_source(i, j);
     }
 
     const Federation& fed_;
@@ -375,6 +443,7 @@ class Estimates {
     double now_;
     std::unordered_map<std::string_view, size_t> index_;
     std::unordered_map<std::uint64_t, const LinkFigures*> statics_;
+    std::vector<const PeerLinkRow*> row_at_;  // index_rows(): the row for each pair, or null
     std::vector<LinkEstimate> out_;
 };
 
@@ -382,9 +451,7 @@ class Estimates {
 
 std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state,
                                         double now_unix_s) {
-    Estimates est(fed, now_unix_s);
-    if (state) est.apply(*state);
-    return est.take();
+    return Estimates(fed, now_unix_s).build(state);
 }
 
 std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path,
@@ -412,20 +479,23 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const std::string
         report("link-state-bad:" + state_path,
                std::string("cannot use link state: ") + e.what() + "; using static link figures");
     }
-    std::optional<PeerLinksView> peers;
-    const std::string peers_path = peer_links_path(state_path);
-    try {
-        struct stat sb {};
-        if (::stat(peers_path.c_str(), &sb) == 0) peers = view_peer_links(peers_path, fed);
-    } catch (const std::exception& e) {
-        report("peer-links-bad:" + peers_path, std::string("cannot use peers' links: ") + e.what() +
-                                                   "; using this site's own measurements only");
-    }
     try {
         Estimates est(fed, now_unix_s);
-        if (own) est.apply(*own);
-        if (peers) est.apply(peers->sites, peers->rows);
-        return est.take();
+        const std::string peers_path = peer_links_path(state_path);
+        try {
+            struct stat sb {};
+            if (::stat(peers_path.c_str(), &sb) == 0) {
+                // Rows are checked as they are indexed: one pass over them, not two.
+                const PeerLinksView peers = view_peer_links(peers_path, fed, false);
+                est.index_rows(peers.sites, peers.rows, peers_path);
+                return est.build(own ? &*own : nullptr);  // while `peers` holds the rows
+            }
+        } catch (const std::exception& e) {
+            report("peer-links-bad:" + peers_path, std::string("cannot use peers' links: ") +
+                                                       e.what() +
+                                                       "; using this site's own measurements only");
+        }
+        return est.build(own ? &*own : nullptr);
     } catch (const std::exception& e) {
         // Only allocation can fail here; an empty answer still lets callers use their own defaults.
         report("link-state-alloc", std::string("cannot build link estimates: ") + e.what());

@@ -12,9 +12,11 @@
 // own name table, so a reader maps them to its federation by name. Host byte order, refused with
 // a clear error on a host of the other one (the file never leaves the host: peers exchange signed
 // JSON snapshots).
+#include "netplace/core/error.hpp"
 #include "netplace/core/mapped_file.hpp"
 #include "netplace/core/site.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,6 +49,20 @@ struct PeerLinks {
 // "probe", "iperf3", "perfsonar", "csv", "other" (a source this version does not know).
 const std::vector<std::string>& peer_link_sources();
 
+// Whether a row can be believed as written: indexes into a name table of `sites` names, not a
+// loop, a known health and one of `sources` sources, every figure unknown (NaN) or finite and
+// >= 0. Inline: current_links() checks each of the 9,801 rows of 100 sites in the pass that
+// places it, on every decision.
+inline bool peer_link_row_ok(const PeerLinkRow& r, std::size_t sites, std::size_t sources) {
+    const auto figure_ok = [](double d) { return std::isnan(d) || (std::isfinite(d) && d >= 0); };
+    return r.from < sites && r.to < sites && r.from != r.to &&
+           r.health <= static_cast<std::uint8_t>(LinkHealth::stale) && r.source < sources &&
+           figure_ok(r.bandwidth_bps) && figure_ok(r.latency_s) && figure_ok(r.jitter_s) &&
+           figure_ok(r.last_success) && figure_ok(r.received_at);
+}
+// The error for row `row` of the peers file `name` that peer_link_row_ok() refused.
+Error peer_links_bad_row(const std::string& name, std::size_t row);
+
 std::string peer_links_path(const std::string& state_path);
 
 // The largest peer-links file a federation of `sites` sites can need, doubled (a federation that
@@ -78,7 +94,10 @@ struct PeerLinksView {
     file::MappedFile map;
     std::vector<PeerLinkRow> copy;  // only if a read buffer were misaligned for the rows
 };
-PeerLinksView view_peer_links(const std::string& path, const Federation& fed);
+// `check_rows` false: the caller checks every row with peer_link_row_ok() before it uses any
+// (current_links() does, in its one pass over the rows).
+PeerLinksView view_peer_links(const std::string& path, const Federation& fed,
+                              bool check_rows = true);
 
 // Read-modify-write under an exclusive flock on "<path>.lock": `mutate` gets the current rows
 // (empty for a missing file; an unreadable one is replaced with a warning naming why).
