@@ -57,6 +57,7 @@ mutations=(
   "policies/src/engine.cpp|[policies]|            r.sites ? contains(*r.sites, c.site->name) : r.dataset->site == c.site->name;|            r.sites ? !contains(*r.sites, c.site->name) : r.dataset->site == c.site->name;|engine: residency check inverted"
   "policies/src/engine.cpp|[policies]|    if (contains(f.acl->deny, site)) return fmt::format(\"account '{}' may not use this site\", acct);|    if (!contains(f.acl->deny, site)) return fmt::format(\"account '{}' may not use this site\", acct);|engine: account ACL deny inverted"
   "tools/sim/src/simulator.cpp|EASY*|                    shadow = std::max(end, now_);|                    shadow = std::numeric_limits<double>::infinity();|simulator: EASY shadow time (head reservation) ignored"
+  "topology/network/src/link_state.cpp|[peers]|            if (!peer_link_row_ok(r, remap.size(), nsrc)) throw peer_links_bad_row(name, k);|            if (false) throw peer_links_bad_row(name, k);|decision path: peers-file rows used unchecked"
   "plugins/slurm/src/node_cache.cpp|[slurm][cache]|           *plan_mtime >= *topology_mtime;|           *plan_mtime < *topology_mtime;|SPANK: plan cache validity inverted"
 )
 
