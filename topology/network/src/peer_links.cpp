@@ -204,9 +204,9 @@ PeerLinksView view_peer_links(const std::string& path, const Federation& fed, bo
         v.map = file::MappedFile::open_trusted(path, peer_links_max_bytes(fed));
         bytes = v.map.bytes();
     } else {
-        v.bytes = std::make_unique<const std::string>(
-            file::read_trusted(path, peer_links_max_bytes(fed)));
-        bytes = *v.bytes;
+        v.bytes = std::make_unique<const file::Bytes>(
+            file::read_trusted_bytes(path, peer_links_max_bytes(fed)));
+        bytes = std::string_view(v.bytes->data(), v.bytes->size());
     }
     Layout l = parse_layout(bytes, path);
     v.sites = std::move(l.sites);

@@ -13,6 +13,7 @@
 // a clear error on a host of the other one (the file never leaves the host: peers exchange signed
 // JSON snapshots).
 #include "netplace/core/error.hpp"
+#include "netplace/core/file.hpp"
 #include "netplace/core/mapped_file.hpp"
 #include "netplace/core/site.hpp"
 
@@ -90,7 +91,7 @@ struct PeerLinksView {
     std::vector<std::string> sites;
     std::span<const PeerLinkRow> rows;  // into `bytes`, `map` or `copy`
     // Held by pointer so the view can move without moving the bytes its rows point into.
-    std::unique_ptr<const std::string> bytes;
+    std::unique_ptr<const file::Bytes> bytes;
     file::MappedFile map;
     std::vector<PeerLinkRow> copy;  // only if a read buffer were misaligned for the rows
 };
