@@ -40,3 +40,20 @@ TEST_CASE("reads refuse oversized, missing and non-regular files by name", "[cor
     CHECK_THROWS_WITH(file::write_atomic((d.path / "no/such/dir/f").string(), "x"),
                       Catch::Contains("cannot create temporary file"));
 }
+
+TEST_CASE("reads return the file exactly, at and under the cap, as text and as bytes",
+          "[core][file]") {
+    TempDir d;
+    const std::string p = (d.path / "state").string();
+    for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{4095},
+                                std::size_t{4096}, std::size_t{600000}}) {
+        std::string content(n, '\0');
+        for (std::size_t i = 0; i < n; ++i) content[i] = static_cast<char>('a' + i % 26);
+        file::write_atomic(p, content);
+        CHECK(file::read_all(p) == content);
+        CHECK(file::read_all(p, n) == content);  // exactly the cap: no headroom byte to read into
+        CHECK(file::read_trusted(p, n + 1) == content);
+        const file::Bytes b = file::read_trusted_bytes(p, n);
+        CHECK(std::string(b.data(), b.size()) == content);
+    }
+}
