@@ -218,6 +218,26 @@ MappedFile::~MappedFile() {
     if (data_) ::munmap(data_, size_);
 }
 
+std::string read_stream(int fd, const std::string& name, limits::Cap cap) {
+    const std::uint64_t max_bytes = limits::bytes(cap);
+    std::string out;
+    char buf[65536];
+    while (true) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw sys_error("read failed", name);
+        }
+        if (n == 0) return out;
+        if (out.size() + static_cast<std::size_t>(n) > max_bytes)
+            throw Error(fmt::format(
+                "{}: more than the {} bytes allowed by limits.{} (the federation file's limits: "
+                "section; raise it there if the input is genuine)",
+                name, max_bytes, limits::info(cap).name));
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
 std::optional<std::string> read_if_exists(const std::string& path, std::size_t max_bytes) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) {

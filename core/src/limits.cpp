@@ -5,19 +5,23 @@
 namespace netplace::limits {
 namespace {
 
-constexpr std::array<CapInfo, 4> kCaps{{
+constexpr std::array<CapInfo, 5> kCaps{{
     {Cap::input_file, "input_file", 16ull << 20,
      "YAML files (policy, job, dataset catalog, data model, a reloaded federation file) and "
-     "job JSON"},
+     "job JSON, also on stdin (`place --job -`, `slurm decide`)"},
     {Cap::state_file, "state_file", 16ull << 20,
      "state files placement reads: sites.json, slurm-controllers.json, slurm-accounts.json, "
-     "transfers.json, replicas.json, the exchange's site-state file"},
+     "transfers.json, replicas.json, the exchange's site-state and status files, this site's "
+     "published snapshot when it is re-read, a stage-in's resume map"},
     {Cap::link_state, "link_state", 32ull << 20,
      "links.json (about 30 MB holds the JSON of 10^5 links; peers' links are in the binary "
      "peers file, sized from the federation)"},
     {Cap::import_file, "import_file", 256ull << 20,
-     "measurements imported with `netplace probe import` and CSV matrices given to "
-     "`sim --links`"},
+     "measurements imported with `netplace probe import`, CSV matrices given to "
+     "`sim --links`, ibnetdiscover output given to `fabric` (file or stdin)"},
+    {Cap::peer_staging, "peer_staging", 256ull << 20,
+     "<links.json>.staging: the staging ledgers and replica lists of every peer, merged by the "
+     "exchange (each peer's share arrived in a snapshot of at most exchange.max_bytes)"},
 }};
 
 // Static storage of atomics (no copy: an array of atomics cannot be returned from a lambda);
@@ -34,7 +38,7 @@ std::array<std::atomic<std::uint64_t>, kCaps.size()>& current() {
 
 }  // namespace
 
-const std::array<CapInfo, 4>& caps() { return kCaps; }
+const std::array<CapInfo, 5>& caps() { return kCaps; }
 
 std::optional<Cap> find(std::string_view name) {
     for (const auto& c : kCaps)

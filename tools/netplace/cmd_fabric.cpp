@@ -16,20 +16,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
-#include <iterator>
 #include <memory>
 
 namespace netplace::cli {
 namespace {
 
 std::string read_input(const std::string& path) {
-    if (path.empty() || path == "-") {
-        std::string text((std::istreambuf_iterator<char>(std::cin)),
-                         std::istreambuf_iterator<char>());
-        if (!std::cin.eof() && std::cin.fail()) throw Error("stdin: read error");
-        return text;
-    }
-    return file::read_all(path);
+    if (path.empty() || path == "-")
+        return file::read_stream(0, "<stdin>", limits::Cap::import_file);
+    return file::read_all(path, limits::Cap::import_file);
 }
 
 void emit(const std::string& text, const std::string& output) {

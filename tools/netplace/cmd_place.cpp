@@ -4,6 +4,7 @@
 
 #include "netplace/core/clock.hpp"
 #include "netplace/core/error.hpp"
+#include "netplace/core/file.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/core/yaml.hpp"
 #include "netplace/data/catalog.hpp"
@@ -20,7 +21,6 @@
 
 #include <cmath>
 #include <iostream>
-#include <iterator>
 #include <optional>
 #include <sstream>
 
@@ -51,8 +51,7 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
 
 JobRequest read_job(const std::string& path) {
     if (path != "-") return policies::load_job_file(path);
-    const std::string text{std::istreambuf_iterator<char>(std::cin),
-                           std::istreambuf_iterator<char>()};
+    const std::string text = file::read_stream(0, "<stdin>", limits::Cap::input_file);
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first != std::string::npos && text[first] == '{')
         return policies::parse_job_json(text, "<stdin>");

@@ -7,6 +7,7 @@
 #include "command.hpp"
 
 #include "netplace/core/error.hpp"
+#include "netplace/core/file.hpp"
 #include "netplace/core/units.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/service.hpp"
@@ -21,7 +22,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
-#include <iterator>
 #include <memory>
 
 namespace netplace::cli {
@@ -141,8 +141,7 @@ Registration slurm_reg(61, [](CLI::App& app) -> std::function<int()> {
         std::string path = !conf->empty() ? *conf
                                           : (std::getenv("SLURM_CONF") ? std::getenv("SLURM_CONF")
                                                                        : "/etc/slurm/slurm.conf");
-        std::string in((std::istreambuf_iterator<char>(std::cin)),
-                       std::istreambuf_iterator<char>());
+        const std::string in = file::read_stream(0, "<stdin>", limits::Cap::input_file);
         nlohmann::json out;
         auto cfg = slurm::config_for(path);
         if (!cfg) {

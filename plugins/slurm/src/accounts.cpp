@@ -58,7 +58,7 @@ std::optional<std::string> cached_default_account(const std::string& path,
         // account may use).
         std::string text;
         try {
-            text = file::read_trusted(path, 16u << 20);
+            text = file::read_trusted(path, limits::Cap::state_file);
         } catch (const std::exception& e) {
             if (::access(path.c_str(), F_OK) == 0)
                 log::warn_once("accounts:" + path,

@@ -4,11 +4,14 @@
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
 #include "netplace/core/limits.hpp"
+#include "netplace/network/exchange.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/link_state.hpp"
 #include "netplace/policies/site_state.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -96,4 +99,41 @@ TEST_CASE("docs: every limits key is in docs/network.md", "[docs]") {
         INFO("limits key " << c.name);
         CHECK(text.find("| `" + std::string(c.name) + "` |") != std::string::npos);
     }
+}
+
+TEST_CASE("limits: a pipe is read to its end within its cap, refused past it by setting",
+          "[limits]") {
+    DefaultCaps guard;
+    auto piped = [](const std::string& body) {
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
+        REQUIRE(body.size() < 65536);  // fits the pipe: written whole before it is read
+        REQUIRE(::write(fds[1], body.data(), body.size()) == static_cast<ssize_t>(body.size()));
+        ::close(fds[1]);
+        return fds[0];
+    };
+    const std::string body(5000, 'j');
+    int fd = piped(body);
+    CHECK(file::read_stream(fd, "<stdin>", limits::Cap::input_file) == body);
+    ::close(fd);
+    network::load_federation_string(kSites + "limits: {input_file: 4KiB}\n", "f.yaml");
+    fd = piped(body);
+    CHECK_THROWS_WITH(file::read_stream(fd, "<stdin>", limits::Cap::input_file),
+                      Catch::Contains("<stdin>: more than the 4096 bytes allowed by "
+                                      "limits.input_file"));
+    ::close(fd);
+    fd = piped(std::string(4096, 'j'));  // exactly the cap: read
+    CHECK(file::read_stream(fd, "<stdin>", limits::Cap::input_file).size() == 4096);
+    ::close(fd);
+}
+
+TEST_CASE("limits: peer_staging bounds the peers' merged staging file", "[limits]") {
+    DefaultCaps guard;
+    test::TempDir dir;
+    const std::string path = (dir.path / "links.json.staging").string();
+    const std::string body = R"({"pad": ")" + std::string(5000, 'x') + "\"}\n";
+    file::write_atomic(path, body, 0644);
+    network::load_federation_string(kSites + "limits: {peer_staging: 4KiB}\n", "f.yaml");
+    CHECK_THROWS_WITH(network::read_peer_staging(path),
+                      Catch::Contains("more than the 4096 allowed by limits.peer_staging"));
 }

@@ -263,8 +263,9 @@ PeerStaging merge_peer_staging(const Federation& fed, PeerStaging held,
 PeerStaging read_peer_staging(const std::string& path) {
     struct stat sb {};
     if (::lstat(path.c_str(), &sb) != 0 && errno == ENOENT) return {};
-    // Bounded by what the exchange accepts: every peer's snapshot is at most exchange.max_bytes.
-    return parse_peer_staging(file::read_trusted(path, 256u << 20), path);
+    // Every peer's share arrived in a snapshot of at most exchange.max_bytes; the sum is the
+    // admin's limits.peer_staging.
+    return parse_peer_staging(file::read_trusted(path, limits::Cap::peer_staging), path);
 }
 
 // ---- keys -------------------------------------------------------------------------------
@@ -510,7 +511,7 @@ std::optional<std::uint64_t> publish_own_snapshot(const Federation& fed,
     std::optional<json> prev_payload;
     if (fs::exists(*out, ec)) {
         try {
-            json env = json::parse(file::read_all(*out, 64u << 20));
+            json env = json::parse(file::read_all(*out, limits::Cap::state_file));
             if (auto p = unb64(env.at("payload").get<std::string>())) {
                 prev_payload = json::parse(*p);
                 prev_seq = prev_payload->at("sequence").get<std::uint64_t>();
@@ -685,7 +686,7 @@ ExchangeStatus read_exchange_status(const std::string& path) {
     std::error_code ec;
     if (!fs::exists(path, ec)) return {};
     try {
-        return status_from_json(json::parse(file::read_all(path, 64u << 20)));
+        return status_from_json(json::parse(file::read_all(path, limits::Cap::state_file)));
     } catch (const std::exception& e) {
         log::warn("exchange status {} unreadable ({}): starting afresh", path, e.what());
         return {};

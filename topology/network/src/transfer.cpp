@@ -53,7 +53,7 @@ std::string map_path(const std::string& part) { return part + ".ranges"; }
 
 std::optional<RangeMap> load_map(const std::string& part) {
     try {
-        const json j = json::parse(file::read_all(map_path(part), 16u << 20));
+        const json j = json::parse(file::read_all(map_path(part), limits::Cap::state_file));
         RangeMap m;
         m.url = j.at("url").get<std::string>();
         m.size = j.at("size").get<std::uint64_t>();

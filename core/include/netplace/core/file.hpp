@@ -56,6 +56,11 @@ using Bytes = std::vector<char, NoInitAllocator<char>>;
 // on every call, and zeroing the buffer before the read overwrote it was measurable there.
 Bytes read_trusted_bytes(const std::string& path, std::size_t max_bytes);
 
+// Reads an open stream (a pipe: `--job -`, `slurm decide`'s options JSON, ibnetdiscover output
+// on stdin) to its end, refusing more than the cap `cap` allows: what a pipe carries has no size
+// to check first. `name` ("<stdin>") is used in the error, which names the setting.
+std::string read_stream(int fd, const std::string& name, limits::Cap cap);
+
 // read_all for a file that may be absent (an optional config file, an include): nullopt when
 // `path` does not exist; every other failure (a FIFO, a device, too large, unreadable) throws.
 std::optional<std::string> read_if_exists(const std::string& path,

@@ -12,10 +12,11 @@
 namespace netplace::limits {
 
 enum class Cap : unsigned {
-    input_file,   // YAML files (policy, job, catalog, data model) and job JSON
-    state_file,   // sites.json, slurm-controllers.json, slurm-accounts.json, transfers.json, ...
-    link_state,   // links.json
-    import_file,  // `probe import` inputs and the CSV matrices `sim --links` reads
+    input_file,    // YAML files (policy, job, catalog, data model) and job JSON
+    state_file,    // sites.json, slurm-controllers.json, slurm-accounts.json, transfers.json, ...
+    link_state,    // links.json
+    import_file,   // `probe import` inputs and the CSV matrices `sim --links` reads
+    peer_staging,  // <links.json>.staging: peers' staging ledgers and replicas, merged
 };
 
 struct CapInfo {
@@ -26,7 +27,7 @@ struct CapInfo {
 };
 
 // The table, in Cap order.
-const std::array<CapInfo, 4>& caps();
+const std::array<CapInfo, 5>& caps();
 std::optional<Cap> find(std::string_view name);
 const CapInfo& info(Cap cap);
 
