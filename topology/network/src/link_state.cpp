@@ -339,19 +339,19 @@ class Estimates {
         auto nan_if_unknown = [](const std::optional<double>& d) {
             return d ? *d : std::numeric_limits<double>::quiet_NaN();
         };
-        out_.clear();
-        out_.reserve(pairs);
+        std::vector<LinkEstimate> out;
+        out.reserve(pairs);
         auto next_own = own_at.cbegin();
         for (size_t i = 0; i < n_; ++i) {
             for (size_t j = 0; j < n_; ++j) {
                 if (i == j) continue;
-                const size_t p = out_.size();
+                const size_t p = out.size();
                 const PeerLinkRow* row = row_at_.empty() ? nullptr : row_at_[p];
                 // Built in place from its figures (not zeroed, then assigned: this loop is most of
                 // the call). A row almost always replaces the static source: written once, below.
                 const auto [bandwidth, latency] = static_figures(i, j);
                 LinkEstimate& e =
-                    out_.emplace_back(fed_.sites[i].name, fed_.sites[j].name, bandwidth, latency);
+                    out.emplace_back(fed_.sites[i].name, fed_.sites[j].name, bandwidth, latency);
                 if (!row) e.source = static_source(i, j);
                 for (; next_own != own_at.cend() && next_own->first == p; ++next_own) {
                     const LinkRecord& r = *next_own->second;
@@ -367,7 +367,7 @@ class Estimates {
                 }
             }
         }
-        return std::move(out_);
+        return out;
     }
 
   private:
@@ -444,7 +444,6 @@ class Estimates {
     std::unordered_map<std::string_view, size_t> index_;
     std::unordered_map<std::uint64_t, const LinkFigures*> statics_;
     std::vector<const PeerLinkRow*> row_at_;  // index_rows(): the row for each pair, or null
-    std::vector<LinkEstimate> out_;
 };
 
 }  // namespace
@@ -482,13 +481,14 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const std::string
     try {
         Estimates est(fed, now_unix_s);
         const std::string peers_path = peer_links_path(state_path);
+        std::optional<PeerLinksView> peers;  // holds the rows index_rows() points into
         try {
             struct stat sb {};
             if (::stat(peers_path.c_str(), &sb) == 0) {
-                // Rows are checked as they are indexed: one pass over them, not two.
-                const PeerLinksView peers = view_peer_links(peers_path, fed, false);
-                est.index_rows(peers.sites, peers.rows, peers_path);
-                return est.build(own ? &*own : nullptr);  // while `peers` holds the rows
+                // Rows are checked as they are indexed: one pass over them, not two. A refused
+                // file leaves no row indexed.
+                peers = view_peer_links(peers_path, fed, false);
+                est.index_rows(peers->sites, peers->rows, peers_path);
             }
         } catch (const std::exception& e) {
             report("peer-links-bad:" + peers_path, std::string("cannot use peers' links: ") +
