@@ -66,10 +66,9 @@ BENCHMARK(BM_current_links_local_view)->Arg(10)->Arg(100)->Arg(1000)->Unit(bench
 // measured by that site, in the peers file (9,801 rows at 100 sites). Issue 12's decision-path
 // figure: compare with BM_current_links_local_view of this binary and of the code before the
 // exchange existed (042af13^, whose bench has the same local_view case over the same state).
-void BM_current_links_merged_view(benchmark::State& state) {
-    const int n = static_cast<int>(state.range(0));
-    const Federation fed = make_federation(n);
-    const std::string path = make_state(n, false);
+// What the exchange merges beside the own state at `path`: every other site's links into itself,
+// measured by that site (n-1 rows per peer); returns the peers file's path.
+std::string make_peers(int n, const std::string& path) {
     network::PeerLinks peers;
     for (int i = 0; i < n; ++i) peers.sites.push_back("s" + std::to_string(i));
     for (int b = 1; b < n; ++b) {
@@ -91,6 +90,14 @@ void BM_current_links_merged_view(benchmark::State& state) {
     }
     const std::string peers_path = network::peer_links_path(path);
     network::write_peer_links(peers_path, peers);
+    return peers_path;
+}
+
+void BM_current_links_merged_view(benchmark::State& state) {
+    const int n = static_cast<int>(state.range(0));
+    const Federation fed = make_federation(n);
+    const std::string path = make_state(n, false);
+    const std::string peers_path = make_peers(n, path);
     // Timed exactly like the local view (the result built and freed per call).
     for (auto _ : state) benchmark::DoNotOptimize(network::current_links(fed, path, 1e9 + 10));
     std::size_t measured = 0;
@@ -104,6 +111,32 @@ BENCHMARK(BM_current_links_merged_view)
     ->Arg(10)
     ->Arg(100)
     ->Arg(1000)
+    ->Unit(benchmark::kMillisecond);
+
+// What placement reads (load_inputs): only the known pairs (LinkPairs::known), the rest standing
+// for the federation's defaults. Arg 0 = sites; arg 1 = 1 with the peers file merged. Own links
+// only: n-1 estimates instead of n(n-1), so 10,000 sites (10^8 pairs) cost what the file does.
+void BM_current_links_known(benchmark::State& state) {
+    const int n = static_cast<int>(state.range(0));
+    const Federation fed = make_federation(n);
+    const std::string path = make_state(n, false);
+    const std::string peers_path = state.range(1) ? make_peers(n, path) : std::string();
+    std::size_t estimates = 0;
+    for (auto _ : state) {
+        const auto e =
+            network::current_links(fed, path, 1e9 + 10, nullptr, network::LinkPairs::known);
+        estimates = e.size();
+        benchmark::DoNotOptimize(e);
+    }
+    state.counters["estimates"] = static_cast<double>(estimates);
+    if (!peers_path.empty()) ::unlink(peers_path.c_str());
+    ::unlink(path.c_str());
+}
+BENCHMARK(BM_current_links_known)
+    ->Args({100, 0})
+    ->Args({100, 1})
+    ->Args({1000, 0})
+    ->Args({10000, 0})
     ->Unit(benchmark::kMillisecond);
 
 // A merged view: every ordered pair measured (importers, several daemons' files merged).

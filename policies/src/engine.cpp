@@ -47,12 +47,11 @@ void add_reason(std::optional<std::string>& excluded, std::string reason) {
 [[gnu::always_inline]] inline LinkUse link_figures(const Federation& fed, const LinkMatrix& links,
                                                    int from, std::size_t to) {
     if (from >= 0) {
-        const LinkEstimate* e = nullptr;
-        if (const auto* l = links.figures(static_cast<std::size_t>(from), to, &e))
-            return {l->bandwidth_bps,    l->latency_s,   e, 0, l->health, l->measured,
-                    l->queued_transfers, l->queued_bytes};
+        if (const auto* l = links.figures(static_cast<std::size_t>(from), to))
+            return {l->bandwidth_bps, l->latency_s,        true,           0, l->health,
+                    l->measured,      l->queued_transfers, l->queued_bytes};
     }
-    return {fed.default_bandwidth_bps, fed.default_latency_s, nullptr, 0};
+    return {fed.default_bandwidth_bps, fed.default_latency_s, false, 0};
 }
 
 const char* health_word(LinkHealth h) {
@@ -66,7 +65,7 @@ const char* health_word(LinkHealth h) {
     }
 }
 
-bool is_down(const LinkUse& l) { return l.estimate && l.health == LinkHealth::down; }
+bool is_down(const LinkUse& l) { return l.known && l.health == LinkHealth::down; }
 
 // The site a stage-in reads from: the copy's site when estimate_site chose one, else the data's.
 const std::string& source_name(const Federation& fed, const SourceGroup& g, const LinkUse& l) {
@@ -739,7 +738,7 @@ void estimate_site(const JobFacts& f, std::size_t i, SiteEstimate& e, SiteCandid
             }
         }
         e.wan_bytes = checked::sat_add(e.wan_bytes, bytes);
-        if (l.estimate) {
+        if (l.known) {
             if (!l.measured) ++unmeasured;
             if (l.health != LinkHealth::down)
                 if (const char* h = health_word(l.health))

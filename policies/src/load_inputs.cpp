@@ -37,10 +37,15 @@ std::string read_staging_state(const std::string& path) {
     return file::read_trusted(path, limits::Cap::state_file);
 }
 
+// Placement reads only the pairs something is known about; the matrix stands in the federation's
+// defaults for the rest, so memory follows the pairs known, not n(n-1).
+constexpr auto kKnown = network::LinkPairs::known;
+
 }  // namespace
 
 LinkMatrix link_matrix(const Federation& fed, const network::LinkState* state, double at_unix_s) {
-    return LinkMatrix::index(fed, network::current_links(fed, state, at_unix_s));
+    return LinkMatrix::index(fed, network::current_links(fed, state, at_unix_s, kKnown),
+                             LinkMatrix::Rest::defaults);
 }
 
 PlacementInputs load_inputs(const InputSources& src, double now) {
@@ -80,10 +85,12 @@ PlacementInputs load_inputs(const InputSources& src, double now) {
             in.state_warnings.push_back(
                 fmt::format("cannot use link matrix: {}; using static link figures", e.what()));
         }
-        in.links = LinkMatrix::index(fed, network::current_links(fed, &st, now));
+        in.links = LinkMatrix::index(fed, network::current_links(fed, &st, now, kKnown),
+                                     LinkMatrix::Rest::defaults);
     } else {
-        in.links =
-            LinkMatrix::index(fed, network::current_links(fed, link_path, now, &in.state_warnings));
+        in.links = LinkMatrix::index(
+            fed, network::current_links(fed, link_path, now, &in.state_warnings, kKnown),
+            LinkMatrix::Rest::defaults);
     }
 
     if (src.sites) {

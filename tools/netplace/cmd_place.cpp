@@ -158,18 +158,17 @@ void print_table(std::ostream& out, const PlacementDecision& d) {
 // One link a decision used: which site measured it and how old that figure is (with the signed
 // exchange a link may come from another site's snapshot, docs/network.md).
 struct LinkUsed {
-    const LinkEstimate* link;
+    LinkEstimate link;
     const Dataset* dataset;
     std::string measured_by;  // empty: not measured (see link->source)
 };
 
 std::vector<LinkUsed> links_used(const JobRequest& job, const PlacementDecision& d,
                                  const policies::PlacementInputs& in) {
-    const auto& sites = in.federation.sites;
     auto index = [&](const std::string& name) -> std::optional<std::size_t> {
-        for (std::size_t i = 0; i < sites.size(); ++i)
-            if (sites[i].name == name) return i;
-        return std::nullopt;
+        const int i = in.site_index(name);  // by the inputs' index: sites x ranking stays linear
+        if (i < 0) return std::nullopt;
+        return static_cast<std::size_t>(i);
     };
     std::vector<LinkUsed> out;
     for (const auto& ds : job.inputs) {
@@ -190,9 +189,10 @@ std::vector<LinkUsed> links_used(const JobRequest& job, const PlacementDecision&
             const auto from = index(*source);
             if (!from) continue;
             const auto to = index(e.site);
-            const LinkEstimate* l = to ? in.links.get(*from, *to) : nullptr;
+            auto l = to ? in.links.get(*from, *to) : std::nullopt;
             if (!l) continue;
-            out.push_back({l, &ds, l->measured ? (l->origin.empty() ? l->to : l->origin) : ""});
+            std::string by = l->measured ? (l->origin.empty() ? l->to : l->origin) : "";
+            out.push_back({std::move(*l), &ds, std::move(by)});
         }
     }
     return out;
@@ -201,7 +201,7 @@ std::vector<LinkUsed> links_used(const JobRequest& job, const PlacementDecision&
 void print_links_used(std::ostream& out, const std::vector<LinkUsed>& used) {
     if (!used.empty()) out << "links used (data -> candidate):\n";
     for (const auto& u : used) {
-        const LinkEstimate& l = *u.link;
+        const LinkEstimate& l = u.link;
         std::string by = !u.measured_by.empty() ? "measured by " + u.measured_by
                                                 : std::string(l.source) + " figure";
         if (l.age_s) by += ", " + units::format_duration(*l.age_s) + " old";
@@ -217,7 +217,7 @@ nlohmann::ordered_json explanation_json(const PlacementDecision& d,
                                         const std::string& summary) {
     nlohmann::ordered_json links = nlohmann::ordered_json::array();
     for (const auto& u : used) {
-        const LinkEstimate& l = *u.link;
+        const LinkEstimate& l = u.link;
         links.push_back(
             {{"from", l.from},
              {"to", l.to},

@@ -3,6 +3,7 @@
 #include "netplace/core/log.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/link_state.hpp"
+#include "netplace/network/peer_links.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -194,6 +195,71 @@ TEST_CASE("current_links never throws on a bad state file and says so once",
         CHECK(find(est, "gamma", "alpha").measured);
         CHECK(find(est, "gamma", "alpha").bandwidth_bps == 250e6);
     }
+}
+
+TEST_CASE("current_links known pairs: every pair's answer less the pairs only defaults fill",
+          "[network][link_state]") {
+    TempDir d;
+    const Federation fed = network::load_federation_string(kFed, "f.yaml");
+    network::LinkState st;
+    auto& m = st.get_or_add("gamma", "alpha");
+    m.bandwidth_bps = 250e6;
+    m.health = LinkHealth::up;
+    m.last_success = 1000;
+    st.get_or_add("alpha", "gamma").consecutive_failures = 3;
+    const std::string path = (d.path / "links.json").string();
+    network::write_link_state(path, st);
+    // A peer's row: beta measured the link into itself from alpha.
+    network::LinkRecord r;
+    r.from = "alpha";
+    r.to = "beta";
+    r.bandwidth_bps = 2e9;
+    r.latency_s = 0.004;
+    r.health = LinkHealth::up;
+    r.last_success = 1050;
+    network::PeerLinks peers;
+    peers.sites = {"alpha", "beta"};
+    peers.rows.push_back(network::peer_link_row(r, 0, 1, 1060));
+    network::write_peer_links(network::peer_links_path(path), peers);
+
+    const auto every = network::current_links(fed, path, 1100, nullptr, network::LinkPairs::every);
+    const auto known = network::current_links(fed, path, 1100, nullptr, network::LinkPairs::known);
+    REQUIRE(every.size() == 6);
+    // beta->alpha (links:), gamma->alpha and alpha->gamma (own records), alpha->beta (peer row),
+    // in the same row-major order as `every`.
+    REQUIRE(known.size() == 4);
+    CHECK(known[0].from == "alpha");
+    CHECK(known[0].to == "beta");
+    CHECK(known[0].measured);
+    CHECK(known[0].origin == "beta");
+    CHECK(known[3].from == "gamma");
+    CHECK(known[3].to == "alpha");
+    std::size_t matched = 0;
+    for (const auto& e : every) {
+        const LinkEstimate* k = nullptr;
+        for (const auto& x : known)
+            if (x.from == e.from && x.to == e.to) k = &x;
+        if (!k) {
+            // Left out only where the answer is the federation's defaults.
+            CHECK(e.source == "default");
+            CHECK(e.bandwidth_bps == 1e9);
+            CHECK(e.latency_s == Approx(0.020));
+            CHECK_FALSE(e.measured);
+            CHECK(e.health == LinkHealth::unknown);
+            CHECK_FALSE(e.age_s);
+            continue;
+        }
+        ++matched;
+        CHECK(k->bandwidth_bps == e.bandwidth_bps);
+        CHECK(k->latency_s == e.latency_s);
+        CHECK(k->health == e.health);
+        CHECK(k->measured == e.measured);
+        CHECK(k->age_s == e.age_s);
+        CHECK(k->jitter_s == e.jitter_s);
+        CHECK(k->source == e.source);
+        CHECK(k->origin == e.origin);
+    }
+    CHECK(matched == known.size());
 }
 
 TEST_CASE(

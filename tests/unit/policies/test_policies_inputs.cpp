@@ -2,7 +2,10 @@
 #include "../support/temp_dir.hpp"
 #include "helpers.hpp"
 #include "netplace/core/file.hpp"
+#include "netplace/network/federation.hpp"
+#include "netplace/network/link_state.hpp"
 #include "netplace/policies/engine_steps.hpp"
+#include "netplace/policies/job_io.hpp"
 #include "netplace/policies/load_inputs.hpp"
 #include "netplace/policies/site_state.hpp"
 
@@ -60,13 +63,77 @@ TEST_CASE("link matrix: placed by site names whatever the order, self and strang
     CHECK(m.get(0, 1)->to == "b");
     CHECK(m.get(0, 1)->bandwidth_bps == 8e9);
     CHECK(m.get(2, 0)->to == "a");
-    CHECK(m.get(1, 1) == nullptr);
+    CHECK_FALSE(m.get(1, 1));
     // current_links() order is taken as is.
     const auto ordered = policies::LinkMatrix::index(f, links3());
     CHECK(ordered.get(1, 2)->from == "b");
     CHECK(ordered.get(1, 2)->to == "c");
     // Nothing known: no estimate (the engine then uses the federation's defaults).
-    CHECK(policies::LinkMatrix::index(f, {}).get(0, 1) == nullptr);
+    CHECK_FALSE(policies::LinkMatrix::index(f, {}).get(0, 1));
+}
+
+TEST_CASE("link matrix: pairs it was not given stand for the federation's defaults when told so",
+          "[policies][inputs]") {
+    Federation f = fed3();
+    f.default_bandwidth_bps = 2e9;
+    f.default_latency_s = 0.03;
+    const std::vector<LinkEstimate> some = {link("b", "a", 8e9, 0.01)};
+    const auto m = policies::LinkMatrix::index(f, some, policies::LinkMatrix::Rest::defaults);
+    CHECK(m.stored() == 1);
+    const auto ac = m.get(0, 2);
+    REQUIRE(ac);
+    CHECK(ac->from == "a");
+    CHECK(ac->to == "c");
+    CHECK(ac->source == "default");
+    CHECK(ac->bandwidth_bps == 2e9);
+    CHECK(ac->latency_s == 0.03);
+    CHECK_FALSE(ac->measured);
+    const auto* fig = m.figures(0, 2);
+    REQUIRE(fig);
+    CHECK(fig->known);
+    CHECK_FALSE(fig->measured);
+    CHECK(fig->bandwidth_bps == 2e9);
+    CHECK(m.get(1, 0)->bandwidth_bps == 8e9);
+    CHECK(m.get(1, 0)->measured);
+    CHECK_FALSE(m.get(1, 1));
+    CHECK_FALSE(m.figures(2, 2));
+    CHECK_FALSE(m.get(0, 3));
+    // Occupancy on a default pair makes it a stored one; idle leaves it as it was.
+    auto busy = m;
+    CHECK(busy.set_occupancy(0, 2, 0, 0));
+    CHECK(busy.stored() == 1);
+    CHECK(busy.set_occupancy(0, 2, 5e9, 2));
+    CHECK(busy.stored() == 2);
+    CHECK(busy.figures(0, 2)->queued_transfers == 2);
+    CHECK(busy.get(0, 2)->queued_bytes == 5e9);
+    CHECK(busy.get(0, 2)->source == "default");
+    CHECK(busy.figures(0, 1)->queued_transfers == 0);
+    // Without defaults an unknown pair is unknown: nothing to set.
+    auto bare = policies::LinkMatrix::index(f, some);
+    CHECK_FALSE(bare.get(0, 2));
+    CHECK_FALSE(bare.figures(0, 2));
+    CHECK_FALSE(bare.set_occupancy(0, 2, 5e9, 2));
+}
+
+TEST_CASE("link matrix: a large federation's few pairs, any order, duplicates last",
+          "[policies][inputs]") {
+    // 40 sites, a few pairs a row: rows held as sorted lists, not tables of 40.
+    Federation f;
+    f.name = "big";
+    for (int i = 0; i < 40; ++i) f.sites.push_back(make_site("s" + std::to_string(i), 8, 1, 0, 0));
+    auto m = policies::LinkMatrix::index(
+        f, {link("s5", "s7", 1e9, 0.1), link("s5", "s3", 2e9, 0.1), link("s39", "s0", 4e9, 0.1),
+            link("s5", "s7", 3e9, 0.1), link("s5", "s39", 5e9, 0.1), link("s5", "nowhere", 1, 1)});
+    CHECK(m.get(5, 7)->bandwidth_bps == 3e9);
+    CHECK(m.get(5, 3)->bandwidth_bps == 2e9);
+    CHECK(m.get(5, 39)->bandwidth_bps == 5e9);
+    CHECK(m.get(39, 0)->bandwidth_bps == 4e9);
+    CHECK_FALSE(m.get(5, 6));
+    CHECK_FALSE(m.get(5, 0));
+    CHECK_FALSE(m.get(0, 5));
+    CHECK(m.set_occupancy(5, 3, 1e9, 1));
+    CHECK(m.figures(5, 3)->queued_transfers == 1);
+    CHECK(m.figures(5, 7)->queued_transfers == 0);
 }
 
 TEST_CASE("site index: names to indices, also for inputs built by hand", "[policies][inputs]") {
@@ -127,6 +194,86 @@ TEST_CASE("loader: stale site state is dropped on every door, with a state warni
     CHECK(d.state_warnings.front() == in.state_warnings.front());
 }
 
+TEST_CASE("loader: the known pairs decide as every pair did", "[policies][inputs]") {
+    test::TempDir dir;
+    // 30 sites, two static links; the own state has measurements into the local site s0.
+    std::string fed_text =
+        "federation: known\nlocal_site: s0\ndefaults: {bandwidth: 2Gbit/s, latency: 30ms}\n"
+        "probing: {state_file: " +
+        (dir.path / "links.json").string() + ", max_age: 1h}\nsites:\n";
+    for (int i = 0; i < 30; ++i)
+        fed_text += "  - {name: s" + std::to_string(i) +
+                    ", capacity: {cores: " + std::to_string(64 * (1 + i % 4)) +
+                    "}, speed: " + std::to_string(1 + i % 3) +
+                    ", static_wait: " + std::to_string(60 * (i % 7)) + "s}\n";
+    fed_text +=
+        "links:\n  - {from: s3, to: s9, bandwidth: 40Gbit/s, latency: 5ms}\n"
+        "  - {from: s9, to: s3, bandwidth: 100Mbit/s}\n";
+    const std::string fed = (dir.path / "fed.yaml").string();
+    file::write_atomic(fed, fed_text);
+    const Federation parsed = network::load_federation(fed);
+    network::LinkState st;
+    for (int i : {3, 9, 17, 22}) {
+        auto& r = st.get_or_add("s" + std::to_string(i), "s0");
+        r.bandwidth_bps = 1e8 * i;
+        r.latency_s = 0.001 * i;
+        r.health = i == 22 ? LinkHealth::down : LinkHealth::up;
+        r.last_success = 9000;
+    }
+    network::write_link_state((dir.path / "links.json").string(), st);
+
+    policies::InputSources src;
+    src.federation = fed;
+    const auto known = policies::load_inputs(src, 9500);
+    CHECK(known.links.stored() == 6);  // 2 static + 4 measured: not 870
+    const auto every =
+        policies::make_inputs(parsed, PolicySet::builtin(),
+                              network::current_links(parsed, (dir.path / "links.json").string(),
+                                                     9500, nullptr, network::LinkPairs::every),
+                              {});
+    CHECK(every.links.stored() == 30 * 29);
+    for (const char* home : {"s0", "s9"}) {
+        for (const char* data_at : {"s3", "s17", "s22", "s9"}) {
+            JobRequest j = job(64, 3600);
+            j.inputs.push_back({"d1", data_at, 400'000'000'000ull, std::nullopt});
+            j.inputs.push_back({"d2", "s3", 10'000'000'000ull, std::nullopt});
+            j.output_bytes = 5'000'000'000ull;
+            j.home_site = home;
+            auto a = policies::place(j, known);
+            auto b = policies::place(j, every);
+            a.state_warnings.clear();
+            b.state_warnings.clear();
+            INFO("data at " << data_at << ", home " << home);
+            CHECK(a.site);
+            CHECK(policies::decision_to_json(a) == policies::decision_to_json(b));
+        }
+    }
+}
+
+TEST_CASE("loader: a 10,000-site federation holds only the pairs it knows", "[policies][inputs]") {
+    // 10^8 ordered pairs: every pair as an estimate was ~20 GB (bad_alloc, issue 11).
+    test::TempDir dir;
+    std::string fed_text = "federation: big\nlocal_site: s0\nsites:\n";
+    for (int i = 0; i < 10000; ++i)
+        fed_text += "  - {name: s" + std::to_string(i) + ", capacity: {cores: 64}}\n";
+    const std::string fed = (dir.path / "fed.yaml").string();
+    file::write_atomic(fed, fed_text);
+    policies::InputSources src;
+    src.federation = fed;
+    src.links = (dir.path / "links.json").string();  // none yet: defaults
+    const auto in = policies::load_inputs(src, 1.0);
+    CHECK(in.links.sites() == 10000);
+    CHECK(in.links.stored() == 0);
+    REQUIRE(in.links.figures(17, 4242));
+    CHECK(in.links.figures(17, 4242)->bandwidth_bps == in.federation.default_bandwidth_bps);
+    JobRequest j = job(4, 3600);
+    j.inputs.push_back({"d", "s17", 100'000'000'000ull, std::nullopt});
+    const auto d = policies::place(j, in);
+    CHECK(d.ranking.size() == 10000);
+    REQUIRE(d.site);
+    CHECK(*d.site == "s17");  // where the data is: no stage-in
+}
+
 TEST_CASE("loader: the link-state path is the federation's probing.state_file unless named",
           "[policies][inputs]") {
     test::TempDir dir;
@@ -160,7 +307,7 @@ TEST_CASE("loader: a links file named .csv is a measured matrix, as sim reads it
     src.links = csv;
     const auto in = policies::load_inputs(src, 5000.0);
     CHECK(in.state_warnings.empty());
-    const auto* ba = in.links.get(1, 0);
+    const auto ba = in.links.get(1, 0);
     REQUIRE(ba);
     CHECK(ba->measured);
     CHECK(ba->source == "csv");

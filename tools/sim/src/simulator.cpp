@@ -32,7 +32,7 @@ Network make_network(const Federation& federation, const policies::LinkMatrix& l
             if (i == j) {
                 bw = federation.intra_site_bandwidth_bps;
                 lat = 0;
-            } else if (const LinkEstimate* l = links.get(i, j)) {
+            } else if (const auto* l = links.figures(i, j)) {
                 if (l->bandwidth_bps > 0) bw = l->bandwidth_bps;
                 if (l->latency_s >= 0) lat = l->latency_s;
             }

@@ -295,17 +295,25 @@ class Estimates {
         }
     }
 
-    // The peers' rows, checked, by pair: a table of the last row per pair (they cover almost
-    // every pair). Throws for a row peer_link_row_ok() refuses, before any is used: the file is
+    // The peers' rows, checked, by pair. A file covering a quarter of the pairs or more (every
+    // peer's links into itself: almost every pair) gets a table by pair position, the last row
+    // per pair; a smaller one a list sorted by pair (stable: of a pair's rows the last wins), read
+    // alongside the estimates as they are built. Either way memory follows the file's rows, never
+    // n(n-1) alone. Throws for a row peer_link_row_ok() refuses, before any is used: the file is
     // then not believed at all.
     void index_rows(const std::vector<std::string>& peer_sites, std::span<const PeerLinkRow> rows,
                     const std::string& name) {
         row_at_.clear();
+        rows_at_.clear();
         if (rows.empty()) return;
         std::vector<std::optional<size_t>> remap;
         remap.reserve(peer_sites.size());
         for (const auto& s : peer_sites) remap.push_back(site(s));
-        std::vector<const PeerLinkRow*> at(n_ > 1 ? n_ * (n_ - 1) : 0, nullptr);
+        const size_t pairs = n_ > 1 ? n_ * (n_ - 1) : 0;
+        const bool table = rows.size() * 4 >= pairs;
+        std::vector<const PeerLinkRow*> at(table ? pairs : 0, nullptr);
+        std::vector<std::pair<size_t, const PeerLinkRow*>> list;
+        if (!table) list.reserve(rows.size());
         const size_t nsrc = peer_link_sources().size();
         for (size_t k = 0; k < rows.size(); ++k) {
             const PeerLinkRow& r = rows[k];
@@ -313,15 +321,26 @@ class Estimates {
             const auto& a = remap[r.from];
             const auto& b = remap[r.to];
             // A name listed twice in the file's table could map both ends to one site.
-            if (a && b && *a != *b) at[pos(*a, *b)] = &r;
+            if (!a || !b || *a == *b) continue;
+            if (table)
+                at[pos(*a, *b)] = &r;
+            else
+                list.emplace_back(pos(*a, *b), &r);
         }
+        const auto by_pair = [](const auto& x, const auto& y) { return x.first < y.first; };
+        if (!std::is_sorted(list.begin(), list.end(), by_pair))
+            std::stable_sort(list.begin(), list.end(), by_pair);
         row_at_ = std::move(at);
+        rows_at_ = std::move(list);
     }
 
-    // Every pair's estimate: the own state's records, then the peer's row of index_rows() (a
-    // peer's figure for a link into itself replaces an import of the pair); for each pair the
-    // last measurement wins.
-    std::vector<LinkEstimate> build(const LinkState* own) {
+    // The estimates, row-major over fed.sites without the diagonal: the own state's records, then
+    // the peer's row of index_rows() (a peer's figure for a link into itself replaces an import
+    // of the pair); for each pair the last measurement wins. `every`: every ordered pair;
+    // `known`: only pairs with a static figure, an own record or a peer's row, so that memory
+    // and time follow what is known (a 10,000-site federation has 10^8 pairs); every pair left
+    // out is the federation's defaults.
+    std::vector<LinkEstimate> build(const LinkState* own, LinkPairs which) {
         const size_t pairs = n_ > 1 ? n_ * (n_ - 1) : 0;
         // Own records by pair position, in file order within a pair (a stable sort): usually the
         // n-1 links into this site, so a sorted list costs less than a table of every pair.
@@ -340,32 +359,72 @@ class Estimates {
             return d ? *d : std::numeric_limits<double>::quiet_NaN();
         };
         std::vector<LinkEstimate> out;
-        out.reserve(pairs);
         auto next_own = own_at.cbegin();
-        for (size_t i = 0; i < n_; ++i) {
-            for (size_t j = 0; j < n_; ++j) {
-                if (i == j) continue;
-                const size_t p = out.size();
-                const PeerLinkRow* row = row_at_.empty() ? nullptr : row_at_[p];
-                // Built in place from its figures (not zeroed, then assigned: this loop is most of
-                // the call). A row almost always replaces the static source: written once, below.
-                const auto [bandwidth, latency] = static_figures(i, j);
-                LinkEstimate& e =
-                    out.emplace_back(fed_.sites[i].name, fed_.sites[j].name, bandwidth, latency);
-                if (!row) e.source = static_source(i, j);
-                for (; next_own != own_at.cend() && next_own->first == p; ++next_own) {
-                    const LinkRecord& r = *next_own->second;
-                    apply(e, i, j, r.health, r.consecutive_failures, nan_if_unknown(r.last_success),
-                          nan_if_unknown(r.bandwidth_bps), nan_if_unknown(r.latency_s),
-                          nan_if_unknown(r.jitter_s), r.source, r.origin ? &*r.origin : nullptr);
+        auto next_row = rows_at_.cbegin();
+        // Pair p = (i, j), positions increasing: the own records and listed rows are met in order.
+        const auto emit = [&](size_t p, size_t i, size_t j) {
+            const PeerLinkRow* row = nullptr;
+            if (!row_at_.empty()) {
+                row = row_at_[p];
+            } else {
+                for (; next_row != rows_at_.cend() && next_row->first < p; ++next_row) {
                 }
-                if (row) {
-                    apply(e, i, j, static_cast<LinkHealth>(row->health), row->consecutive_failures,
-                          row->last_success, row->bandwidth_bps, row->latency_s, row->jitter_s,
-                          sources[row->source], &fed_.sites[j].name);
-                    if (e.source.empty()) e.source = static_source(i, j);
-                }
+                for (; next_row != rows_at_.cend() && next_row->first == p; ++next_row)
+                    row = next_row->second;  // the pair's last row
             }
+            for (; next_own != own_at.cend() && next_own->first < p; ++next_own) {
+            }
+            const bool recorded = next_own != own_at.cend() && next_own->first == p;
+            if (which == LinkPairs::known && !row && !recorded && !statics(i, j)) return;
+            // Built in place from its figures (not zeroed, then assigned: this loop is most of
+            // the call). A row almost always replaces the static source: written once, below.
+            const auto [bandwidth, latency] = static_figures(i, j);
+#if defined(__cpp_aggregate_paren_init)
+            LinkEstimate& e =
+                out.emplace_back(fed_.sites[i].name, fed_.sites[j].name, bandwidth, latency);
+#else  // clang 14 (the fuzz build) has no parenthesised aggregate init
+            LinkEstimate& e = out.emplace_back();
+            e.from = fed_.sites[i].name;
+            e.to = fed_.sites[j].name;
+            e.bandwidth_bps = bandwidth;
+            e.latency_s = latency;
+#endif
+            if (!row) e.source = static_source(i, j);
+            for (; next_own != own_at.cend() && next_own->first == p; ++next_own) {
+                const LinkRecord& r = *next_own->second;
+                apply(e, i, j, r.health, r.consecutive_failures, nan_if_unknown(r.last_success),
+                      nan_if_unknown(r.bandwidth_bps), nan_if_unknown(r.latency_s),
+                      nan_if_unknown(r.jitter_s), r.source, r.origin ? &*r.origin : nullptr);
+            }
+            if (row) {
+                apply(e, i, j, static_cast<LinkHealth>(row->health), row->consecutive_failures,
+                      row->last_success, row->bandwidth_bps, row->latency_s, row->jitter_s,
+                      sources[row->source], &fed_.sites[j].name);
+                if (e.source.empty()) e.source = static_source(i, j);
+            }
+        };
+        // At most this many pairs are known; a quarter of all pairs or more: walk every pair.
+        const size_t known_at_most =
+            statics_.size() + own_at.size() + (row_at_.empty() ? rows_at_.size() : pairs);
+        if (which == LinkPairs::every || known_at_most * 4 >= pairs) {
+            out.reserve(which == LinkPairs::every ? pairs : std::min(pairs, known_at_most));
+            for (size_t i = 0, p = 0; i < n_; ++i)
+                for (size_t j = 0; j < n_; ++j)
+                    if (i != j) emit(p++, i, j);
+            return out;
+        }
+        // Few known pairs: their positions, in order, once each.
+        std::vector<size_t> known;
+        known.reserve(known_at_most);
+        for (const auto& [key, fig] : statics_) known.push_back(pos(key / n_, key % n_));
+        for (const auto& [p, r] : own_at) known.push_back(p);
+        for (const auto& [p, r] : rows_at_) known.push_back(p);
+        std::sort(known.begin(), known.end());
+        known.erase(std::unique(known.begin(), known.end()), known.end());
+        out.reserve(known.size());
+        for (const size_t p : known) {
+            const size_t i = p / (n_ - 1), c = p % (n_ - 1);
+            emit(p, i, c < i ? c : c + 1);
         }
         return out;
     }
@@ -443,18 +502,22 @@ class Estimates {
     double now_;
     std::unordered_map<std::string_view, size_t> index_;
     std::unordered_map<std::uint64_t, const LinkFigures*> statics_;
-    std::vector<const PeerLinkRow*> row_at_;  // index_rows(): the row for each pair, or null
+    // index_rows(): the rows by pair, as a table of every pair (row_at_, when the file covers a
+    // quarter of them or more) or as (pair position, row) sorted by position (rows_at_).
+    std::vector<const PeerLinkRow*> row_at_;
+    std::vector<std::pair<size_t, const PeerLinkRow*>> rows_at_;
 };
 
 }  // namespace
 
 std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state,
-                                        double now_unix_s) {
-    return Estimates(fed, now_unix_s).build(state);
+                                        double now_unix_s, LinkPairs which) {
+    return Estimates(fed, now_unix_s).build(state, which);
 }
 
 std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path,
-                                        double now_unix_s, std::vector<std::string>* warnings) {
+                                        double now_unix_s, std::vector<std::string>* warnings,
+                                        LinkPairs which) {
     // A submission path wants the fallbacks as values (shown once per user); others log once.
     auto report = [warnings](const std::string& key, std::string message) {
         if (warnings)
@@ -495,7 +558,7 @@ std::vector<LinkEstimate> current_links(const Federation& fed, const std::string
                                                        e.what() +
                                                        "; using this site's own measurements only");
         }
-        return est.build(own ? &*own : nullptr);
+        return est.build(own ? &*own : nullptr, which);
     } catch (const std::exception& e) {
         // Only allocation can fail here; an empty answer still lets callers use their own defaults.
         report("link-state-alloc", std::string("cannot build link estimates: ") + e.what());

@@ -127,8 +127,8 @@ JobFacts job_facts(const JobRequest& job, const PlacementInputs& in,
 struct LinkUse {
     double bandwidth_bps = 0;
     double latency_s = 0;
-    const LinkEstimate* estimate = nullptr;  // nullptr: federation defaults
-    double seconds = 0;                      // to move the bytes it carries
+    bool known = false;  // false: nothing known of the pair, the federation's defaults
+    double seconds = 0;  // to move the bytes it carries
     // The estimate's health and whether it was measured (copies: the engine reads these per
     // site without touching the estimate itself).
     LinkHealth health = LinkHealth::unknown;

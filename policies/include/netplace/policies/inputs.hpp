@@ -10,6 +10,7 @@
 #include "netplace/core/site.hpp"
 #include "netplace/policies/policy.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -22,24 +23,34 @@
 
 namespace netplace::policies {
 
-// The best link estimate for every ordered pair of a federation's sites, by site index.
+// The best link estimate for the ordered pairs of a federation's sites, by site index. Stored per
+// source site: a row with many known pairs is a table by destination (one load per lookup, as the
+// engine reads a source's row for every candidate), a row with few is a sorted list; memory
+// follows the pairs known, never n(n-1) (a 10,000-site federation has 10^8 pairs).
 class LinkMatrix {
   public:
+    // What a pair that index() was not given stands for.
+    enum class Rest {
+        unknown,   // nothing known: get()/figures() answer nothing (the engine's defaults apply)
+        defaults,  // the federation's default figures, source "default", as current_links()'s
+                   // `known` answer means it (network::LinkPairs::known)
+    };
     LinkMatrix() = default;
     // Places each estimate at its (from, to) site indices; estimates naming a site outside
     // `fed` or a site to itself are dropped; of duplicates the last wins.
-    static LinkMatrix index(const Federation& fed, std::vector<LinkEstimate> links);
+    static LinkMatrix index(const Federation& fed, std::vector<LinkEstimate> links,
+                            Rest rest = Rest::unknown);
 
-    std::size_t sites() const { return n_; }
-    bool empty() const { return cells_.empty(); }
-    // nullptr: from == to, or nothing known about the pair.
-    const LinkEstimate* get(std::size_t from, std::size_t to) const {
-        const std::size_t k = cell(from, to);
-        return k != npos && figures_[k].known ? &cells_[k] : nullptr;
-    }
+    std::size_t sites() const { return names_.size(); }
+    bool empty() const { return cells_.empty() && !rest_defaults_; }
+    // Pairs held as estimates (those given to index(), and default pairs set_occupancy() made
+    // busy): what the matrix's memory follows.
+    std::size_t stored() const { return cells_.size(); }
+    // The pair's estimate; nothing when from == to, or nothing is known about the pair.
+    std::optional<LinkEstimate> get(std::size_t from, std::size_t to) const;
 
-    // What the engine reads per decision (sites x source sites times): the figures alone, 24
-    // bytes a pair, so a 100-site matrix stays in cache (a LinkEstimate with its strings is ~9x
+    // What the engine reads per decision (sites x source sites times): the figures alone, 40
+    // bytes a pair, so a 100-site matrix stays in cache (a LinkEstimate with its strings is ~5x
     // larger, and the engine touched one cache line per pair).
     struct Figures {
         double bandwidth_bps = 0;
@@ -50,38 +61,50 @@ class LinkMatrix {
         unsigned queued_transfers = 0;  // occupancy (LinkEstimate::queued_*), 0: idle
         double queued_bytes = 0;
     };
-    // nullptr: from == to, or nothing known about the pair. `estimate` (optional) receives the
-    // full entry's address, without reading it.
-    const Figures* figures(std::size_t from, std::size_t to,
-                           const LinkEstimate** estimate = nullptr) const {
-        const std::size_t k = cell(from, to);
-        if (k == npos || !figures_[k].known) return nullptr;
-        if (estimate) *estimate = &cells_[k];
-        return &figures_[k];
+    // nullptr: from == to, or nothing known about the pair.
+    const Figures* figures(std::size_t from, std::size_t to) const {
+        const std::uint32_t k = cell(from, to);
+        if (k != kNone) return &figures_[k];
+        return rest_defaults_ && from != to && from < sites() && to < sites() ? &default_figures_
+                                                                              : nullptr;
     }
     // Sets a known link's occupancy (the estimate and the engine's figures alike), as a caller
     // that owns the inputs does between decisions (the simulator) or after loading them (the
     // staging ledger). False: nothing known about the pair, nothing set.
     bool set_occupancy(std::size_t from, std::size_t to, double queued_bytes,
-                       unsigned queued_transfers) {
-        const std::size_t k = cell(from, to);
-        if (k == npos || !figures_[k].known) return false;
-        cells_[k].queued_bytes = figures_[k].queued_bytes = queued_bytes;
-        cells_[k].queued_transfers = figures_[k].queued_transfers = queued_transfers;
-        return true;
-    }
+                       unsigned queued_transfers);
 
   private:
-    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
-    std::size_t cell(std::size_t from, std::size_t to) const {
-        if (from == to || from >= n_ || to >= n_ || cells_.empty()) return npos;
-        return from * (n_ - 1) + (to < from ? to : to - 1);
+    static constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
+    // One source site's known pairs: `table` (by destination, kNone: not known) when the row
+    // holds at least a quarter of the federation, else `list` ((destination, cell), sorted).
+    struct Row {
+        std::vector<std::uint32_t> table;
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> list;
+    };
+    std::uint32_t cell(std::size_t from, std::size_t to) const {
+        if (from >= rows_.size() || to >= names_.size() || from == to) return kNone;
+        const Row& r = rows_[from];
+        if (!r.table.empty()) return r.table[to];
+        const auto it =
+            std::lower_bound(r.list.begin(), r.list.end(), static_cast<std::uint32_t>(to),
+                             [](const std::pair<std::uint32_t, std::uint32_t>& x, std::uint32_t t) {
+                                 return x.first < t;
+                             });
+        return it != r.list.end() && it->first == to ? it->second : kNone;
     }
-    void index_figures();
+    // Adds a cell for (from, to), which has none; returns its index.
+    std::uint32_t add(std::size_t from, std::size_t to, LinkEstimate e);
+    static Figures figures_of(const LinkEstimate& l);
+    LinkEstimate default_estimate(std::size_t from, std::size_t to) const;
 
-    std::size_t n_ = 0;
-    std::vector<LinkEstimate> cells_;  // row-major without the diagonal: n * (n - 1)
+    std::vector<std::string> names_;   // the federation's site names, by index
+    std::vector<LinkEstimate> cells_;  // the known pairs, in no particular order
     std::vector<Figures> figures_;     // parallel to cells_
+    std::vector<Row> rows_;            // by source site
+    bool rest_defaults_ = false;
+    double default_bandwidth_bps_ = 0, default_latency_s_ = 0;
+    Figures default_figures_;
 };
 
 struct PlacementInputs {

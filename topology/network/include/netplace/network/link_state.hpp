@@ -86,8 +86,16 @@ LinkState read_link_state_for_estimates(const std::string& path);
 LinkState update_link_state(const std::string& path, const std::function<void(LinkState&)>& mutate,
                             double now_unix_s);
 
-// An estimate for every ordered pair of distinct sites of `fed`: the measured figures when
-// fresh (age <= probing.max_age), else the static figure from `links:`, else the defaults.
+// Which pairs current_links() answers for: `every` ordered pair of distinct sites (n(n-1), what
+// a table of the whole federation shows), or only the `known` ones -- a static figure in
+// `links:`, a record in the own state or a peers' row -- with every pair left out standing for
+// the federation's defaults (source "default"): memory follows what is known, not n(n-1)
+// (10^8 pairs at 10,000 sites). Placement (policies::LinkMatrix) reads `known`.
+enum class LinkPairs { every, known };
+
+// An estimate for the ordered pairs of distinct sites of `fed` (`which`, row-major over
+// fed.sites): the measured figures when fresh (age <= probing.max_age), else the static figure
+// from `links:`, else the defaults.
 // Measured figures: the state file's, then the peers' links merged from signed snapshots
 // ("<state_path>.peers", peer_links.hpp), each of the two used when the other is missing or bad.
 // Never throws for a missing/truncated/corrupt/future-version/oversized state file: it falls back
@@ -95,10 +103,11 @@ LinkState update_link_state(const std::string& path, const std::function<void(Li
 // access.
 std::vector<LinkEstimate> current_links(const Federation& fed, const std::string& state_path,
                                         double now_unix_s,
-                                        std::vector<std::string>* warnings = nullptr);
+                                        std::vector<std::string>* warnings = nullptr,
+                                        LinkPairs which = LinkPairs::every);
 // Same, from an already-read state (the daemon and tests use this; add_peer_links() adds the
 // peers' links to it).
 std::vector<LinkEstimate> current_links(const Federation& fed, const LinkState* state,
-                                        double now_unix_s);
+                                        double now_unix_s, LinkPairs which = LinkPairs::every);
 
 }  // namespace netplace::network
