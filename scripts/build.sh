@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds one CMake preset (default: dev), installing build dependencies first.
-# Usage: scripts/build.sh [dev|release|asan]
+# Usage: scripts/build.sh [dev|release|asan|fuzz]  (fuzz: the libFuzzer harnesses only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-dev}
