@@ -58,6 +58,8 @@ mutations=(
   "policies/src/engine.cpp|[policies]|    if (contains(f.acl->deny, site)) return fmt::format(\"account '{}' may not use this site\", acct);|    if (!contains(f.acl->deny, site)) return fmt::format(\"account '{}' may not use this site\", acct);|engine: account ACL deny inverted"
   "tools/sim/src/simulator.cpp|EASY*|                    shadow = std::max(end, now_);|                    shadow = std::numeric_limits<double>::infinity();|simulator: EASY shadow time (head reservation) ignored"
   "topology/network/src/link_state.cpp|[peers]|            if (!peer_link_row_ok(r, remap.size(), nsrc)) throw peer_links_bad_row(name, k);|            if (false) throw peer_links_bad_row(name, k);|decision path: peers-file rows used unchecked"
+  "topology/network/src/link_state.cpp|[network][link_state]|            if (which == LinkPairs::known && !row && !recorded && !statics(i, j)) return;|            if (which == LinkPairs::known && !row && !statics(i, j)) return;|placement links: own records left out of the known pairs"
+  "policies/src/inputs.cpp|[policies][inputs]|    m.rest_defaults_ = rest == Rest::defaults && n >= 2;|    m.rest_defaults_ = false;|placement links: unknown pairs not the federation's defaults"
   "plugins/slurm/src/node_cache.cpp|[slurm][cache]|           *plan_mtime >= *topology_mtime;|           *plan_mtime < *topology_mtime;|SPANK: plan cache validity inverted"
 )
 
