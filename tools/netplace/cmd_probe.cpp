@@ -144,8 +144,10 @@ int cmd_show(const Common& c, bool json, bool prometheus, bool strict) {
         return failure;
     }
     const double now = now_unix();
-    const auto est =
-        st ? network::current_links(fed, &*st, now) : network::current_links(fed, nullptr, now);
+    // The table and JSON show every pair (a pair on defaults says "nothing measured yet"); the
+    // Prometheus text, like the daemon's textfile, only the pairs something is known about.
+    const auto pairs = prometheus ? network::LinkPairs::known : network::LinkPairs::every;
+    const auto est = network::current_links(fed, st ? &*st : nullptr, now, pairs);
     const network::LinkState* sp = st ? &*st : nullptr;
     if (json) {
         std::cout << network::links_json(fed, est, sp, path, err).dump(1) << '\n';

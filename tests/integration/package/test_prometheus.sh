@@ -59,6 +59,14 @@ else
   promcheck "probe round textfile (failed links)" "$tmp/round.prom"
   grep -q 'netplace_link_state{.*state="down".*} 1' "$tmp/round.prom" ||
     { echo "FAIL the failed link is not down in the textfile"; fails=$((fails + 1)); }
+  # Series only for pairs something is known about: the static link has them, a pair nobody
+  # measures and no links: entry names (there -> far, on the federation's defaults) has none.
+  grep -q '^netplace_link_bandwidth_bytes_per_second{federation="promtest",from="far",to="here"} ' \
+    "$tmp/round.prom" || { echo "FAIL the static link far -> here has no series"; fails=$((fails + 1)); }
+  if grep -q 'from="there",to="far"' "$tmp/round.prom"; then
+    echo "FAIL a pair on the federation's defaults (there -> far) has series in the textfile"
+    fails=$((fails + 1))
+  fi
 fi
 
 # 2. Real measurements: the Skyplane grid imported into a link state.

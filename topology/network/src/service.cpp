@@ -49,8 +49,11 @@ LinkState save(const Scheduler& sched, const LinkState& mine, const std::string&
             } catch (const Error& e) {
                 log::warn_once("peer-links:" + state_path, e.what());
             }
-            file::write_atomic(*prom_path,
-                               prometheus_text(fed, current_links(fed, &all, now), &all), 0644);
+            // Series only for the pairs something is known about: a pair on the federation's
+            // defaults says nothing, and every pair of 1,000 sites would be ~9 M series a cycle.
+            file::write_atomic(
+                *prom_path,
+                prometheus_text(fed, current_links(fed, &all, now, LinkPairs::known), &all), 0644);
         } catch (const Error& e) {
             log::warn_once("prom-write:" + *prom_path,
                            std::string("cannot write Prometheus file: ") + e.what());
