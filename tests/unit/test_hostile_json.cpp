@@ -1,11 +1,15 @@
 // Issue 11: a number out of range ("1e999") made nlohmann throw out_of_range, which escaped every
 // JSON reader as an "internal error" (exit 1). Now it is the input's error (netplace::Error).
 #include "netplace/core/error.hpp"
+#include "netplace/core/json_number.hpp"
+#include "netplace/data/ledger.hpp"
+#include "netplace/data/replicas.hpp"
 #include "netplace/network/importers.hpp"
 #include "netplace/network/link_state.hpp"
 #include "netplace/policies/job_io.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -46,4 +50,44 @@ TEST_CASE("a symlinked links.json.lock is refused, nothing is created at its tar
                     Error);
     CHECK_FALSE(std::filesystem::exists(target));
     std::filesystem::remove_all(dir);
+}
+
+// Found by the fuzz campaign (fuzz_ledger, UBSan): nlohmann's get<std::uint64_t>() casts a float
+// such as 1e60 to an integer, which is undefined behaviour. Whole numbers go through json_uint().
+TEST_CASE("json_uint: whole numbers only, never a cast out of range", "[hostile][json]") {
+    using nlohmann::json;
+    CHECK(json_uint(json::parse("0")) == 0u);
+    CHECK(json_uint(json::parse("18446744073709551615")) == 18446744073709551615ull);
+    CHECK(json_uint(json::parse("2.5e9")) == 2500000000ull);  // a float with no fraction
+    CHECK_FALSE(json_uint(json::parse("1e60")));
+    CHECK_FALSE(json_uint(json::parse("18446744073709551616.0")));
+    CHECK_FALSE(json_uint(json::parse("-1")));
+    CHECK_FALSE(json_uint(json::parse("-0.5")));
+    CHECK_FALSE(json_uint(json::parse("0.5")));
+    CHECK_FALSE(json_uint(json::parse("\"7\"")));
+}
+
+TEST_CASE("a byte count of 1e60 in the ledger and the replica list is refused by name",
+          "[hostile][json]") {
+    const std::string transfer =
+        R"({"version":1,"transfers":[{"id":"t1","dataset":"d","from":"a","to":"b",)"
+        R"("bytes_total":BYTES,"bytes_left":0,"rate_bps":0,"started":1,"state":"done"}]})";
+    const auto ledger = [&](const std::string& bytes) {
+        std::string t = transfer;
+        t.replace(t.find("BYTES"), 5, bytes);
+        return data::parse_ledger(t, "transfers.json");
+    };
+    CHECK(ledger("2.5e9").transfers.at(0).bytes_total == 2500000000ull);
+    CHECK_THROWS_WITH(ledger("1e60"),
+                      "transfers.json: transfer 't1': 'bytes_total' must be a "
+                      "whole number of bytes");
+    CHECK_THROWS_AS(ledger("-1"), Error);
+    CHECK_THROWS_WITH(data::parse_ledger(R"({"version":1e60,"transfers":[]})", "transfers.json"),
+                      "transfers.json: not a netplace transfer ledger (version 1)");
+    CHECK_THROWS_WITH(
+        data::parse_replicas(
+            R"({"version":1,"replicas":[{"dataset":"d","site":"a","path":"/p","bytes":1e60,)"
+            R"("sha256":"x","created":1}]})",
+            "replicas.json"),
+        "replicas.json: replica of 'd': 'bytes' must be a whole number of bytes");
 }

@@ -4,6 +4,7 @@
 
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
+#include "netplace/core/json_number.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -27,7 +28,7 @@ Ledger parse_ledger(const std::string& text, const std::string& name) {
     Ledger l;
     try {
         const json j = json::parse(text);
-        if (!j.is_object() || j.value("version", 0) != 1)
+        if (!j.is_object() || !j.contains("version") || json_uint(j["version"]) != 1u)
             throw Error(name + ": not a netplace transfer ledger (version 1)");
         for (const auto& t : j.at("transfers")) {
             LedgerEntry e;
@@ -35,8 +36,13 @@ Ledger parse_ledger(const std::string& text, const std::string& name) {
             e.dataset = t.at("dataset").get<std::string>();
             e.from = t.at("from").get<std::string>();
             e.to = t.at("to").get<std::string>();
-            e.bytes_total = t.at("bytes_total").get<std::uint64_t>();
-            e.bytes_left = t.at("bytes_left").get<std::uint64_t>();
+            const auto bytes = [&](const char* key) {
+                if (const auto v = json_uint(t.at(key))) return *v;
+                throw Error(fmt::format("{}: transfer '{}': '{}' must be a whole number of bytes",
+                                        name, e.id, key));
+            };
+            e.bytes_total = bytes("bytes_total");
+            e.bytes_left = bytes("bytes_left");
             e.rate_bps = t.at("rate_bps").get<double>();
             e.started = t.at("started").get<double>();
             e.updated = t.value("updated", e.started);

@@ -3,6 +3,7 @@
 #include "lock.hpp"
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
+#include "netplace/core/json_number.hpp"
 #include "netplace/core/units.hpp"
 
 #include <fmt/format.h>
@@ -33,14 +34,19 @@ ReplicaList parse_replicas(const std::string& text, const std::string& name) {
     ReplicaList l;
     try {
         const json j = json::parse(text);
-        if (!j.is_object() || j.value("version", 0) != 1)
+        if (!j.is_object() || !j.contains("version") || json_uint(j["version"]) != 1u)
             throw Error(name + ": not a netplace replica list (version 1)");
         for (const auto& r : j.at("replicas")) {
             ReplicaRecord x;
             x.dataset = r.at("dataset").get<std::string>();
             x.site = r.at("site").get<std::string>();
             x.path = r.at("path").get<std::string>();
-            x.bytes = r.at("bytes").get<std::uint64_t>();
+            const auto bytes = json_uint(r.at("bytes"));
+            if (!bytes)
+                throw Error(
+                    fmt::format("{}: replica of '{}': 'bytes' must be a whole number of bytes",
+                                name, x.dataset));
+            x.bytes = *bytes;
             x.sha256 = r.at("sha256").get<std::string>();
             x.created = r.at("created").get<double>();
             x.last_used = r.value("last_used", x.created);

@@ -2,6 +2,7 @@
 
 #include "netplace/core/error.hpp"
 #include "netplace/core/file.hpp"
+#include "netplace/core/json_number.hpp"
 #include "netplace/core/log.hpp"
 #include "netplace/network/federation.hpp"
 #include "netplace/network/peer_links.hpp"
@@ -19,6 +20,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -211,7 +213,7 @@ PeerStaging parse_peer_staging(const std::string& text, const std::string& name)
     try {
         const json j = json::parse(text);
         if (!j.is_object() || j.value("schema", "") != "netplace.peer-staging" ||
-            j.value("version", 0) != 1)
+            !j.contains("version") || json_uint(j["version"]) != 1u)
             throw Error(name + ": not a netplace peer staging file (version 1)");
         for (const auto& o : j.at("sites")) {
             PeerStagingSite s;
@@ -514,7 +516,7 @@ std::optional<std::uint64_t> publish_own_snapshot(const Federation& fed,
             json env = json::parse(file::read_all(*out, limits::Cap::state_file));
             if (auto p = unb64(env.at("payload").get<std::string>())) {
                 prev_payload = json::parse(*p);
-                prev_seq = prev_payload->at("sequence").get<std::uint64_t>();
+                prev_seq = json_uint(prev_payload->at("sequence")).value_or(0);
             }
         } catch (const std::exception&) {
         }
@@ -637,16 +639,27 @@ json status_to_json(const ExchangeStatus& s, double now) {
     return j;
 }
 
+// A count of the status file: absent = `def`; present, a whole number (json_uint), else refused
+// like any other malformed field (a cast of 1e60 would be undefined behaviour).
+template <class T>
+static T count_or(const json& o, const char* key, T def) {
+    if (!o.contains(key)) return def;
+    const auto v = json_uint(o[key]);
+    if (!v || *v > std::numeric_limits<T>::max())
+        throw Error(std::string("'") + key + "' is not a whole number in range");
+    return static_cast<T>(*v);
+}
+
 ExchangeStatus status_from_json(const json& j) {
     ExchangeStatus s;
     s.federation = j.value("federation", "");
     s.local_site = j.value("local_site", "");
     s.round_at = j.value("round_at", 0.0);
     s.round_s = j.value("round_s", 0.0);
-    s.round_bytes = j.value("round_bytes", std::uint64_t{0});
-    s.rounds = j.value("rounds", std::uint64_t{0});
+    s.round_bytes = count_or(j, "round_bytes", std::uint64_t{0});
+    s.rounds = count_or(j, "rounds", std::uint64_t{0});
     if (j.contains("published_sequence"))
-        s.published_sequence = j["published_sequence"].get<std::uint64_t>();
+        s.published_sequence = count_or(j, "published_sequence", std::uint64_t{0});
     for (const auto& o : j.at("peers")) {
         PeerStatus p;
         p.site = o.at("site").get<std::string>();
@@ -656,20 +669,20 @@ ExchangeStatus status_from_json(const json& j) {
         p.message = o.value("message", "");
         p.last_fetch = o.value("last_fetch", 0.0);
         if (o.contains("last_good")) p.last_good = o["last_good"].get<double>();
-        p.sequence = o.value("sequence", std::uint64_t{0});
+        p.sequence = count_or(o, "sequence", std::uint64_t{0});
         p.generated_at = o.value("generated_at", 0.0);
         p.expires_at = o.value("expires_at", 0.0);
-        p.links = o.value("links", 0u);
-        p.transfers = o.value("transfers", 0u);
-        p.replicas = o.value("replicas", 0u);
-        p.bytes = o.value("bytes", std::uint64_t{0});
+        p.links = count_or(o, "links", 0u);
+        p.transfers = count_or(o, "transfers", 0u);
+        p.replicas = count_or(o, "replicas", 0u);
+        p.bytes = count_or(o, "bytes", std::uint64_t{0});
         p.etag = o.value("etag", "");
         p.last_modified = o.value("last_modified", "");
         p.good_url = o.value("good_url", "");
         if (o.contains("load")) p.load = o["load"];
-        p.fetches = o.value("fetches", std::uint64_t{0});
-        p.not_modified = o.value("not_modified", std::uint64_t{0});
-        p.rejections = o.value("rejections", std::uint64_t{0});
+        p.fetches = count_or(o, "fetches", std::uint64_t{0});
+        p.not_modified = count_or(o, "not_modified", std::uint64_t{0});
+        p.rejections = count_or(o, "rejections", std::uint64_t{0});
         s.peers.push_back(std::move(p));
     }
     return s;

@@ -3,10 +3,13 @@
 #include "http.hpp"
 #include "netplace/core/fd.hpp"
 #include "netplace/core/file.hpp"
+#include "netplace/core/json_number.hpp"
 #include "netplace/core/log.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <stdexcept>
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -56,9 +59,14 @@ std::optional<RangeMap> load_map(const std::string& part) {
         const json j = json::parse(file::read_all(map_path(part), limits::Cap::state_file));
         RangeMap m;
         m.url = j.at("url").get<std::string>();
-        m.size = j.at("size").get<std::uint64_t>();
-        m.chunk = j.at("chunk").get<std::uint64_t>();
-        m.have = j.at("have").get<std::vector<std::uint64_t>>();
+        // Whole numbers only (json_uint): a cast of a float like 1e60 is undefined behaviour.
+        const auto whole = [](const json& v) {
+            if (const auto x = json_uint(v)) return *x;
+            throw std::out_of_range("not a whole number");
+        };
+        m.size = whole(j.at("size"));
+        m.chunk = whole(j.at("chunk"));
+        for (const auto& h : j.at("have")) m.have.push_back(whole(h));
         return m;
     } catch (const std::exception&) {
         return std::nullopt;  // missing or damaged: start over, never trust half a map
