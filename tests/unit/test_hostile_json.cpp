@@ -91,3 +91,14 @@ TEST_CASE("a byte count of 1e60 in the ledger and the replica list is refused by
             "replicas.json"),
         "replicas.json: replica of 'd': 'bytes' must be a whole number of bytes");
 }
+
+TEST_CASE("a link's sample count of 1.1e78 saturates instead of an undefined cast",
+          "[hostile][json]") {
+    // Found by fuzz_link_state (UBSan): "samples" was cast from any finite double.
+    const auto st = network::parse_link_state(
+        R"({"schema":"netplace.links","version":1,"links":[)"
+        R"({"from":"b","to":"a","state":"up","samples":1.1e78,"last_success":1}]})",
+        "links.json");
+    REQUIRE(st.links.size() == 1);
+    CHECK(st.links[0].samples == 18000000000000000000ull);
+}

@@ -91,7 +91,9 @@ LinkRecord parse_record(const json& o) {
         r.jitter_s = opt_num(o, "jitter_s");
         r.usual_bandwidth_bps = opt_num(o, "usual_bandwidth_bps");
         if (auto h = str(o, "state", false); !h.empty()) r.health = parse_health(h);
-        r.samples = static_cast<std::uint64_t>(opt_num(o, "samples").value_or(0));
+        // Counts saturate below 2^64 as bytes_today does: a cast of 1.1e78 (found by
+        // fuzz_link_state, UBSan) is undefined behaviour.
+        r.samples = static_cast<std::uint64_t>(std::min(opt_num(o, "samples").value_or(0), 1.8e19));
         r.last_success = opt_num(o, "last_success");
         r.last_attempt = opt_num(o, "last_attempt");
         if (auto e = str(o, "last_error", false); !e.empty()) r.last_error = e;
