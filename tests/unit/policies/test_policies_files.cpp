@@ -354,3 +354,23 @@ TEST_CASE("the decision as JSON follows the contract", "[policies][files]") {
     const PlacementDecision none;
     CHECK(nlohmann::json::parse(policies::decision_to_json(none))["site"].is_null());
 }
+
+TEST_CASE("policy file: a non-scalar key in a rule's match or in weights is a file:line:col error",
+          "[policies][hostile]") {
+    // Found by fuzz_policy: `match: {!account: [...]}` escaped as yaml-cpp's TypedBadConversion
+    // (an "internal error", exit 1) instead of the file's error.
+    const auto error_of = [](const std::string& text) -> std::string {
+        try {
+            netplace::policies::PolicySet::load_string(text, "p.yaml");
+        } catch (const netplace::ConfigError& e) {
+            return e.what();
+        }
+        return "no error";
+    };
+    CHECK_THAT(error_of("policies:\n  - name: p\n    description: d\n    rules:\n"
+                        "      - {name: r, match: {[a]: 1}, deny: [x]}\n"),
+               Catch::StartsWith("p.yaml:5:") && Catch::Contains("must be a plain name"));
+    CHECK_THAT(error_of("policies:\n  - name: p\n    description: d\n    weights: {[a]: 1}\n"),
+               Catch::StartsWith("p.yaml:4:") && Catch::Contains("must be a weight name"));
+    // Unknown keys keep their message (its exact text is checked above).
+}
