@@ -165,8 +165,10 @@ Doc Doc::load_string(const std::string& text, const std::string& name) {
             ExpansionCounter counter(name,
                                      std::max<std::uint64_t>(limits::bytes(limits::Cap::input_file),
                                                              4 * std::uint64_t{text.size()}));
-            while (parser.HandleNextDocument(counter)) {
-            }
+            // The first document only: it is the one YAML::Load builds. yaml-cpp 0.7 never ends
+            // a stream such as "," (one null document after another, upstream PR #1319), so
+            // looping over the documents spun until the limit and blamed aliases.
+            parser.HandleNextDocument(counter);
         }
         d.root_ = YAML::Load(text);
     } catch (const YAML::Exception& e) {

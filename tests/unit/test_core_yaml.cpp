@@ -81,4 +81,9 @@ TEST_CASE("hostile YAML: non-scalar keys, FIFOs, huge files and alias bombs are 
     CHECK_THAT(error_of([&] { Doc::load_string(bomb, "bomb.yaml"); }),
                Catch::StartsWith("bomb.yaml:2:") && Catch::Contains("aliases expand"));
     CHECK_NOTHROW(Doc::load_string("a: &w 1h\nb: *w\n", "ok.yaml"));
+    // yaml-cpp 0.7 reads "," as endless null documents (found by fuzz_catalog): an '&' anywhere,
+    // even in a comment, turns the alias count on, which must stop at the first document instead
+    // of spinning to the limit and blaming aliases.
+    CHECK_THAT(error_of([] { Doc::load_string("# R&D cluster\n,\n", "comma.yaml"); }),
+               !Catch::Contains("aliases expand"));
 }
