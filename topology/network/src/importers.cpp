@@ -339,6 +339,10 @@ std::optional<size_t> csv_column(const std::string& header_line,
             const std::string& h = header[i];
             // Short names (from, to, src, dst) are too close to too many words to guess at.
             if (csv_known(h) || std::string_view(n).size() < 5) continue;
+            // Lengths 3 apart are 3 edits apart: skip the O(|h|·|n|) distance (a header cell can
+            // be megabytes long).
+            const size_t nl = std::string_view(n).size();
+            if (h.size() > nl + 2 || h.size() + 2 < nl) continue;
             if (yaml::edit_distance(h, n) <= 2) {
                 const size_t at = header_line.find(h);  // character column of the header
                 throw ConfigError(
