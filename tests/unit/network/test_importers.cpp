@@ -182,6 +182,11 @@ TEST_CASE("CSV import refuses a near-miss header with a did-you-mean", "[network
     // ... and with no other bandwidth column it is not silently ignored either.
     CHECK_THROWS_WITH(import_csv("from,to,bandwith_bps\na,b,1e9\n", "h.csv", fed, 1),
                       Catch::Contains("did you mean 'bandwidth_bps'?"));
+    // Two characters shorter or longer is still two edits: the length shortcut must not skip it.
+    CHECK_THROWS_WITH(import_csv("from,to,bandwidth_b\na,b,1e9\n", "h.csv", fed, 1),
+                      Catch::Contains("did you mean 'bandwidth_bps'?"));
+    CHECK_THROWS_WITH(import_csv("from,to,bandwidth_bpsxx\na,b,1e9\n", "h.csv", fed, 1),
+                      Catch::Contains("did you mean 'bandwidth_bps'?"));
 }
 
 TEST_CASE("CSV import --column picks the column for a role", "[network][import]") {

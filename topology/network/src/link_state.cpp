@@ -57,6 +57,13 @@ std::optional<double> opt_num(const json& o, const char* key, bool non_negative 
     return d;
 }
 
+// A count from the file, saturating at `cap`: casting a larger double (1.1e78 samples, found by
+// fuzz_link_state under UBSan) to an integer is undefined behaviour.
+template <class T>
+T count(const json& o, const char* key, double cap) {
+    return static_cast<T>(std::min(opt_num(o, key).value_or(0), cap));
+}
+
 std::string str(const json& o, const char* key, bool required) {
     const auto it = o.find(key);
     if (it == o.end() || it->is_null()) {
@@ -91,18 +98,14 @@ LinkRecord parse_record(const json& o) {
         r.jitter_s = opt_num(o, "jitter_s");
         r.usual_bandwidth_bps = opt_num(o, "usual_bandwidth_bps");
         if (auto h = str(o, "state", false); !h.empty()) r.health = parse_health(h);
-        // Counts saturate below 2^64 as bytes_today does: a cast of 1.1e78 (found by
-        // fuzz_link_state, UBSan) is undefined behaviour.
-        r.samples = static_cast<std::uint64_t>(std::min(opt_num(o, "samples").value_or(0), 1.8e19));
+        r.samples = count<std::uint64_t>(o, "samples", 1.8e19);
         r.last_success = opt_num(o, "last_success");
         r.last_attempt = opt_num(o, "last_attempt");
         if (auto e = str(o, "last_error", false); !e.empty()) r.last_error = e;
-        r.consecutive_failures =
-            static_cast<unsigned>(std::min(opt_num(o, "consecutive_failures").value_or(0), 1e9));
+        r.consecutive_failures = count<unsigned>(o, "consecutive_failures", 1e9);
         r.recent_bps = num_list(o, "recent_bps");
         r.recent_latency_s = num_list(o, "recent_latency_s");
-        r.bytes_today =
-            static_cast<std::uint64_t>(std::min(opt_num(o, "bytes_today").value_or(0), 1.8e19));
+        r.bytes_today = count<std::uint64_t>(o, "bytes_today", 1.8e19);
         r.budget_day = opt_num(o, "budget_day").value_or(0);
         r.next_bandwidth_due = opt_num(o, "next_bandwidth_due");
         r.next_latency_due = opt_num(o, "next_latency_due");
