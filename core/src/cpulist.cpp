@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
-#include <cstdint>
+#include <numeric>
 
 namespace netplace {
 
@@ -50,13 +50,15 @@ CpuList parse_cpulist(std::string_view text) {
         if (const size_t dash = part.find('-'); dash != std::string_view::npos) {
             const unsigned a = number(part.substr(0, dash));
             const unsigned b = number(part.substr(dash + 1));
-            // Indexes are bounded by kMaxCpuIndex and the loop counts in 64 bits, so
-            // "4294967295-4294967295" is refused instead of wrapping back to 0 forever.
+            // Indexes are bounded by kMaxCpuIndex (checked in number()), so b - a + 1 cannot
+            // wrap: "4294967295-4294967295" is refused instead of looping back to 0 forever.
             if (b < a) throw bad();
             if (out.size() + (b - a) >= kMaxCpuListEntries)
                 throw Error("CPU list '" + shorten(text) + "' names more than " +
                             std::to_string(kMaxCpuListEntries) + " CPUs");
-            for (std::uint64_t c = a; c <= b; ++c) out.push_back(static_cast<unsigned>(c));
+            const size_t at = out.size();
+            out.resize(at + (b - a) + 1);
+            std::iota(out.begin() + static_cast<std::ptrdiff_t>(at), out.end(), a);
         } else {
             if (out.size() >= kMaxCpuListEntries)
                 throw Error("CPU list '" + shorten(text) + "' names more than " +
