@@ -49,6 +49,12 @@ std::optional<std::string> closest_impl(std::string_view word, const Range& opti
     std::optional<std::string> best;
     size_t best_d = 4;
     for (const auto& o : options) {
+        // Two lengths n apart are at least n edits apart: a key megabytes long (hostile or a
+        // pasted blob) is passed over at once instead of costing O(|word|·|o|) per valid key.
+        const std::string_view ov(o);
+        const size_t gap =
+            word.size() > ov.size() ? word.size() - ov.size() : ov.size() - word.size();
+        if (gap >= best_d) continue;
         const size_t d = edit_distance(word, o);
         if (d < best_d) {
             best_d = d;
@@ -132,6 +138,45 @@ class ExpansionCounter : public YAML::EventHandler {
     std::unordered_map<YAML::anchor_t, std::uint64_t> anchors_;
 };
 
+// Reads the document after the first: a file holding two documents ("---" between them, as when
+// two policy files are concatenated) would lose the second one silently, since YAML::Load builds
+// the first only. Refused at the second document's first content. An empty one ("---" at the end,
+// "--- ~") loses nothing and passes; so do the endless null documents yaml-cpp 0.7 reads from a
+// stray "," (upstream PR #1319), which YAML::Load handles on its own.
+class SecondDocument : public YAML::EventHandler {
+  public:
+    explicit SecondDocument(std::string file) : file_(std::move(file)) {}
+
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { refuse(m); }
+    void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  const std::string&) override {
+        refuse(m);
+    }
+    void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        refuse(m);
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {
+        refuse(m);
+    }
+    void OnMapEnd() override {}
+
+  private:
+    // Thrown at the first content: the rest of the second document is never read.
+    [[noreturn]] void refuse(const YAML::Mark& m) const {
+        throw ConfigError(SourceLocation{file_, m.line + 1, m.column + 1},
+                          "a second YAML document starts here: netplace reads one document per "
+                          "file and would ignore it; merge it into the first (remove the '---' "
+                          "or '...' line before it) or move it to a file of its own");
+    }
+    std::string file_;
+};
+
 ConfigError syntax_error(const std::string& name, const YAML::Exception& e) {
     return ConfigError(SourceLocation{name, e.mark.line + 1, e.mark.column + 1},
                        "YAML syntax error: " + e.msg);
@@ -158,17 +203,23 @@ Doc Doc::load_string(const std::string& text, const std::string& name) {
     Doc d;
     d.file_ = name;
     try {
-        // Without an anchor ('&') there is nothing to expand; skip the counting pass.
-        if (text.find('&') != std::string::npos) {
+        // Without an anchor ('&') there is nothing to expand, and without a marker ("---" or
+        // "...") no second document can start: most files skip this event pass.
+        const bool anchors = text.find('&') != std::string::npos;
+        const bool markers =
+            text.find("---") != std::string::npos || text.find("...") != std::string::npos;
+        if (anchors || markers) {
             std::istringstream in(text);
             YAML::Parser parser(in);
             ExpansionCounter counter(name,
                                      std::max<std::uint64_t>(limits::bytes(limits::Cap::input_file),
                                                              4 * std::uint64_t{text.size()}));
-            // The first document only: it is the one YAML::Load builds. yaml-cpp 0.7 never ends
-            // a stream such as "," (one null document after another, upstream PR #1319), so
-            // looping over the documents spun until the limit and blamed aliases.
+            // The first document is the one YAML::Load builds. Only one more is read: yaml-cpp
+            // 0.7 never ends a stream such as "," (one null document after another, upstream PR
+            // #1319), so looping over the documents spun until the limit and blamed aliases.
             parser.HandleNextDocument(counter);
+            SecondDocument second(name);
+            parser.HandleNextDocument(second);
         }
         d.root_ = YAML::Load(text);
     } catch (const YAML::Exception& e) {

@@ -87,3 +87,38 @@ TEST_CASE("hostile YAML: non-scalar keys, FIFOs, huge files and alias bombs are 
     CHECK_THAT(error_of([] { Doc::load_string("# R&D cluster\n,\n", "comma.yaml"); }),
                !Catch::Contains("aliases expand"));
 }
+
+// Two policy files concatenated with "---" between them: YAML::Load builds the first document
+// only, so the second one's rules were dropped without a word.
+TEST_CASE("a second YAML document is refused where it starts, an empty one passes",
+          "[core][yaml][hostile]") {
+    using netplace::yaml::Doc;
+    CHECK_THROWS_WITH(Doc::load_string("a: 1\n---\nb: 2\n", "two.yaml"),
+                      Catch::StartsWith("two.yaml:3:1: a second YAML document starts here") &&
+                          Catch::Contains("merge it into the first"));
+    CHECK_THROWS_WITH(Doc::load_string("a: 1\n...\nb: 2\n", "end.yaml"),
+                      Catch::StartsWith("end.yaml:3:1: a second YAML document"));
+    CHECK_THROWS_WITH(Doc::load_string("- x\n--- [y]\n", "seq.yaml"),
+                      Catch::StartsWith("seq.yaml:2:5: a second YAML document"));
+    CHECK_THROWS_WITH(Doc::load_string("a: &x 1\n---\n*x\n", "alias.yaml"),
+                      Catch::StartsWith("alias.yaml:3:1:"));
+    // Nothing after the marker, a null or a comment: nothing would be lost.
+    CHECK(Doc::load_string("a: 1\n---\n", "t.yaml").root()["a"].as<int>() == 1);
+    CHECK(Doc::load_string("a: 1\n--- ~\n", "t.yaml").root()["a"].as<int>() == 1);
+    CHECK(Doc::load_string("a: 1\n...\n# the end\n", "t.yaml").root()["a"].as<int>() == 1);
+    CHECK(Doc::load_string("%YAML 1.2\n---\na: 1\n", "t.yaml").root()["a"].as<int>() == 1);
+    CHECK(Doc::load_string("---\na: '---'\nb: \"...\"\n", "t.yaml").root()["b"].as<std::string>() ==
+          "...");
+}
+
+// closest() passes over candidates whose length alone puts them 4 edits away (a megabyte key
+// cost a full edit distance against every valid key); lengths 3 apart are still suggested.
+TEST_CASE("did you mean: within 3 edits, also 3 characters shorter or longer", "[core][yaml]") {
+    using netplace::yaml::closest;
+    CHECK(closest("wei", {"name", "weight"}) == std::optional<std::string>("weight"));
+    CHECK(closest("weightxyz", {"name", "weight"}) == std::optional<std::string>("weight"));
+    CHECK(closest("wieght", std::vector<std::string>{"name", "weight"}) ==
+          std::optional<std::string>("weight"));
+    CHECK_FALSE(closest("we", {"weight"}).has_value());
+    CHECK_FALSE(closest(std::string(1u << 20, 'w'), {"name", "weight"}).has_value());
+}

@@ -374,3 +374,14 @@ TEST_CASE("policy file: a non-scalar key in a rule's match or in weights is a fi
                Catch::StartsWith("p.yaml:4:") && Catch::Contains("must be a weight name"));
     // Unknown keys keep their message (its exact text is checked above).
 }
+
+// Two policy files concatenated (`cat site.yaml gpu.yaml > policy.yaml`, each starting "---"):
+// the second file's policies were dropped silently and jobs asking for them fell back.
+TEST_CASE("policy file: a second YAML document is refused, not dropped", "[policies][files]") {
+    CHECK(load_error("---\npolicies:\n  - name: a\n    description: d\n---\npolicies:\n  - name: "
+                     "b\n    description: d\n") ==
+          "p.yaml:6:1: a second YAML document starts here: netplace reads one document per file "
+          "and would ignore it; merge it into the first (remove the '---' or '...' line before "
+          "it) or move it to a file of its own");
+    CHECK(load_error("policies:\n  - name: a\n    description: d\n---\n") == "no error");
+}
