@@ -1,9 +1,9 @@
 // HTTP to a centre's slurmrestd (libcurl, in-process: a token on a curl command line would be
 // visible in /proc to every user) and the JWT files it authenticates with.
 #include "netplace/core/error.hpp"
+#include "netplace/network/http.hpp"
 #include "netplace/slurm/rest.hpp"
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <nlohmann/json.hpp>
@@ -18,25 +18,12 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
-#include <mutex>
 
 namespace netplace::slurm {
 namespace {
 
 using json = nlohmann::json;
 using Kind = RestError::Kind;
-
-struct EasyDeleter {
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct ListDeleter {
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 size_t on_body(char* p, size_t size, size_t n, void* out) {
     auto* s = static_cast<std::string*>(out);
@@ -189,12 +176,27 @@ std::string SlurmRestClient::del(const std::string& path, double timeout_s) cons
 
 std::string SlurmRestClient::call(const char* method, const std::string& path,
                                   const std::string* body, double timeout_s) const {
-    global_init();
     const std::string url = access_.url + "/slurm/" + access_.api + "/" + path;
     const std::string where = fmt::format("site {} ({} {})", site_, method, url);
-    std::unique_ptr<CURL, EasyDeleter> c(curl_easy_init());
-    if (!c) throw RestError(Kind::unreachable, where + ": cannot initialise libcurl");
-    std::unique_ptr<curl_slist, ListDeleter> headers;
+    const long total_ms = std::max(1L, std::lround(timeout_s * 1000));
+    const long connect_ms =
+        std::max(1L, std::min(total_ms, std::lround(access_.connect_timeout_s * 1000)));
+    // The shared setup (network/http.hpp): no redirects (never resend the token elsewhere), no
+    // proxy from the environment (it would see the token), http/https only, TLS verified.
+    network::http::Settings hs;
+    hs.connect_timeout_s = static_cast<double>(connect_ms) / 1000;
+    hs.timeout_s = static_cast<double>(total_ms) / 1000;
+    hs.low_speed_bps = 0;  // the whole call is bounded by timeout_s
+    hs.user_agent = "netplace-rest/1";
+    hs.fail_on_error = false;  // slurmrestd's errors[] in a 4xx/5xx body say what went wrong
+    char errbuf[CURL_ERROR_SIZE] = {};
+    network::http::EasyPtr c;
+    try {
+        c = network::http::make_easy(url, hs, errbuf, nullptr);
+    } catch (const Error& e) {
+        throw RestError(Kind::unreachable, where + ": " + e.message());
+    }
+    network::http::SlistPtr headers;
     auto add = [&](const std::string& h) {
         curl_slist* l = curl_slist_append(headers.get(), h.c_str());
         if (!l) throw RestError(Kind::unreachable, where + ": out of memory");
@@ -206,21 +208,10 @@ std::string SlurmRestClient::call(const char* method, const std::string& path,
     add("Accept: application/json");
     if (body) add("Content-Type: application/json");
     std::string answer;
-    const long total_ms = std::max(1L, std::lround(timeout_s * 1000));
-    const long connect_ms =
-        std::max(1L, std::min(total_ms, std::lround(access_.connect_timeout_s * 1000)));
-    curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
     curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c.get(), CURLOPT_TIMEOUT_MS, total_ms);
-    curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c.get(), CURLOPT_FOLLOWLOCATION, 0L);  // never resend the token elsewhere
     curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &answer);
-    // Proxies from the environment would see the token; slurmrestd is reached directly.
-    curl_easy_setopt(c.get(), CURLOPT_NOPROXY, "*");
     if (body) {
         curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, body->data());
         curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE_LARGE,

@@ -5,10 +5,10 @@
 #include "netplace/core/json_number.hpp"
 #include "netplace/core/log.hpp"
 #include "netplace/network/federation.hpp"
+#include "netplace/network/http.hpp"
 #include "netplace/network/peer_links.hpp"
 #include "netplace/network/service.hpp"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -716,31 +716,17 @@ bool exchange_enabled(const Federation& fed) {
 // ---- fetching ---------------------------------------------------------------------------
 namespace {
 
-void curl_init_once() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            throw Error("libcurl initialisation failed");
-    });
-}
-
-struct EasyDeleter {
-    void operator()(CURL* e) const { curl_easy_cleanup(e); }
-};
-struct MultiDeleter {
-    void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-struct SlistDeleter {
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
+using http::EasyPtr;
+using http::MultiPtr;
+using http::SlistPtr;
 
 // One peer's fetch: its URLs are tried in order until one gives an answer worth judging.
 struct Fetch {
     PeerStatus* peer = nullptr;
     const Site* site = nullptr;
     size_t url_index = 0;
-    std::unique_ptr<CURL, EasyDeleter> easy;
-    std::unique_ptr<curl_slist, SlistDeleter> headers;
+    EasyPtr easy;
+    SlistPtr headers;
     std::string url, body, etag, last_modified;
     std::uint64_t cap = 0;
     bool oversized = false;
@@ -789,25 +775,18 @@ void start_url(Fetch& f, const Federation& fed) {
     f.last_modified.clear();
     f.oversized = false;
     f.errbuf[0] = 0;
-    f.easy.reset(curl_easy_init());
-    if (!f.easy) throw Error("libcurl: cannot create a transfer handle");
-    CURL* e = f.easy.get();
     const ExchangeSettings& x = fed.exchange;
-    curl_easy_setopt(e, CURLOPT_URL, f.url.c_str());
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &f);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_PROXY, "");
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(std::ceil(x.connect_timeout_s * 1000)));
+    http::Settings hs;
+    hs.connect_timeout_s = x.connect_timeout_s;
     // The whole transfer, headers included: a peer dribbling bytes (slow-loris) costs this much.
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(x.timeout_s * 1000)));
+    hs.timeout_s = x.timeout_s;
+    hs.low_speed_bps = 0;
+    hs.ca_file = fed.probing.ca_file;
+    hs.user_agent = "netplace-exchange/1";
+    hs.fail_on_error = false;  // a 304 or a 404 is judged below, with its status
+    f.easy = http::make_easy(f.url, hs, f.errbuf, &f);
+    CURL* e = f.easy.get();
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(x.max_bytes));
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (fed.probing.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, fed.probing.ca_file->c_str());
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "netplace-exchange/1");
     // gzip when the server offers it (nginx `gzip on`): JSON shrinks ~4x. The size cap in on_body
     // counts decompressed bytes, so a compression bomb is cut like any oversized body.
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -815,7 +794,6 @@ void start_url(Fetch& f, const Federation& fed) {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &f);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_head);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &f);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f.errbuf);
     f.headers.reset();
     // Conditional GET only against the validators of the last verified snapshot, and only at
     // the URL that served it: another URL's (or a rejected answer's) 304 would prove nothing.
@@ -842,7 +820,7 @@ struct Judged {
 
 ExchangeStatus exchange_round(const Federation& fed, const std::string& state_path,
                               ExchangeStatus prev, const RoundOptions& opt) {
-    curl_init_once();
+    http::global_init();
     init_sodium();
     const auto t0 = std::chrono::steady_clock::now();
     const double started = now_unix();
@@ -885,7 +863,7 @@ ExchangeStatus exchange_round(const Federation& fed, const std::string& state_pa
         f->cap = fed.exchange.max_bytes;
         fetches.push_back(std::move(f));
     }
-    std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
+    MultiPtr multi(curl_multi_init());
     if (!multi) throw Error("libcurl: cannot create a multi handle");
     curl_multi_setopt(multi.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       static_cast<long>(fed.exchange.parallel));

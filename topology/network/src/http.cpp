@@ -1,4 +1,4 @@
-#include "http.hpp"
+#include "netplace/network/http.hpp"
 
 #include <sys/ioctl.h>
 
@@ -30,12 +30,16 @@ EasyPtr make_easy(const std::string& url, const Settings& s, char* errbuf, void*
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     set(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROXY, "");  // never through a proxy: the direct path
-    set(e, CURLOPT_FAILONERROR, 1L);
-    set(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::ceil(s.connect_timeout_s * 1000)));
+    set(e, CURLOPT_FAILONERROR, s.fail_on_error ? 1L : 0L);
+    set(e, CURLOPT_CONNECTTIMEOUT_MS,
+        std::max(1L, static_cast<long>(std::ceil(s.connect_timeout_s * 1000))));
     if (s.timeout_s > 0)
-        set(e, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(s.timeout_s * 1000)));
-    set(e, CURLOPT_LOW_SPEED_LIMIT, std::max(1L, static_cast<long>(s.low_speed_bps / 8)));
-    set(e, CURLOPT_LOW_SPEED_TIME, std::max(1L, static_cast<long>(std::ceil(s.low_speed_time_s))));
+        set(e, CURLOPT_TIMEOUT_MS, std::max(1L, static_cast<long>(std::ceil(s.timeout_s * 1000))));
+    if (s.low_speed_bps > 0) {
+        set(e, CURLOPT_LOW_SPEED_LIMIT, std::max(1L, static_cast<long>(s.low_speed_bps / 8)));
+        set(e, CURLOPT_LOW_SPEED_TIME,
+            std::max(1L, static_cast<long>(std::ceil(s.low_speed_time_s))));
+    }
     set(e, CURLOPT_SSL_VERIFYPEER, 1L);
     set(e, CURLOPT_SSL_VERIFYHOST, 2L);
     if (s.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s.ca_file->c_str());

@@ -1,6 +1,6 @@
 #include "netplace/network/probe.hpp"
 
-#include "http.hpp"
+#include "netplace/network/http.hpp"
 #include "netplace/network/throughput.hpp"
 
 #include "netplace/core/log.hpp"

@@ -1,10 +1,10 @@
 #include "netplace/network/transfer.hpp"
 
-#include "http.hpp"
 #include "netplace/core/fd.hpp"
 #include "netplace/core/file.hpp"
 #include "netplace/core/json_number.hpp"
 #include "netplace/core/log.hpp"
+#include "netplace/network/http.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
