@@ -23,9 +23,10 @@ LinkMatrix LinkMatrix::index(const Federation& fed, std::vector<LinkEstimate> li
     for (const auto& s : fed.sites) m.names_.push_back(s.name);
     m.rows_.resize(n);
     m.rest_defaults_ = rest == Rest::defaults && n >= 2;
-    m.default_bandwidth_bps_ = fed.default_bandwidth_bps;
-    m.default_latency_s_ = fed.default_latency_s;
-    m.default_figures_ = figures_of(m.default_estimate(0, 0));
+    LinkEstimate d;  // what current_links() makes of a pair with no figure and no measurement
+    d.bandwidth_bps = fed.default_bandwidth_bps;
+    d.latency_s = fed.default_latency_s;
+    m.default_figures_ = figures_of(d);
     if (n < 2 || links.empty()) return m;
 
     // Each estimate's ends. current_links() answers row-major: the next pair's source is this
@@ -104,8 +105,8 @@ LinkEstimate LinkMatrix::default_estimate(std::size_t from, std::size_t to) cons
     LinkEstimate e;
     if (from < names_.size()) e.from = names_[from];
     if (to < names_.size()) e.to = names_[to];
-    e.bandwidth_bps = default_bandwidth_bps_;
-    e.latency_s = default_latency_s_;
+    e.bandwidth_bps = default_figures_.bandwidth_bps;
+    e.latency_s = default_figures_.latency_s;
     e.source = "default";
     return e;
 }

@@ -103,8 +103,7 @@ class LinkMatrix {
     std::vector<Figures> figures_;     // parallel to cells_
     std::vector<Row> rows_;            // by source site
     bool rest_defaults_ = false;
-    double default_bandwidth_bps_ = 0, default_latency_s_ = 0;
-    Figures default_figures_;
+    Figures default_figures_;  // the federation's defaults, what default_estimate() answers
 };
 
 struct PlacementInputs {
